@@ -113,6 +113,9 @@ class HttpRoute(_Strict):
     # API Gateway's StepFunctions-StartExecution integration: no Lambda in between.
     start_execution: str | None = Field(default=None, alias="startExecution")
     auth: bool = True
+    # File name under schemas/ of the request body's JSON Schema, for the OpenAPI document.
+    request_schema: str | None = Field(default=None, alias="requestSchema")
+    summary: str = ""
 
     @model_validator(mode="after")
     def _one_target(self) -> HttpRoute:
@@ -175,6 +178,9 @@ class Deployment(_Strict):
                 problems.append(f"route {route}: unknown function {target.function}")
             if target.start_execution and target.start_execution not in self.state_machines:
                 problems.append(f"route {route}: unknown state machine {target.start_execution}")
+        for route, target in self.http_api.routes.items():
+            if target.request_schema and not (REPO_ROOT / "schemas" / target.request_schema).is_file():
+                problems.append(f"route {route}: no schema file schemas/{target.request_schema}")
         for route, target in self.web_socket_api.routes.items():
             if target.function not in self.functions:
                 problems.append(f"websocket route {route}: unknown function {target.function}")
