@@ -52,9 +52,28 @@ def configure_moto() -> None:
     # moto delivers stream records and SQS messages to mapped functions synchronously inside
     # the write. Returning False leaves records on the stream and messages on the queue, where
     # arcadeflow's pollers pick them up asynchronously as Lambda's event source mappings do.
+    # For SQS moto even receives the batch itself (counting a receive) before delivering, so a
+    # queue is made to show moto no mappings at all.
+    from moto.sqs.models import Queue
+
     LambdaBackend.send_dynamodb_items = lambda self, *a, **kw: False  # type: ignore[method-assign]
-    LambdaBackend.send_sqs_batch = lambda self, *a, **kw: False  # type: ignore[method-assign]
+    Queue.lambda_event_source_mappings = property(  # type: ignore[assignment]
+        lambda self: _NoMappings(), lambda self, value: None
+    )
     _mark_ttl_deletions_on_stream()
+
+
+class _NoMappings(dict):
+    """Accepts and forgets mappings: arcadeflow's pollers deliver instead (event_sources.py)."""
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        pass
+
+    def __delitem__(self, key: Any) -> None:
+        pass
+
+    def pop(self, key: Any, default: Any = None) -> Any:
+        return default
 
 
 _ttl_context = threading.local()
