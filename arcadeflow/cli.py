@@ -18,7 +18,7 @@ def _add_state_dir(parser: argparse.ArgumentParser) -> None:
         "--state-dir",
         type=Path,
         default=DEFAULT_STATE_DIR,
-        help="where the local signing key, logs and endpoints live (default: $ARCADEFLOW_HOME or .arcadeflow)",
+        help="local signing key, logs and endpoints (default: $ARCADEFLOW_HOME or .arcadeflow)",
     )
 
 
@@ -73,9 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--http-port", type=int, default=8000, help="HTTP API port (default 8000)")
     up.add_argument("--ws-port", type=int, default=8001, help="WebSocket API port (default 8001)")
     up.add_argument("--aws-port", type=int, default=4566, help="embedded AWS endpoint port (default 4566)")
-    up.add_argument(
-        "--ttl-interval", type=float, default=5.0, help="seconds between TTL sweeps (default 5)"
-    )
+    up.add_argument("--ttl-interval", type=float, default=5.0, help="seconds between TTL sweeps (default 5)")
     up.add_argument("--verbose", action="store_true", help="debug logging")
     _add_state_dir(up)
     up.set_defaults(func=cmd_up)

@@ -96,13 +96,16 @@ def deploy(
     *,
     websocket_callback_url: str = "",
     region: str = "us-east-1",
+    environment_overrides: dict[str, str] | None = None,
 ) -> ResourceRefs:
     """Create every resource of the description on the embedded AWS, in dependency order.
 
     `aws` is an EmbeddedAws (anything with .client(service)). State machine ASL comes from
     statemachines/ with its ${placeholders} filled from the same variables Terraform passes to
-    templatefile().
+    templatefile(). `environment_overrides` replaces the value of a variable in every function
+    that declares it (how `arcadeflow up --invite-timeout` and the like reach the handlers).
     """
+    overrides = environment_overrides or {}
     from arcadeflow.asl import render_definition
 
     refs = ResourceRefs(websocket_callback_url=websocket_callback_url)
@@ -170,7 +173,11 @@ def deploy(
             Description=fn.description,
             Timeout=fn.timeout_seconds,
             MemorySize=fn.memory_mb,
-            Environment={"Variables": deployment.function_environment(logical, refs)},
+            Environment={
+                "Variables": {
+                    k: overrides.get(k, v) for k, v in deployment.function_environment(logical, refs).items()
+                }
+            },
         )
 
     streams = {

@@ -171,8 +171,14 @@ class Deployment(_Strict):
         for sname, sm in self.state_machines.items():
             if not (REPO_ROOT / sm.definition).is_file():
                 problems.append(f"state machine {sname}: no file {sm.definition}")
-            problems += [f"state machine {sname}: unknown function {f}" for f in sm.functions if f not in self.functions]
-            problems += [f"state machine {sname}: unknown table {t}" for t in sm.tables if t not in self.tables]
+            problems += [
+                f"state machine {sname}: unknown function {f}"
+                for f in sm.functions
+                if f not in self.functions
+            ]
+            problems += [
+                f"state machine {sname}: unknown table {t}" for t in sm.tables if t not in self.tables
+            ]
         for route, target in self.http_api.routes.items():
             if target.function and target.function not in self.functions:
                 problems.append(f"route {route}: unknown function {target.function}")

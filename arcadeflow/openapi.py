@@ -20,7 +20,7 @@ def build_openapi(deployment: Deployment, server_url: str) -> dict[str, Any]:
             or route_key,
             "responses": {
                 "default": {
-                    "description": "JSON; errors are {\"error\": {\"code\", \"message\"}}",
+                    "description": 'JSON; errors are {"error": {"code", "message"}}',
                     "content": {"application/json": {}},
                 }
             },

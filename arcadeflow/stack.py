@@ -33,7 +33,8 @@ class StackOptions:
     ttl_interval_seconds: float = 5.0
     description: Path = deployment_module.DEFAULT_DESCRIPTION
     prewarm: bool = True
-    extra: dict[str, Any] = field(default_factory=dict)
+    # Replaces a function environment variable wherever a function declares it.
+    environment_overrides: dict[str, str] = field(default_factory=dict)
 
 
 class EmbeddedStack:
@@ -54,7 +55,12 @@ class EmbeddedStack:
         # The HTTP port answers /health (503 until deployed) from the first moment.
         self.http_api = HttpApiEmulator(self.deployment, None, self.aws, self.issuer, self.options.http_port)
         self.http_api.start()
-        self.refs = deploy(self.deployment, self.aws, region=self.options.region)
+        self.refs = deploy(
+            self.deployment,
+            self.aws,
+            region=self.options.region,
+            environment_overrides=self.options.environment_overrides,
+        )
         self.http_api.refs = self.refs
         self.event_sources.start()
         self.ttl.start()

@@ -238,8 +238,10 @@ class EmbeddedAws:
         body = environ["wsgi.input"].read(length) if length else b""
         answer: Response | None = None
         path = environ.get("PATH_INFO", "")
-        if environ["REQUEST_METHOD"] == "POST" and path.startswith(_INVOKE_PREFIX) and path.endswith(
-            "/invocations"
+        if (
+            environ["REQUEST_METHOD"] == "POST"
+            and path.startswith(_INVOKE_PREFIX)
+            and path.endswith("/invocations")
         ):
             answer = self._serve_invoke(environ, body)
         else:

@@ -118,7 +118,10 @@ class StreamPoller(_Poller):
             if max_retries >= 0 and attempt > max_retries:
                 log.error(
                     "%s: giving up on %d stream records from %s after %d retries",
-                    self.esm.function_name, len(batch), self.table_name, max_retries,
+                    self.esm.function_name,
+                    len(batch),
+                    self.table_name,
+                    max_retries,
                 )
                 return len(batch)
             time.sleep(min(0.1 * 2**attempt, MAX_BACKOFF_SECONDS))
@@ -205,7 +208,9 @@ class EventSourceMappings(threading.Thread):
             self.sync()
 
     def sync(self) -> None:
-        mappings = {esm.uuid: esm for esm in lambda_backend(self.aws.region).list_event_source_mappings(None, None)}
+        mappings = {
+            esm.uuid: esm for esm in lambda_backend(self.aws.region).list_event_source_mappings(None, None)
+        }
         for uuid, poller in list(self.pollers.items()):
             if uuid not in mappings:
                 poller.stopped.set()
@@ -215,7 +220,9 @@ class EventSourceMappings(threading.Thread):
                 continue
             service = esm.event_source_arn.split(":")[2]
             try:
-                poller: _Poller = StreamPoller(self.aws, esm) if service == "dynamodb" else QueuePoller(self.aws, esm)
+                poller: _Poller = (
+                    StreamPoller(self.aws, esm) if service == "dynamodb" else QueuePoller(self.aws, esm)
+                )
             except Exception:
                 log.exception("cannot poll %s", esm.event_source_arn)
                 continue

@@ -237,7 +237,9 @@ class LambdaRunner:
         finally:
             self._release(pool, worker)
         if outcome is None:
-            message = f"RequestId: {request_id} Error: Task timed out after {config.timeout_seconds:.2f} seconds"
+            message = (
+                f"RequestId: {request_id} Error: Task timed out after {config.timeout_seconds:.2f} seconds"
+            )
             log.warning("%s: %s", config.name, message)
             return _failure("Sandbox.Timedout", message, started)
         if outcome["ok"]:

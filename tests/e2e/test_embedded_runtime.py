@@ -57,7 +57,9 @@ def _invoke(stack, name: str, payload: dict) -> tuple[str | None, dict]:
 
 
 def _item(stack, table: str, pk: str, sk: str = "-") -> dict | None:
-    return stack.client("dynamodb").get_item(TableName=table, Key={"pk": {"S": pk}, "sk": {"S": sk}}).get("Item")
+    return (
+        stack.client("dynamodb").get_item(TableName=table, Key={"pk": {"S": pk}, "sk": {"S": sk}}).get("Item")
+    )
 
 
 def test_each_function_sees_only_its_own_environment(stack):
@@ -122,7 +124,9 @@ def test_asl_catch_matches_the_domain_error_class_name(stack):
                 "Type": "Task",
                 "Resource": "arn:aws:states:::lambda:invoke",
                 "Parameters": {"FunctionName": fn, "Payload.$": "$"},
-                "Catch": [{"ErrorEquals": ["InviteExpired"], "ResultPath": "$.error", "Next": "RecordExpiry"}],
+                "Catch": [
+                    {"ErrorEquals": ["InviteExpired"], "ResultPath": "$.error", "Next": "RecordExpiry"}
+                ],
                 "End": True,
             },
             "RecordExpiry": {"Type": "Pass", "End": True},
@@ -145,8 +149,14 @@ def test_asl_retry_on_a_transient_error_then_succeeds(stack, record_table):
                 "Resource": "arn:aws:states:::lambda:invoke",
                 "Parameters": {"FunctionName": fn, "Payload.$": "$"},
                 "OutputPath": "$.Payload",
-                "Retry": [{"ErrorEquals": ["TransientGlitch"], "IntervalSeconds": 1, "MaxAttempts": 3,
-                           "BackoffRate": 1.0}],
+                "Retry": [
+                    {
+                        "ErrorEquals": ["TransientGlitch"],
+                        "IntervalSeconds": 1,
+                        "MaxAttempts": 3,
+                        "BackoffRate": 1.0,
+                    }
+                ],
                 "End": True,
             }
         },
@@ -199,8 +209,10 @@ def test_stream_delivery_is_asynchronous_batched_and_retries_reported_failures(s
     # The handler sleeps a second per batch: writes that waited for it would take 3 s.
     assert time.monotonic() - started < 1.5
     seen = wait_for(
-        lambda: all(_item(stack, record_table, f"seen#{k}", "INSERT") for k in keys)
-        and {k: _item(stack, record_table, f"seen#{k}", "INSERT") for k in keys},
+        lambda: (
+            all(_item(stack, record_table, f"seen#{k}", "INSERT") for k in keys)
+            and {k: _item(stack, record_table, f"seen#{k}", "INSERT") for k in keys}
+        ),
         timeout=30,
         message="every record delivered",
     )
@@ -219,7 +231,9 @@ def test_ttl_deletes_expired_items_and_the_remove_reaches_the_stream(stack, reco
     ddb = stack.client("dynamodb")
     expired, alive = f"old-{uuid.uuid4().hex[:6]}", f"new-{uuid.uuid4().hex[:6]}"
     ddb.put_item(TableName=source, Item={"id": {"S": expired}, "expiresAt": {"N": str(int(time.time()) - 5)}})
-    ddb.put_item(TableName=source, Item={"id": {"S": alive}, "expiresAt": {"N": str(int(time.time()) + 3600)}})
+    ddb.put_item(
+        TableName=source, Item={"id": {"S": alive}, "expiresAt": {"N": str(int(time.time()) + 3600)}}
+    )
     removed = wait_for(
         lambda: _item(stack, record_table, f"seen#{expired}", "REMOVE"), timeout=15, message="TTL REMOVE"
     )
@@ -243,13 +257,17 @@ def test_sqs_mapping_deletes_processed_messages_and_dead_letters_the_poison(stac
             "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "2"}),
         },
     )["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
     fn = _function(stack, "tests.support.sample_handlers.record_queue_batch", {"RECORD_TABLE": record_table})
     _map(stack, fn, queue_arn, 10)
     bodies = [uuid.uuid4().hex for _ in range(3)]
     for body in [*bodies, "poison"]:
         sqs.send_message(QueueUrl=queue, MessageBody=body)
-    wait_for(lambda: all(_item(stack, record_table, f"msg#{b}") for b in bodies), message="messages processed")
+    wait_for(
+        lambda: all(_item(stack, record_table, f"msg#{b}") for b in bodies), message="messages processed"
+    )
 
     def poison_in_dlq():
         got = sqs.receive_message(QueueUrl=dlq, WaitTimeSeconds=1).get("Messages", [])

@@ -33,11 +33,18 @@ class RunningStack:
         self.aws_url = f"http://127.0.0.1:{self.aws_port}"
         self.log_path = state_dir / "up.log"
         args = [
-            sys.executable, "-m", "arcadeflow.cli", "up",
-            "--http-port", str(self.http_port),
-            "--ws-port", str(self.ws_port),
-            "--aws-port", str(self.aws_port),
-            "--state-dir", str(state_dir),
+            sys.executable,
+            "-m",
+            "arcadeflow.cli",
+            "up",
+            "--http-port",
+            str(self.http_port),
+            "--ws-port",
+            str(self.ws_port),
+            "--aws-port",
+            str(self.aws_port),
+            "--state-dir",
+            str(state_dir),
             *(extra_args or []),
         ]
         state_dir.mkdir(parents=True, exist_ok=True)
@@ -61,16 +68,32 @@ class RunningStack:
 
     def token(self, user_id: str, name: str | None = None, *extra: str) -> str:
         out = subprocess.run(
-            [sys.executable, "-m", "arcadeflow.cli", "token", user_id, "--name", name or user_id,
-             "--state-dir", str(self.state_dir), *extra],
-            cwd=REPO_ROOT, check=True, capture_output=True, text=True,
+            [
+                sys.executable,
+                "-m",
+                "arcadeflow.cli",
+                "token",
+                user_id,
+                "--name",
+                name or user_id,
+                "--state-dir",
+                str(self.state_dir),
+                *extra,
+            ],
+            cwd=REPO_ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
         )
         return out.stdout.strip()
 
     def client(self, service: str) -> Any:
         return boto3.client(
-            service, endpoint_url=self.aws_url, region_name="us-east-1",
-            aws_access_key_id="testing", aws_secret_access_key="testing",
+            service,
+            endpoint_url=self.aws_url,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
         )
 
     def endpoints(self) -> dict[str, Any]:
