@@ -61,6 +61,25 @@ def configure_moto() -> None:
         lambda self: _NoMappings(), lambda self, value: None
     )
     _mark_ttl_deletions_on_stream()
+    _name_unnamed_executions()
+
+
+def _name_unnamed_executions() -> None:
+    """AWS names an execution started without a name with a UUID; moto names it "None", so a
+    second unnamed start of the same state machine fails with ExecutionAlreadyExists."""
+    import uuid
+
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    original = StepFunctionsParserBackend.start_execution
+    if getattr(original, "_arcadeflow", False):
+        return
+
+    def start_execution(self, state_machine_arn, name=None, *args: Any, **kwargs: Any):
+        return original(self, state_machine_arn, name or str(uuid.uuid4()), *args, **kwargs)
+
+    start_execution._arcadeflow = True  # type: ignore[attr-defined]
+    StepFunctionsParserBackend.start_execution = start_execution  # type: ignore[method-assign]
 
 
 class _NoMappings(dict):
