@@ -23,6 +23,14 @@ def _add_state_dir(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _environment_overrides(args: argparse.Namespace) -> dict[str, str]:
+    """`up` options that change a function setting reach the functions as environment overrides."""
+    overrides = {}
+    if args.presence_ttl is not None:
+        overrides["PRESENCE_TTL_SECONDS"] = str(args.presence_ttl)
+    return overrides
+
+
 def cmd_up(args: argparse.Namespace) -> int:
     from arcadeflow.stack import EmbeddedStack, StackOptions
 
@@ -38,6 +46,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         aws_port=args.aws_port,
         state_dir=args.state_dir,
         ttl_interval_seconds=args.ttl_interval,
+        environment_overrides=_environment_overrides(args),
     )
     stack = EmbeddedStack(options)
     stop = threading.Event()
@@ -75,6 +84,11 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--ws-port", type=int, default=8001, help="WebSocket API port (default 8001)")
     up.add_argument("--aws-port", type=int, default=4566, help="embedded AWS endpoint port (default 4566)")
     up.add_argument("--ttl-interval", type=float, default=5.0, help="seconds between TTL sweeps (default 5)")
+    up.add_argument(
+        "--presence-ttl",
+        type=int,
+        help="seconds a presence update keeps a user online (production: 120); short values for tests",
+    )
     up.add_argument("--verbose", action="store_true", help="debug logging")
     _add_state_dir(up)
     up.set_defaults(func=cmd_up)
