@@ -28,7 +28,16 @@ def _environment_overrides(args: argparse.Namespace) -> dict[str, str]:
     overrides = {}
     if args.presence_ttl is not None:
         overrides["PRESENCE_TTL_SECONDS"] = str(args.presence_ttl)
+    if args.feed_write_budget is not None:
+        overrides["FEED_WRITE_BUDGET_WCU"] = str(args.feed_write_budget)
     return overrides
+
+
+def _table_wcu(value: str) -> tuple[str, int]:
+    table, sep, wcu = value.partition("=")
+    if not sep or not wcu.isdigit() or int(wcu) < 1:
+        raise argparse.ArgumentTypeError(f"expected TABLE=WCU with WCU >= 1, got {value!r}")
+    return table, int(wcu)
 
 
 def cmd_up(args: argparse.Namespace) -> int:
@@ -47,6 +56,8 @@ def cmd_up(args: argparse.Namespace) -> int:
         state_dir=args.state_dir,
         ttl_interval_seconds=args.ttl_interval,
         environment_overrides=_environment_overrides(args),
+        table_wcu=dict(args.table_wcu),
+        capacity_burst_seconds=args.capacity_burst_seconds,
     )
     stack = EmbeddedStack(options)
     stop = threading.Event()
@@ -89,6 +100,26 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         help="seconds a presence update keeps a user online (production: 120); short values for tests",
     )
+    up.add_argument(
+        "--table-wcu",
+        type=_table_wcu,
+        action="append",
+        default=[],
+        metavar="TABLE=WCU",
+        help="emulate provisioned write capacity on a table, e.g. feed=100 (repeatable); "
+        "writes beyond it are throttled as DynamoDB throttles them",
+    )
+    up.add_argument(
+        "--capacity-burst-seconds",
+        type=float,
+        default=300.0,
+        help="unused capacity an emulated table may save up, in seconds of its WCU (DynamoDB: 300; 0: none)",
+    )
+    up.add_argument(
+        "--feed-write-budget",
+        type=int,
+        help="write units a second the status fan-out may spend on the feed table (default 100)",
+    )
     up.add_argument("--verbose", action="store_true", help="debug logging")
     _add_state_dir(up)
     up.set_defaults(func=cmd_up)
@@ -101,7 +132,24 @@ def build_parser() -> argparse.ArgumentParser:
     _add_state_dir(token)
     token.set_defaults(func=cmd_token)
     _add_execution_commands(sub)
+    _add_fanout_commands(sub)
     return parser
+
+
+def _add_fanout_commands(sub: Any) -> None:
+    from arcadeflow.commands import populate
+
+    fill = sub.add_parser("populate", help="create users who all follow one celebrity (idempotent)")
+    fill.add_argument("--users", type=int, default=10_000, help="followers to create (default 10000)")
+    fill.add_argument("--celebrity", default="testUser1", help="the user they all follow (default testUser1)")
+    fill.add_argument("--prefix", default="testUser", help="follower ids are <prefix><n> (default testUser)")
+    fill.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_state_dir(fill)
+    fill.set_defaults(func=populate.main)
+
+    redrive = sub.add_parser("redrive-fanout", help="write the fan-out's dead-lettered feed batches again")
+    _add_state_dir(redrive)
+    redrive.set_defaults(func=populate.main_redrive)
 
 
 def _add_execution_commands(sub: Any) -> None:

@@ -35,6 +35,9 @@ class StackOptions:
     prewarm: bool = True
     # Replaces a function environment variable wherever a function declares it.
     environment_overrides: dict[str, str] = field(default_factory=dict)
+    # Emulated provisioned write capacity, logical table -> WCU (arcadeflow/aws/capacity.py).
+    table_wcu: dict[str, int] = field(default_factory=dict)
+    capacity_burst_seconds: float = 300.0
 
 
 class EmbeddedStack:
@@ -48,10 +51,12 @@ class EmbeddedStack:
         self.event_sources = EventSourceMappings(self.aws)
         self.ttl = TtlReaper(self.aws, options.ttl_interval_seconds)
         self.refs: ResourceRefs | None = None
+        self.capacity: Any = None  # ProvisionedCapacity when --table-wcu is given
         self.http_api: HttpApiEmulator | None = None
 
     def start(self) -> None:
         self.aws.start()
+        self._emulate_capacity()
         # The HTTP port answers /health (503 until deployed) from the first moment.
         self.http_api = HttpApiEmulator(self.deployment, None, self.aws, self.issuer, self.options.http_port)
         self.http_api.start()
@@ -71,6 +76,23 @@ class EmbeddedStack:
                 list(pool.map(self.aws.runner.prewarm, names))
         self.http_api.ready.set()
         (self.state_dir / ENDPOINTS_FILE).write_text(json.dumps(self.endpoints(), indent=2))
+
+    def _emulate_capacity(self) -> None:
+        if not self.options.table_wcu:
+            return
+        from arcadeflow.aws.capacity import ProvisionedCapacity, stored_item_reader
+
+        unknown = set(self.options.table_wcu) - set(self.deployment.tables)
+        if unknown:
+            raise ValueError(f"--table-wcu names unknown tables: {', '.join(sorted(unknown))}")
+        self.capacity = ProvisionedCapacity(
+            {self.deployment.physical_name(t): wcu for t, wcu in self.options.table_wcu.items()},
+            forward=self.aws.forward,
+            burst_seconds=self.options.capacity_burst_seconds,
+            stored_item=stored_item_reader(self.options.region),
+        )
+        self.aws.interceptors.insert(0, self.capacity.intercept)
+        log.info("emulated write capacity: %s", self.options.table_wcu)
 
     def endpoints(self) -> dict[str, Any]:
         assert self.http_api is not None

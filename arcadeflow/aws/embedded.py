@@ -23,7 +23,7 @@ from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from arcadeflow.aws import stepfunctions_extra_apis
+from arcadeflow.aws import dynamodb_query_speed, stepfunctions_extra_apis
 from arcadeflow.aws.lambda_runner import FunctionConfig, FunctionNotFound, LambdaRunner
 
 log = logging.getLogger("arcadeflow.aws")
@@ -62,6 +62,7 @@ def configure_moto() -> None:
     )
     _mark_ttl_deletions_on_stream()
     _name_unnamed_executions()
+    dynamodb_query_speed.install()
 
 
 def _name_unnamed_executions() -> None:
@@ -251,6 +252,20 @@ class EmbeddedAws:
         return 200, {"Content-Type": "application/x-amz-json-1.0"}, json.dumps(out).encode()
 
     # --- the WSGI front ---------------------------------------------------------------------
+
+    def forward(self, environ: dict[str, Any], body: bytes) -> Response:
+        """Hand a request (possibly rewritten by an interceptor) to moto; collect its answer."""
+        captured: dict[str, Any] = {}
+
+        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
+            captured["status"], captured["headers"] = int(status.split(" ", 1)[0]), dict(headers)
+
+        inner = dict(environ)
+        inner["wsgi.input"] = io.BytesIO(body)
+        inner["CONTENT_LENGTH"] = str(len(body))
+        payload = b"".join(self._moto_app(inner, start_response))
+        headers = {k: v for k, v in captured["headers"].items() if k.lower() != "content-length"}
+        return captured["status"], headers, payload
 
     def _wsgi(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         length = int(environ.get("CONTENT_LENGTH") or 0)

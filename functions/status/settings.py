@@ -1,0 +1,62 @@
+"""The fan-out's settings, read from the function's environment when asked (tests set them).
+
+infra/deployment.json gives each function its values; `arcadeflow up --feed-write-budget` and
+Terraform variables override them per environment.
+"""
+
+from __future__ import annotations
+
+import os
+
+
+class MissingConfiguration(RuntimeError):
+    """The deployment did not give this function a setting it needs: a wiring bug, not a user error."""
+
+
+def required(variable: str) -> str:
+    value = os.environ.get(variable)
+    if not value:
+        raise MissingConfiguration(f"{variable} is not set")
+    return value
+
+
+def table(logical: str) -> str:
+    return required(f"{logical.upper()}_TABLE")
+
+
+def number(variable: str, default: int, minimum: int = 1) -> int:
+    raw = os.environ.get(variable, "")
+    if raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise MissingConfiguration(f"{variable}={raw!r} is not an integer") from exc
+    if value < minimum:
+        raise MissingConfiguration(f"{variable}={value} is below {minimum}")
+    return value
+
+
+def feed_write_budget_wcu() -> int:
+    """Write units a second the whole fan-out may spend on the feed table (default 100)."""
+    return number("FEED_WRITE_BUDGET_WCU", 100)
+
+
+def fanout_concurrency() -> int:
+    """Batch writers at once (the Map's MaxConcurrency); each gets budget / concurrency."""
+    return number("FANOUT_CONCURRENCY", 5)
+
+
+def fanout_page_size() -> int:
+    """Followers read per page; one Map run writes a page."""
+    return number("FANOUT_PAGE_SIZE", 1000)
+
+
+def fanout_batch_size() -> int:
+    """Followers per Map item (written 25 a request)."""
+    return number("FANOUT_BATCH_SIZE", 100)
+
+
+def feed_write_max_attempts() -> int:
+    """BatchWriteItem attempts per 25 items before the batch is handed back to the state machine."""
+    return number("FEED_WRITE_MAX_ATTEMPTS", 8)
