@@ -48,7 +48,12 @@ def http_event(
         raw_body = json.dumps(body)
     claims: dict[str, str] = {}
     if user is not None:
-        claims = {"sub": user, "name": name or user.capitalize(), "iss": "https://arcadeflow.local", "aud": "x"}
+        claims = {
+            "sub": user,
+            "name": name or user.capitalize(),
+            "iss": "https://arcadeflow.local",
+            "aud": "x",
+        }
         if picture:
             claims["picture"] = picture
     now = time.time()

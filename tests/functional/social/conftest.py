@@ -70,7 +70,9 @@ class SocialWorld:
         """Every record on the table's stream so far, as moto's DynamoDB Streams returns them."""
         # botocore 1.44 sends stream calls to <account>.streams-ddb.<region>.amazonaws.com when the
         # ARN names an account; moto 5.2.5 only answers the classic host, so name it.
-        streams = boto3.client("dynamodbstreams", endpoint_url="https://streams.dynamodb.us-east-1.amazonaws.com")
+        streams = boto3.client(
+            "dynamodbstreams", endpoint_url="https://streams.dynamodb.us-east-1.amazonaws.com"
+        )
         arn = self.client.describe_table(TableName=self.names[logical_table])["Table"]["LatestStreamArn"]
         records: list[dict[str, Any]] = []
         for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:

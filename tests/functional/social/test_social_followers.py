@@ -32,7 +32,9 @@ def test_follow_then_both_listings_show_the_edge_with_profile_snapshots(world):
     assert [(e["userId"], e["screenName"], e["avatar"]) for e in following.body["items"]] == [
         ("bob", "Bobby B", "https://cdn.example/bob.png")
     ]
-    followers = world.call(F, "GET", "/followers", user="alice", query={"userId": "bob", "direction": "followers"})
+    followers = world.call(
+        F, "GET", "/followers", user="alice", query={"userId": "bob", "direction": "followers"}
+    )
     assert [(e["userId"], e["screenName"]) for e in followers.body["items"]] == [("alice", "Alice")]
     assert followers.body["nextCursor"] is None
 
@@ -113,7 +115,9 @@ def test_a_cursor_that_is_garbage_or_from_another_listing_is_refused(world):
 
     garbage = world.call(F, "GET", "/followers", user="alice", query={"cursor": "not-a-cursor!!"})
     foreign = world.call(F, "GET", "/followers", user="bob", query={"cursor": alice_cursor})
-    forged = world.call(F, "GET", "/followers", user="alice", query={"cursor": encode_cursor({"userId": "alice"})})
+    forged = world.call(
+        F, "GET", "/followers", user="alice", query={"cursor": encode_cursor({"userId": "alice"})}
+    )
 
     for reply in (garbage, foreign, forged):
         assert reply.status == 400

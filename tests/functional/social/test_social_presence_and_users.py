@@ -16,7 +16,9 @@ def online_ids(world, user: str = "alice", **query) -> list[str]:
 
 
 def test_first_call_creates_the_profile_from_the_token_claims(world):
-    reply = world.call(U, "GET", "/users/me", user="alice", name="Alice A", picture="https://cdn.example/a.png")
+    reply = world.call(
+        U, "GET", "/users/me", user="alice", name="Alice A", picture="https://cdn.example/a.png"
+    )
 
     assert reply.status == 200
     assert (reply.body["userId"], reply.body["screenName"], reply.body["avatar"]) == (
@@ -73,7 +75,10 @@ def test_profile_shows_presence_best_scores_and_recent_games(world, time_machine
 
     assert profile["presence"]["status"] == "playing"
     assert (profile["presence"]["gameId"], profile["presence"]["context"]) == ("tetris", "level 3")
-    assert profile["bestScores"] == [{"gameId": "chess", "bestScore": 40}, {"gameId": "tetris", "bestScore": 700}]
+    assert profile["bestScores"] == [
+        {"gameId": "chess", "bestScore": 40},
+        {"gameId": "tetris", "bestScore": 700},
+    ]
     assert [(g["gameId"], g["lastScore"]) for g in profile["recentGames"]] == [("tetris", 200), ("chess", 40)]
 
 
@@ -160,4 +165,6 @@ def test_following_presence_shows_only_followed_users_who_are_online(world, time
     reply = world.call(P, "GET", "/presence/following", user="alice")
 
     assert reply.status == 200
-    assert [(e["userId"], e["status"], e["gameId"]) for e in reply.body["items"]] == [("bob", "game_lobby", "chess")]
+    assert [(e["userId"], e["status"], e["gameId"]) for e in reply.body["items"]] == [
+        ("bob", "game_lobby", "chess")
+    ]

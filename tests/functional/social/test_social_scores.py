@@ -24,7 +24,11 @@ def test_a_lower_score_updates_last_but_never_lowers_best(world, time_machine):
     assert (second.body["bestScore"], second.body["lastScore"]) == (900, 300)
     assert second.body["lastPlayedAt"] > first.body["lastPlayedAt"]
     [stats] = world.scan("user_game_stats")
-    assert (stats["bestScore"], stats["lastScore"], stats["lastPlayedAt"]) == (900, 300, second.body["lastPlayedAt"])
+    assert (stats["bestScore"], stats["lastScore"], stats["lastPlayedAt"]) == (
+        900,
+        300,
+        second.body["lastPlayedAt"],
+    )
 
 
 def test_an_equal_score_is_not_a_new_best(world):

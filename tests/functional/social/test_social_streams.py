@@ -64,7 +64,13 @@ def test_a_bad_record_fails_alone_and_the_retry_counts_only_what_was_missed(worl
 
 
 def presence_image(user: str, updated_at: str) -> dict:
-    return {"userId": user, "status": "home", "updatedAt": updated_at, "expiresAt": 1, "onlineShard": "online#0"}
+    return {
+        "userId": user,
+        "status": "home",
+        "updatedAt": updated_at,
+        "expiresAt": 1,
+        "onlineShard": "online#0",
+    }
 
 
 def test_ttl_removal_records_last_seen_once_and_never_moves_it_back(world):
@@ -96,7 +102,10 @@ def test_only_ttl_removals_record_last_seen_and_malformed_ones_fail_alone(world)
     world.call(U, "GET", "/users/me", user="bob")
     world.call(U, "GET", "/users/me", user="carol")
     deleted_by_someone = stream_record(
-        "REMOVE", {"userId": "bob"}, old_image=presence_image("bob", "2030-01-01T10:00:00.000000Z"), sequence_number="1"
+        "REMOVE",
+        {"userId": "bob"},
+        old_image=presence_image("bob", "2030-01-01T10:00:00.000000Z"),
+        sequence_number="1",
     )
     refreshed = stream_record(
         "MODIFY",
@@ -114,7 +123,9 @@ def test_only_ttl_removals_record_last_seen_and_malformed_ones_fail_alone(world)
         by_ttl=True,
     )
 
-    response = world.invoke("presence_expiry", {"Records": [deleted_by_someone, refreshed, no_image, carol_expired]})
+    response = world.invoke(
+        "presence_expiry", {"Records": [deleted_by_someone, refreshed, no_image, carol_expired]}
+    )
 
     assert response == {"batchItemFailures": [{"itemIdentifier": "3"}]}
     users = {item["userId"]: item for item in world.scan("users")}
