@@ -19,6 +19,7 @@ from arcadeflow.deployer import create_tables, table_environment
 from arcadeflow.deployment import Deployment, ResourceRefs, load
 from functions.shared import aws, clock
 from tests.support.lambda_events import FakeLambdaContext, http_event
+from tests.support.moto_atomic import make_dynamodb_requests_atomic
 
 
 @dataclass
@@ -105,6 +106,7 @@ def world(monkeypatch) -> Iterator[SocialWorld]:
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "arcadeflow-test")
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     monkeypatch.delenv("PRESENCE_TTL_SECONDS", raising=False)
+    make_dynamodb_requests_atomic(monkeypatch)
     with mock_aws():
         aws.reset()
         deployment = load()

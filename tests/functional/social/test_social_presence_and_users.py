@@ -94,8 +94,8 @@ def test_an_expired_presence_reads_offline_before_ttl_deletes_it(world, time_mac
     assert "bob" not in online_ids(world)
 
 
-def test_presence_lives_for_the_configured_ttl(world, time_machine, monkeypatch):
-    monkeypatch.setenv("PRESENCE_TTL_SECONDS", "30")
+def test_presence_lives_for_the_configured_ttl(world, time_machine):
+    world.deployment.functions["presence_api"].environment["PRESENCE_TTL_SECONDS"] = "30"
 
     reply = set_presence(world, "bob", "home")
     time_machine.advance(29)
