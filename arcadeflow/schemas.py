@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from arcadeflow.deployment import REPO_ROOT
 from functions.social.models import FollowRequest, PresenceUpdate, ProfileUpdate, ScoreSubmission
+from functions.status.models import StatusPost
 
 SCHEMA_DIR = REPO_ROOT / "schemas"
 
@@ -22,6 +23,7 @@ SCHEMA_MODELS: dict[str, type[BaseModel]] = {
     "profile_update.schema.json": ProfileUpdate,
     "score_submission.schema.json": ScoreSubmission,
     "presence_update.schema.json": PresenceUpdate,
+    "status_post.schema.json": StatusPost,
 }
 
 

@@ -67,6 +67,7 @@ class EmbeddedStack:
             environment_overrides=self.options.environment_overrides,
         )
         self.http_api.refs = self.refs
+        self._create_signing_keys()
         self.event_sources.start()
         self.ttl.start()
         if self.options.prewarm:
@@ -76,6 +77,21 @@ class EmbeddedStack:
                 list(pool.map(self.aws.runner.prewarm, names))
         self.http_api.ready.set()
         (self.state_dir / ENDPOINTS_FILE).write_text(json.dumps(self.endpoints(), indent=2))
+
+    def _create_signing_keys(self) -> None:
+        """A function variable named *_KEY_PARAMETER names an SSM SecureString holding a secret
+        key (Terraform creates it on AWS); locally each one gets a random key."""
+        import secrets
+
+        ssm = self.aws.client("ssm")
+        names = {
+            value
+            for fn in self.deployment.functions.values()
+            for variable, value in fn.environment.items()
+            if variable.endswith("_KEY_PARAMETER")
+        }
+        for name in sorted(names):
+            ssm.put_parameter(Name=name, Value=secrets.token_hex(32), Type="SecureString", Overwrite=False)
 
     def _emulate_capacity(self) -> None:
         if not self.options.table_wcu:

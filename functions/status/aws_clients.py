@@ -1,4 +1,4 @@
-"""AWS clients of the status functions, made once per execution environment.
+"""AWS clients of the status functions beyond functions.shared.aws, made once per execution environment.
 
 Plain boto3: AWS_ENDPOINT_URL, when set, points them at the embedded AWS. The feed writer does
 its own backoff on throttling, so its client makes a single retry only for transport errors.
@@ -11,11 +11,6 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
-
-
-@cache
-def dynamodb() -> Any:
-    return boto3.client("dynamodb")
 
 
 @cache
@@ -35,5 +30,5 @@ def stepfunctions() -> Any:
 
 def reset() -> None:
     """Forget cached clients (functional tests start a fresh mocked AWS per test)."""
-    for factory in (dynamodb, feed_writer_dynamodb, sqs, stepfunctions):
+    for factory in (feed_writer_dynamodb, sqs, stepfunctions):
         factory.cache_clear()

@@ -9,7 +9,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions.status import aws_clients, settings
+from functions.shared import aws
+from functions.status import settings
 from functions.status.fanout import chunks, page_within_bytes, tally, worker_rate
 from functions.status.models import FollowerPageRequest
 from functions.status.repositories import Followers
@@ -38,7 +39,7 @@ def handler(request: FollowerPageRequest, context: LambdaContext) -> dict:
         metrics.add_metric(name="FeedWritesDeadLettered", unit=MetricUnit.Count, value=totals["deadLettered"])
         return {**base, "batches": [], "cursor": None, "started": True, "finished": True}
 
-    followers = Followers(aws_clients.dynamodb(), settings.table("follows"))
+    followers = Followers(aws.dynamodb(), settings.table("follows"))
     ids, more = followers.page(request.author_id, request.cursor, settings.fanout_page_size())
     kept = page_within_bytes(ids)
     more = more or len(kept) < len(ids)

@@ -6,9 +6,9 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
+from functions.shared.dynamo import from_item, to_item
 from functions.status.fanout import (
     BATCH_WRITE_LIMIT,
     FeedWriteThrottled,
@@ -21,29 +21,6 @@ FOLLOWED_BY_INDEX = "FollowedBy"
 THROTTLING_ERRORS = frozenset(
     {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
 )
-
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
-
-
-def to_item(values: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: _serializer.serialize(v) for k, v in values.items() if v is not None}
-
-
-def from_item(item: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: _plain(_deserializer.deserialize(v)) for k, v in item.items()}
-
-
-def _plain(value: Any) -> Any:
-    from decimal import Decimal
-
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
 
 
 class Followers:
@@ -167,3 +144,40 @@ def is_throttling(error: ClientError) -> bool:
 
 def error_code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
+
+
+class PostClaims:
+    """Remembers, for 24 hours, when a status posted with an Idempotency-Key was first posted, so
+    a retry reuses its time (hence its story and feed keys) instead of posting it again."""
+
+    PREFIX = "status-post#"
+    LIFETIME_SECONDS = 24 * 3600
+
+    def __init__(self, client: Any, table_name: str):
+        self._client = client
+        self._table = table_name
+
+    def claim(self, status_id: str, posted_at: str, fingerprint: str, now_epoch: int) -> dict[str, Any]:
+        """The claim that stands: this one if it is the first, else the earlier one."""
+        record = {
+            "id": self.PREFIX + status_id,
+            "postedAt": posted_at,
+            "fingerprint": fingerprint,
+            "expiration": now_epoch + self.LIFETIME_SECONDS,
+        }
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=to_item(record),
+                # TTL deletes late: an expired claim counts as absent.
+                ConditionExpression="attribute_not_exists(id) OR expiration < :now",
+                ExpressionAttributeValues={":now": {"N": str(now_epoch)}},
+            )
+            return record
+        except ClientError as exc:
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise
+        item = self._client.get_item(
+            TableName=self._table, Key={"id": {"S": self.PREFIX + status_id}}, ConsistentRead=True
+        ).get("Item")
+        return from_item(item) or record

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import os
 
-
-class MissingConfiguration(RuntimeError):
-    """The deployment did not give this function a setting it needs: a wiring bug, not a user error."""
+from functions.shared.config import MissingConfiguration, int_setting, table_name
 
 
 def required(variable: str) -> str:
@@ -21,20 +19,10 @@ def required(variable: str) -> str:
 
 
 def table(logical: str) -> str:
-    return required(f"{logical.upper()}_TABLE")
+    return table_name(logical)
 
 
-def number(variable: str, default: int, minimum: int = 1) -> int:
-    raw = os.environ.get(variable, "")
-    if raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError as exc:
-        raise MissingConfiguration(f"{variable}={raw!r} is not an integer") from exc
-    if value < minimum:
-        raise MissingConfiguration(f"{variable}={value} is below {minimum}")
-    return value
+number = int_setting
 
 
 def feed_write_budget_wcu() -> int:
