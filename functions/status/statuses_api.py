@@ -63,7 +63,7 @@ def post_status():
             "statusId": status_id,
             "postedAt": posted_at,
             "timestamp": record["timestamp"],
-            "fanout": execution_arn,
+            "fanoutExecutionArn": execution_arn,
         },
     )
 
