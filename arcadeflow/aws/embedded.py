@@ -23,7 +23,7 @@ from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from arcadeflow.aws import dynamodb_speed, stepfunctions_extra_apis
+from arcadeflow.aws import dynamodb_speed, server_speed, stepfunctions_extra_apis
 from arcadeflow.aws.lambda_runner import FunctionConfig, FunctionNotFound, LambdaRunner
 
 log = logging.getLogger("arcadeflow.aws")
@@ -63,6 +63,7 @@ def configure_moto() -> None:
     _mark_ttl_deletions_on_stream()
     _name_unnamed_executions()
     dynamodb_speed.install()
+    server_speed.install()
 
 
 def _name_unnamed_executions() -> None:
