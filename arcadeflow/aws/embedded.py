@@ -23,7 +23,7 @@ from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from arcadeflow.aws import dynamodb_speed, server_speed, stepfunctions_extra_apis
+from arcadeflow.aws import dynamodb_speed, server_speed, stepfunctions_extra_apis, stepfunctions_fixes
 from arcadeflow.aws.lambda_runner import FunctionConfig, FunctionNotFound, LambdaRunner
 
 log = logging.getLogger("arcadeflow.aws")
@@ -64,6 +64,7 @@ def configure_moto() -> None:
     _name_unnamed_executions()
     dynamodb_speed.install()
     server_speed.install()
+    stepfunctions_fixes.install()
 
 
 def _name_unnamed_executions() -> None:

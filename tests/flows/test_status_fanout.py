@@ -44,7 +44,7 @@ def test_every_follower_gets_the_status_once_and_no_state_carries_the_follower_l
         if key.endswith("EventDetails")
     )
     assert largest < 40_000
-    assert len(events) < 200
+    assert len(events) < 250
 
 
 def test_a_replayed_fanout_rewrites_the_same_feed_items(stack, celebrity_with_followers):
