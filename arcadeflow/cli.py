@@ -37,6 +37,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         aws_port=args.aws_port,
         state_dir=args.state_dir,
         ttl_interval_seconds=args.ttl_interval,
+        environment_overrides=duel_environment(args),
     )
     stack = EmbeddedStack(options)
     stop = threading.Event()
@@ -46,6 +47,9 @@ def cmd_up(args: argparse.Namespace) -> int:
         endpoints = stack.endpoints()
         print("arcadeflow is up", flush=True)
         print(f"  HTTP API      {endpoints['http']}   (OpenAPI: {endpoints['http']}/openapi.json)")
+        print(
+            f"  WebSocket API {endpoints['websocket']}?token=<JWT>   (callback {endpoints['websocketCallback']})"
+        )
         print(f"  AWS endpoint  {endpoints['aws']}   (AWS_ENDPOINT_URL for boto3 and the aws CLI)")
         print(f"  tokens        arcadeflow token <userId> --name <screenName> --state-dir {args.state_dir}")
         print("Ctrl-C to stop.", flush=True)
@@ -55,6 +59,23 @@ def cmd_up(args: argparse.Namespace) -> int:
     finally:
         stack.stop()
     return 0
+
+
+def duel_environment(args: argparse.Namespace) -> dict[str, str]:
+    """--invite-timeout / --session-duration reach the functions that declare the variables."""
+    overrides = {}
+    if args.invite_timeout is not None:
+        overrides["INVITE_TIMEOUT_SECONDS"] = str(args.invite_timeout)
+    if args.session_duration is not None:
+        overrides["SESSION_DURATION_SECONDS"] = str(args.session_duration)
+    return overrides
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
 
 
 def cmd_token(args: argparse.Namespace) -> int:
@@ -74,6 +95,14 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--ws-port", type=int, default=8001, help="WebSocket API port (default 8001)")
     up.add_argument("--aws-port", type=int, default=4566, help="embedded AWS endpoint port (default 4566)")
     up.add_argument("--ttl-interval", type=float, default=5.0, help="seconds between TTL sweeps (default 5)")
+    up.add_argument(
+        "--invite-timeout",
+        type=_positive_int,
+        help="seconds an invitee has to answer a duel invite (default 60)",
+    )
+    up.add_argument(
+        "--session-duration", type=_positive_int, help="seconds a duel session lasts (default 600)"
+    )
     up.add_argument("--verbose", action="store_true", help="debug logging")
     _add_state_dir(up)
     up.set_defaults(func=cmd_up)

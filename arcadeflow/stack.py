@@ -11,6 +11,7 @@ from typing import Any
 
 from arcadeflow import deployment as deployment_module
 from arcadeflow.apigateway.http_api import HttpApiEmulator
+from arcadeflow.apigateway.websocket_api import WebSocketApiEmulator
 from arcadeflow.auth import LocalIssuer
 from arcadeflow.aws.embedded import EmbeddedAws
 from arcadeflow.aws.event_sources import EventSourceMappings
@@ -49,15 +50,22 @@ class EmbeddedStack:
         self.ttl = TtlReaper(self.aws, options.ttl_interval_seconds)
         self.refs: ResourceRefs | None = None
         self.http_api: HttpApiEmulator | None = None
+        self.websocket_api: WebSocketApiEmulator | None = None
 
     def start(self) -> None:
         self.aws.start()
         # The HTTP port answers /health (503 until deployed) from the first moment.
         self.http_api = HttpApiEmulator(self.deployment, None, self.aws, self.issuer, self.options.http_port)
         self.http_api.start()
+        # Bound before deploying: functions that push get its callback URL.
+        self.websocket_api = WebSocketApiEmulator(
+            self.deployment, self.aws, self.issuer, self.options.ws_port
+        )
+        self.websocket_api.start()
         self.refs = deploy(
             self.deployment,
             self.aws,
+            websocket_callback_url=self.websocket_api.callback_url,
             region=self.options.region,
             environment_overrides=self.options.environment_overrides,
         )
@@ -70,6 +78,7 @@ class EmbeddedStack:
             with ThreadPoolExecutor(max_workers=4) as pool:
                 list(pool.map(self.aws.runner.prewarm, names))
         self.http_api.ready.set()
+        self.websocket_api.ready.set()
         (self.state_dir / ENDPOINTS_FILE).write_text(json.dumps(self.endpoints(), indent=2))
 
     def endpoints(self) -> dict[str, Any]:
@@ -77,6 +86,8 @@ class EmbeddedStack:
         return {
             "http": self.http_api.url,
             "aws": self.aws.endpoint_url,
+            "websocket": self.websocket_api.url if self.websocket_api else None,
+            "websocketCallback": self.websocket_api.callback_url if self.websocket_api else None,
             "region": self.options.region,
             "stateMachines": dict(self.refs.state_machine_arns) if self.refs else {},
             "tables": dict(self.refs.tables) if self.refs else {},
@@ -85,6 +96,8 @@ class EmbeddedStack:
     def stop(self) -> None:
         self.ttl.stop()
         self.event_sources.stop()
+        if self.websocket_api:
+            self.websocket_api.stop()
         if self.http_api:
             self.http_api.stop()
         self.aws.stop()

@@ -23,7 +23,7 @@ from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from arcadeflow.aws import stepfunctions_extra_apis
+from arcadeflow.aws import stepfunctions_extra_apis, stepfunctions_fixes
 from arcadeflow.aws.lambda_runner import FunctionConfig, FunctionNotFound, LambdaRunner
 
 log = logging.getLogger("arcadeflow.aws")
@@ -61,6 +61,7 @@ def configure_moto() -> None:
         lambda self: _NoMappings(), lambda self, value: None
     )
     _mark_ttl_deletions_on_stream()
+    stepfunctions_fixes.apply()
 
 
 class _NoMappings(dict):
