@@ -47,9 +47,8 @@ def cmd_up(args: argparse.Namespace) -> int:
         endpoints = stack.endpoints()
         print("arcadeflow is up", flush=True)
         print(f"  HTTP API      {endpoints['http']}   (OpenAPI: {endpoints['http']}/openapi.json)")
-        print(
-            f"  WebSocket API {endpoints['websocket']}?token=<JWT>   (callback {endpoints['websocketCallback']})"
-        )
+        print(f"  WebSocket API {endpoints['websocket']}?token=<JWT>")
+        print(f"  callback URL  {endpoints['websocketCallback']}   (Management API, @connections)")
         print(f"  AWS endpoint  {endpoints['aws']}   (AWS_ENDPOINT_URL for boto3 and the aws CLI)")
         print(f"  tokens        arcadeflow token <userId> --name <screenName> --state-dir {args.state_dir}")
         print("Ctrl-C to stop.", flush=True)

@@ -289,8 +289,12 @@ class SessionsRepository:
             self.client.update_item(
                 TableName=self.table,
                 Key=to_item({"sessionId": session_id}),
-                UpdateExpression="SET #status = :stopped, endReason = :stop, stoppedBy = :player, endedAt = :now",
-                ConditionExpression="#status = :active AND endsAtMs > :nowMs AND (userA = :player OR userB = :player)",
+                UpdateExpression=(
+                    "SET #status = :stopped, endReason = :stop, stoppedBy = :player, endedAt = :now"
+                ),
+                ConditionExpression=(
+                    "#status = :active AND endsAtMs > :nowMs AND (userA = :player OR userB = :player)"
+                ),
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues=_values(
                     stopped=domain.SESSION_STOPPED,
