@@ -36,6 +36,14 @@ Interceptor = Callable[[dict[str, Any], bytes], Response | None]
 
 _INVOKE_PREFIX = "/2015-03-31/functions/"
 
+# moto's DynamoDB backend is not thread-safe: a TransactWriteItems deep-copies whole tables to
+# roll back, and a query or scan iterates dicts that a concurrent write resizes ("dictionary
+# changed size during iteration", a 500). DynamoDB applies each request atomically, so the
+# embedded AWS applies DynamoDB requests (and the TTL reaper's deletions) one at a time. Under
+# the GIL this costs little: moto's work is pure Python either way.
+dynamodb_lock = threading.RLock()
+_DYNAMODB_TARGETS = ("DynamoDB_20120810.", "DynamoDBStreams_20120810.")
+
 
 def configure_moto() -> None:
     """Switch moto to executing state machines and away from Docker, before anything is created.
@@ -257,6 +265,9 @@ class EmbeddedAws:
             return [payload]
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
+        if environ.get("HTTP_X_AMZ_TARGET", "").startswith(_DYNAMODB_TARGETS):
+            with dynamodb_lock:
+                return list(self._moto_app(environ, start_response))
         return self._moto_app(environ, start_response)
 
 

@@ -14,7 +14,7 @@ import threading
 import time
 from decimal import Decimal, InvalidOperation
 
-from arcadeflow.aws.embedded import EmbeddedAws, dynamodb_backend, ttl_deletion
+from arcadeflow.aws.embedded import EmbeddedAws, dynamodb_backend, dynamodb_lock, ttl_deletion
 
 log = logging.getLogger("arcadeflow.ttl")
 
@@ -35,9 +35,13 @@ class TtlReaper(threading.Thread):
                 log.exception("TTL sweep failed")
 
     def sweep(self, now: float | None = None) -> int:
+        now = time.time() if now is None else now
+        with dynamodb_lock:  # moto's tables are not safe to iterate while requests write them
+            return self._sweep(now)
+
+    def _sweep(self, now: float) -> int:
         from moto.dynamodb.exceptions import ConditionalCheckFailed
 
-        now = time.time() if now is None else now
         backend = dynamodb_backend(self.aws.region)
         deleted = 0
         for table in list(backend.tables.values()):
