@@ -36,6 +36,24 @@ Interceptor = Callable[[dict[str, Any], bytes], Response | None]
 
 _INVOKE_PREFIX = "/2015-03-31/functions/"
 
+# moto evaluates a condition and then writes with no lock, so two concurrent conditional writes
+# can both succeed. DynamoDB settles them atomically, and arcadeflow's flows rely on that (an
+# accept racing a timeout), so DynamoDB writes are serialised here.
+_DYNAMODB_WRITES = frozenset(
+    f"DynamoDB_20120810.{action}"
+    for action in (
+        "PutItem",
+        "UpdateItem",
+        "DeleteItem",
+        "BatchWriteItem",
+        "TransactWriteItems",
+        "ExecuteStatement",
+        "BatchExecuteStatement",
+        "ExecuteTransaction",
+    )
+)
+dynamodb_write_lock = threading.Lock()
+
 
 def configure_moto() -> None:
     """Switch moto to executing state machines and away from Docker, before anything is created.
@@ -275,6 +293,10 @@ class EmbeddedAws:
             return [payload]
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
+        if environ.get("HTTP_X_AMZ_TARGET") in _DYNAMODB_WRITES:
+            with dynamodb_write_lock:
+                # Consume the response inside the lock: moto does its work lazily in some paths.
+                return [b"".join(self._moto_app(environ, start_response))]
         return self._moto_app(environ, start_response)
 
 
