@@ -47,6 +47,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         state_dir=args.state_dir,
         ttl_interval_seconds=args.ttl_interval,
         environment_overrides=_environment_overrides(args),
+        deploy=args.deploy,
     )
     stack = EmbeddedStack(options)
     stop = threading.Event()
@@ -88,6 +89,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--presence-ttl",
         type=int,
         help="seconds a presence update keeps a user online (production: 120); short values for tests",
+    )
+    up.add_argument(
+        "--no-deploy",
+        dest="deploy",
+        action="store_false",
+        help="start an empty embedded AWS (for `terraform apply` against it); the emulators serve "
+        "whatever APIs it then creates",
     )
     up.add_argument("--verbose", action="store_true", help="debug logging")
     _add_state_dir(up)
