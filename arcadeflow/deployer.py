@@ -88,3 +88,124 @@ def placeholder_zip() -> bytes:
 
 def refs_json(refs: ResourceRefs) -> str:
     return json.dumps(refs.model_dump(), indent=2)
+
+
+def deploy(
+    deployment: Deployment,
+    aws: Any,
+    *,
+    websocket_callback_url: str = "",
+    region: str = "us-east-1",
+    environment_overrides: dict[str, str] | None = None,
+) -> ResourceRefs:
+    """Create every resource of the description on the embedded AWS, in dependency order.
+
+    `aws` is an EmbeddedAws (anything with .client(service)). State machine ASL comes from
+    statemachines/ with its ${placeholders} filled from the same variables Terraform passes to
+    templatefile(). `environment_overrides` replaces the value of a variable in every function
+    that declares it (how `arcadeflow up --invite-timeout` and the like reach the handlers).
+    """
+    overrides = environment_overrides or {}
+    from arcadeflow.asl import render_definition
+
+    refs = ResourceRefs(websocket_callback_url=websocket_callback_url)
+    iam, dynamodb, sqs = aws.client("iam"), aws.client("dynamodb"), aws.client("sqs")
+    lam, sfn = aws.client("lambda"), aws.client("stepfunctions")
+
+    iam.create_role(
+        RoleName="arcadeflow-local",
+        AssumeRolePolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": ["lambda.amazonaws.com", "states.amazonaws.com"]},
+                        "Action": "sts:AssumeRole",
+                    }
+                ],
+            }
+        ),
+    )
+    refs.tables = create_tables(deployment, dynamodb)
+
+    for logical, queue in deployment.all_queues().items():
+        name = deployment.physical_name(logical)
+        attributes: dict[str, str] = {}
+        if queue is not None:
+            attributes["VisibilityTimeout"] = str(queue.visibility_timeout_seconds)
+        url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+        refs.queue_urls[logical] = url
+        refs.queue_arns[logical] = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+    for logical, queue in deployment.queues.items():
+        if queue.dead_letter:
+            sqs.set_queue_attributes(
+                QueueUrl=refs.queue_urls[logical],
+                Attributes={
+                    "RedrivePolicy": json.dumps(
+                        {
+                            "deadLetterTargetArn": refs.queue_arns[f"{logical}_dlq"],
+                            "maxReceiveCount": str(queue.max_receive_count),
+                        }
+                    )
+                },
+            )
+
+    refs.state_machine_arns = {
+        logical: f"arn:aws:states:{region}:{ACCOUNT_ID}:stateMachine:{deployment.physical_name(logical)}"
+        for logical in deployment.state_machines
+    }
+    for logical in deployment.functions:
+        refs.function_arns[logical] = (
+            f"arn:aws:lambda:{region}:{ACCOUNT_ID}:function:{deployment.physical_name(logical)}"
+        )
+
+    code = placeholder_zip()
+    for logical, fn in deployment.functions.items():
+        lam.create_function(
+            FunctionName=deployment.physical_name(logical),
+            Runtime="python3.11",
+            Role=LAMBDA_ROLE_ARN,
+            Handler=fn.handler,
+            Code={"ZipFile": code},
+            Description=fn.description,
+            Timeout=fn.timeout_seconds,
+            MemorySize=fn.memory_mb,
+            Environment={
+                "Variables": {
+                    k: overrides.get(k, v) for k, v in deployment.function_environment(logical, refs).items()
+                }
+            },
+        )
+
+    streams = {
+        logical: dynamodb.describe_table(TableName=name)["Table"].get("LatestStreamArn")
+        for logical, name in refs.tables.items()
+    }
+    for es in deployment.event_sources.values():
+        source_arn = streams[es.table] if es.table else refs.queue_arns[es.queue]  # type: ignore[index]
+        request: dict[str, Any] = {
+            "FunctionName": deployment.physical_name(es.function),
+            "EventSourceArn": source_arn,
+            "BatchSize": es.batch_size,
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+        }
+        if es.table:
+            request.update(
+                StartingPosition=es.starting_position,
+                MaximumRetryAttempts=es.maximum_retry_attempts,
+                BisectBatchOnFunctionError=es.bisect_batch_on_function_error,
+            )
+        lam.create_event_source_mapping(**request)
+
+    variables = deployment.template_variables(refs)
+    for logical, sm in deployment.state_machines.items():
+        sfn.create_state_machine(
+            name=deployment.physical_name(logical),
+            definition=render_definition(sm.definition, variables),
+            roleArn=LAMBDA_ROLE_ARN,
+            type="STANDARD",
+        )
+    return refs

@@ -113,6 +113,9 @@ class HttpRoute(_Strict):
     # API Gateway's StepFunctions-StartExecution integration: no Lambda in between.
     start_execution: str | None = Field(default=None, alias="startExecution")
     auth: bool = True
+    # File name under schemas/ of the request body's JSON Schema, for the OpenAPI document.
+    request_schema: str | None = Field(default=None, alias="requestSchema")
+    summary: str = ""
 
     @model_validator(mode="after")
     def _one_target(self) -> HttpRoute:
@@ -168,13 +171,22 @@ class Deployment(_Strict):
         for sname, sm in self.state_machines.items():
             if not (REPO_ROOT / sm.definition).is_file():
                 problems.append(f"state machine {sname}: no file {sm.definition}")
-            problems += [f"state machine {sname}: unknown function {f}" for f in sm.functions if f not in self.functions]
-            problems += [f"state machine {sname}: unknown table {t}" for t in sm.tables if t not in self.tables]
+            problems += [
+                f"state machine {sname}: unknown function {f}"
+                for f in sm.functions
+                if f not in self.functions
+            ]
+            problems += [
+                f"state machine {sname}: unknown table {t}" for t in sm.tables if t not in self.tables
+            ]
         for route, target in self.http_api.routes.items():
             if target.function and target.function not in self.functions:
                 problems.append(f"route {route}: unknown function {target.function}")
             if target.start_execution and target.start_execution not in self.state_machines:
                 problems.append(f"route {route}: unknown state machine {target.start_execution}")
+        for route, target in self.http_api.routes.items():
+            if target.request_schema and not (REPO_ROOT / "schemas" / target.request_schema).is_file():
+                problems.append(f"route {route}: no schema file schemas/{target.request_schema}")
         for route, target in self.web_socket_api.routes.items():
             if target.function not in self.functions:
                 problems.append(f"websocket route {route}: unknown function {target.function}")

@@ -1,0 +1,85 @@
+"""Local stand-in for Cognito: RS256 tokens signed by a key kept in the state directory.
+
+On AWS the HTTP API's JWT authorizer checks Cognito's tokens; locally the API Gateway emulator
+checks these with the same rules (signature, issuer, audience, expiry) and hands the handlers the
+same claims: `sub` is the user id, `name` the screen name, `picture` the avatar.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+ISSUER = "https://arcadeflow.local/auth"
+AUDIENCE = "arcadeflow"
+KEY_FILE = "jwt-signing-key.pem"
+DEFAULT_TOKEN_SECONDS = 24 * 3600
+
+
+class InvalidToken(Exception):
+    """Missing, malformed, wrongly signed or expired token."""
+
+
+class LocalIssuer:
+    def __init__(self, state_dir: Path):
+        self.key_path = Path(state_dir) / KEY_FILE
+        self._private_key = self._load_or_create()
+        self._public_key = self._private_key.public_key()
+
+    def _load_or_create(self) -> rsa.RSAPrivateKey:
+        if self.key_path.exists():
+            key = serialization.load_pem_private_key(self.key_path.read_bytes(), password=None)
+            assert isinstance(key, rsa.RSAPrivateKey)
+            return key
+        self.key_path.parent.mkdir(parents=True, exist_ok=True)
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        pem = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        self.key_path.touch(mode=0o600)
+        self.key_path.write_bytes(pem)
+        return key
+
+    def mint(
+        self,
+        user_id: str,
+        screen_name: str,
+        avatar: str | None = None,
+        expires_in: int = DEFAULT_TOKEN_SECONDS,
+    ) -> str:
+        now = int(time.time())
+        claims: dict[str, Any] = {
+            "sub": user_id,
+            "name": screen_name,
+            "iss": ISSUER,
+            "aud": AUDIENCE,
+            "iat": now,
+            "exp": now + expires_in,
+            "token_use": "id",
+        }
+        if avatar:
+            claims["picture"] = avatar
+        return jwt.encode(claims, self._private_key, algorithm="RS256", headers={"kid": "local"})
+
+    def verify(self, token: str) -> dict[str, Any]:
+        try:
+            return jwt.decode(
+                token,
+                self._public_key,
+                algorithms=["RS256"],
+                audience=AUDIENCE,
+                issuer=ISSUER,
+                options={"require": ["sub", "exp", "iss", "aud"]},
+            )
+        except jwt.PyJWTError as exc:
+            raise InvalidToken(str(exc)) from exc
+
+    def verify_bearer(self, authorization: str | None) -> dict[str, Any]:
+        if not authorization or not authorization.startswith("Bearer "):
+            raise InvalidToken("no bearer token")
+        return self.verify(authorization[len("Bearer ") :].strip())

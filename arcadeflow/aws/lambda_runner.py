@@ -1,0 +1,287 @@
+"""arcadeflow's local Lambda runner: real handlers from functions/, no Docker.
+
+A function's configuration (handler, environment, timeout, memory) is read from the embedded
+AWS's own Lambda backend, so a function created by the deployer or by `terraform apply` runs the
+same way. Each function gets a pool of warm worker processes that see only that function's
+environment. An exception becomes a function error whose errorType is its class name; a handler
+that overruns its timeout is killed and fails with Sandbox.Timedout, as on AWS.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import select
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from arcadeflow.deployment import REPO_ROOT
+
+log = logging.getLogger("arcadeflow.lambda")
+
+WORKER_INIT_TIMEOUT_SECONDS = 30.0
+DEFAULT_MAX_CONCURRENCY = 8
+# Environment variables the runner passes through from the host: nothing else leaks in.
+HOST_PASSTHROUGH = ("PATH", "LANG", "LC_ALL", "TZ", "SYSTEMROOT", "TMPDIR")
+
+
+@dataclass(frozen=True)
+class FunctionConfig:
+    name: str
+    arn: str
+    handler: str
+    timeout_seconds: int
+    memory_mb: int
+    environment: tuple[tuple[str, str], ...]
+    reserved_concurrency: int | None = None
+
+
+@dataclass
+class InvocationResult:
+    payload: bytes
+    function_error: str | None = None  # "Unhandled" on failure, as the Invoke API reports it
+    error_type: str | None = None
+    duration_ms: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.function_error is None
+
+    def json(self) -> Any:
+        return json.loads(self.payload) if self.payload else None
+
+
+class FunctionNotFound(LookupError):
+    pass
+
+
+class _WorkerDied(RuntimeError):
+    pass
+
+
+class _Worker:
+    """One warm execution environment (a child Python process)."""
+
+    def __init__(self, config: FunctionConfig, base_env: dict[str, str], log_dir: Path | None):
+        self.config = config
+        env = {k: os.environ[k] for k in HOST_PASSTHROUGH if k in os.environ}
+        env.update(base_env)
+        env.update(
+            {
+                "AWS_LAMBDA_FUNCTION_NAME": config.name,
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(config.memory_mb),
+                "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+                "AWS_LAMBDA_FUNCTION_TIMEOUT": str(config.timeout_seconds),
+                "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{config.name}",
+                "AWS_EXECUTION_ENV": "AWS_Lambda_python3.11",
+                "LAMBDA_TASK_ROOT": str(REPO_ROOT),
+                "PYTHONPATH": str(REPO_ROOT),
+                "PYTHONUNBUFFERED": "1",
+                "_HANDLER": config.handler,
+                "ARCADEFLOW_FUNCTION_ARN": config.arn,
+            }
+        )
+        env.update(dict(config.environment))
+        self._log_file = None
+        if log_dir is not None:
+            log_dir.mkdir(parents=True, exist_ok=True)
+            self._log_file = open(log_dir / f"{config.name}.log", "ab", buffering=0)  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "arcadeflow.aws.lambda_worker"],
+            env=env,
+            cwd=str(REPO_ROOT),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._log_file if self._log_file else subprocess.DEVNULL,
+        )
+        ready = self._read_line(time.monotonic() + WORKER_INIT_TIMEOUT_SECONDS)
+        if ready is None or not json.loads(ready).get("ready"):
+            self.kill()
+            raise _WorkerDied(f"{config.name}: the execution environment did not start")
+
+    def _read_line(self, deadline: float) -> bytes | None:
+        assert self.proc.stdout is not None
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return None
+        readable, _, _ = select.select([self.proc.stdout], [], [], remaining)
+        if not readable:
+            return None
+        line = self.proc.stdout.readline()
+        if not line:
+            raise _WorkerDied(f"{self.config.name}: the execution environment exited")
+        return line
+
+    def invoke(self, payload: bytes, request_id: str, trace_id: str) -> dict[str, Any] | None:
+        """The worker's result, or None when the function timed out (the worker is then killed)."""
+        assert self.proc.stdin is not None
+        deadline = time.monotonic() + self.config.timeout_seconds
+        request = {
+            "payload": payload.decode("utf-8"),
+            "requestId": request_id,
+            "traceId": trace_id,
+            "deadlineMs": int(time.time() * 1000) + self.config.timeout_seconds * 1000,
+        }
+        try:
+            self.proc.stdin.write(json.dumps(request).encode() + b"\n")
+            self.proc.stdin.flush()
+        except BrokenPipeError as exc:
+            raise _WorkerDied(f"{self.config.name}: the execution environment exited") from exc
+        line = self._read_line(deadline)
+        if line is None:
+            self.kill()
+            return None
+        return json.loads(line)
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        if self._log_file:
+            self._log_file.close()
+
+
+@dataclass
+class _Pool:
+    config: FunctionConfig
+    idle: list[_Worker] = field(default_factory=list)
+    busy: int = 0
+    cond: threading.Condition = field(default_factory=threading.Condition)
+
+
+class LambdaRunner:
+    def __init__(
+        self,
+        resolve: Callable[[str], FunctionConfig],
+        base_env: dict[str, str],
+        log_dir: Path | None = None,
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+    ):
+        self._resolve = resolve
+        self._base_env = base_env
+        self._log_dir = log_dir
+        self._max_concurrency = max_concurrency
+        self._pools: dict[str, _Pool] = {}
+        self._lock = threading.Lock()
+        self._async = ThreadPoolExecutor(max_workers=16, thread_name_prefix="lambda-async")
+        self.invocation_count = 0
+
+    def _pool_for(self, config: FunctionConfig) -> _Pool:
+        with self._lock:
+            pool = self._pools.get(config.name)
+            if pool is None or pool.config != config:
+                # A changed configuration gets fresh environments, as an update does on AWS.
+                if pool is not None:
+                    for worker in pool.idle:
+                        worker.kill()
+                pool = self._pools[config.name] = _Pool(config)
+            return pool
+
+    def _acquire(self, pool: _Pool) -> _Worker:
+        limit = pool.config.reserved_concurrency or self._max_concurrency
+        with pool.cond:
+            while not pool.idle and pool.busy >= limit:
+                pool.cond.wait()
+            pool.busy += 1
+            if pool.idle:
+                return pool.idle.pop()
+        try:
+            return _Worker(pool.config, self._base_env, self._log_dir)
+        except Exception:
+            with pool.cond:
+                pool.busy -= 1
+                pool.cond.notify()
+            raise
+
+    def _release(self, pool: _Pool, worker: _Worker) -> None:
+        with pool.cond:
+            pool.busy -= 1
+            if worker.alive() and worker.config == pool.config:
+                pool.idle.append(worker)
+            else:
+                worker.kill()
+            pool.cond.notify()
+
+    def prewarm(self, function_name: str) -> None:
+        config = self._resolve(function_name)
+        pool = self._pool_for(config)
+        worker = self._acquire(pool)
+        self._release(pool, worker)
+
+    def invoke(self, function_name: str, payload: bytes, trace_id: str = "") -> InvocationResult:
+        config = self._resolve(function_name)
+        pool = self._pool_for(config)
+        request_id = str(uuid.uuid4())
+        started = time.monotonic()
+        self.invocation_count += 1
+        try:
+            worker = self._acquire(pool)
+        except _WorkerDied as exc:
+            return _failure("Runtime.InitError", str(exc), started)
+        try:
+            outcome = worker.invoke(payload, request_id, trace_id)
+        except _WorkerDied as exc:
+            outcome = {"ok": False, "error": {"errorType": "Runtime.ExitError", "errorMessage": str(exc)}}
+        finally:
+            self._release(pool, worker)
+        if outcome is None:
+            message = (
+                f"RequestId: {request_id} Error: Task timed out after {config.timeout_seconds:.2f} seconds"
+            )
+            log.warning("%s: %s", config.name, message)
+            return _failure("Sandbox.Timedout", message, started)
+        if outcome["ok"]:
+            return InvocationResult(
+                payload=outcome["payload"].encode(), duration_ms=(time.monotonic() - started) * 1000
+            )
+        error = outcome["error"]
+        log.info("%s failed: %s: %s", config.name, error.get("errorType"), error.get("errorMessage"))
+        return InvocationResult(
+            payload=json.dumps(error).encode(),
+            function_error="Unhandled",
+            error_type=error.get("errorType"),
+            duration_ms=(time.monotonic() - started) * 1000,
+        )
+
+    def invoke_async(self, function_name: str, payload: bytes) -> None:
+        """InvocationType=Event: queued, retried twice on error, as Lambda's async invoke does."""
+        self._resolve(function_name)  # an unknown function fails the Invoke call itself
+
+        def run() -> None:
+            for attempt in range(3):
+                if self.invoke(function_name, payload).ok:
+                    return
+                time.sleep(min(1.0 * (attempt + 1), 3.0))
+            log.error("%s: asynchronous invocation failed after 3 attempts", function_name)
+
+        self._async.submit(run)
+
+    def shutdown(self) -> None:
+        self._async.shutdown(wait=False, cancel_futures=True)
+        with self._lock:
+            for pool in self._pools.values():
+                with pool.cond:
+                    for worker in pool.idle:
+                        worker.kill()
+                    pool.idle.clear()
+
+
+def _failure(error_type: str, message: str, started: float) -> InvocationResult:
+    return InvocationResult(
+        payload=json.dumps({"errorType": error_type, "errorMessage": message}).encode(),
+        function_error="Unhandled",
+        error_type=error_type,
+        duration_ms=(time.monotonic() - started) * 1000,
+    )

@@ -1,0 +1,78 @@
+"""TTL for real: moto stores the TTL setting and never expires anything; this reaper does.
+
+Every `interval` seconds it deletes the items of TTL-enabled tables whose TTL attribute (epoch
+seconds) is in the past. Each deletion is conditional on the item still being expired, so an
+item refreshed meanwhile survives, and it appears on the table's stream as a REMOVE by the
+DynamoDB service principal, as TTL deletions do on AWS. Like AWS, it deletes late: readers must
+filter on the expiry attribute themselves.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from decimal import Decimal, InvalidOperation
+
+from arcadeflow.aws.embedded import EmbeddedAws, dynamodb_backend, ttl_deletion
+
+log = logging.getLogger("arcadeflow.ttl")
+
+
+class TtlReaper(threading.Thread):
+    def __init__(self, aws: EmbeddedAws, interval_seconds: float = 5.0):
+        super().__init__(name="ttl-reaper", daemon=True)
+        self.aws = aws
+        self.interval_seconds = interval_seconds
+        self.stopped = threading.Event()
+        self.deleted = 0
+
+    def run(self) -> None:
+        while not self.stopped.wait(self.interval_seconds):
+            try:
+                self.sweep()
+            except Exception:  # a sweep must never kill the reaper
+                log.exception("TTL sweep failed")
+
+    def sweep(self, now: float | None = None) -> int:
+        from moto.dynamodb.exceptions import ConditionalCheckFailed
+
+        now = time.time() if now is None else now
+        backend = dynamodb_backend(self.aws.region)
+        deleted = 0
+        for table in list(backend.tables.values()):
+            ttl = getattr(table, "ttl", None) or {}
+            if ttl.get("TimeToLiveStatus") != "ENABLED":
+                continue
+            attribute = ttl["AttributeName"]
+            for item in table.all_items():
+                value = item.attrs.get(attribute)
+                # Items without the attribute, or with a non-number in it, never expire.
+                if value is None or value.type != "N":
+                    continue
+                try:
+                    expires = Decimal(value.value)
+                except InvalidOperation:
+                    continue
+                if expires >= Decimal(str(now)):
+                    continue
+                key = {table.hash_key_attr: item.hash_key.to_json()}
+                if table.range_key_attr:
+                    key[table.range_key_attr] = item.range_key.to_json()
+                try:
+                    with ttl_deletion():
+                        backend.delete_item(
+                            table.name,
+                            key,
+                            expression_attribute_names={"#ttl": attribute},
+                            expression_attribute_values={":now": {"N": str(int(now))}},
+                            condition_expression="#ttl < :now",
+                        )
+                    deleted += 1
+                except ConditionalCheckFailed:
+                    pass  # refreshed since we looked
+        self.deleted += deleted
+        return deleted
+
+    def stop(self) -> None:
+        self.stopped.set()

@@ -1,0 +1,93 @@
+"""The whole backend on one machine: embedded AWS, deployed resources, API Gateway emulators."""
+
+from __future__ import annotations
+
+import json
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from arcadeflow import deployment as deployment_module
+from arcadeflow.apigateway.http_api import HttpApiEmulator
+from arcadeflow.auth import LocalIssuer
+from arcadeflow.aws.embedded import EmbeddedAws
+from arcadeflow.aws.event_sources import EventSourceMappings
+from arcadeflow.aws.ttl import TtlReaper
+from arcadeflow.deployer import deploy
+from arcadeflow.deployment import Deployment, ResourceRefs
+
+log = logging.getLogger("arcadeflow")
+
+ENDPOINTS_FILE = "endpoints.json"
+
+
+@dataclass
+class StackOptions:
+    http_port: int = 8000
+    ws_port: int = 8001
+    aws_port: int = 4566
+    region: str = "us-east-1"
+    state_dir: Path = Path(".arcadeflow")
+    ttl_interval_seconds: float = 5.0
+    description: Path = deployment_module.DEFAULT_DESCRIPTION
+    prewarm: bool = True
+    # Replaces a function environment variable wherever a function declares it.
+    environment_overrides: dict[str, str] = field(default_factory=dict)
+
+
+class EmbeddedStack:
+    def __init__(self, options: StackOptions):
+        self.options = options
+        self.deployment: Deployment = deployment_module.load(options.description)
+        self.state_dir = Path(options.state_dir)
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        self.issuer = LocalIssuer(self.state_dir)
+        self.aws = EmbeddedAws(options.aws_port, options.region, log_dir=self.state_dir / "logs")
+        self.event_sources = EventSourceMappings(self.aws)
+        self.ttl = TtlReaper(self.aws, options.ttl_interval_seconds)
+        self.refs: ResourceRefs | None = None
+        self.http_api: HttpApiEmulator | None = None
+
+    def start(self) -> None:
+        self.aws.start()
+        # The HTTP port answers /health (503 until deployed) from the first moment.
+        self.http_api = HttpApiEmulator(self.deployment, None, self.aws, self.issuer, self.options.http_port)
+        self.http_api.start()
+        self.refs = deploy(
+            self.deployment,
+            self.aws,
+            region=self.options.region,
+            environment_overrides=self.options.environment_overrides,
+        )
+        self.http_api.refs = self.refs
+        self.event_sources.start()
+        self.ttl.start()
+        if self.options.prewarm:
+            # One warm environment per function, so the first request does not pay the import.
+            names = [self.deployment.physical_name(f) for f in self.deployment.functions]
+            with ThreadPoolExecutor(max_workers=4) as pool:
+                list(pool.map(self.aws.runner.prewarm, names))
+        self.http_api.ready.set()
+        (self.state_dir / ENDPOINTS_FILE).write_text(json.dumps(self.endpoints(), indent=2))
+
+    def endpoints(self) -> dict[str, Any]:
+        assert self.http_api is not None
+        return {
+            "http": self.http_api.url,
+            "aws": self.aws.endpoint_url,
+            "region": self.options.region,
+            "stateMachines": dict(self.refs.state_machine_arns) if self.refs else {},
+            "tables": dict(self.refs.tables) if self.refs else {},
+        }
+
+    def stop(self) -> None:
+        self.ttl.stop()
+        self.event_sources.stop()
+        if self.http_api:
+            self.http_api.stop()
+        self.aws.stop()
+        endpoints = self.state_dir / ENDPOINTS_FILE
+        if endpoints.exists():
+            endpoints.unlink()
