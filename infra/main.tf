@@ -232,6 +232,8 @@ resource "aws_lambda_event_source_mapping" "this" {
   function_name    = module.functions[each.value.function].arn
   event_source_arn = each.value.table != null ? module.tables[each.value.table].stream_arn : module.queues[each.value.queue].arn
   batch_size       = each.value.batch_size
+  # Handlers report the records that failed (batchItemFailures), as the embedded runtime honours.
+  function_response_types = ["ReportBatchItemFailures"]
   # Stream-only settings; SQS retries through the queue's redrive policy instead.
   starting_position              = each.value.table != null ? each.value.starting_position : null
   maximum_retry_attempts         = each.value.table != null ? each.value.maximum_retry_attempts : null

@@ -10,14 +10,11 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-from arcadeflow import deployment as deployment_module
+from arcadeflow.asl import render_definition
 from arcadeflow.deployer import table_request
 from arcadeflow.deployment import Deployment, ResourceRefs
-
-PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
 
 
 def resources(module: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -156,6 +153,7 @@ def terraform_view(state: dict[str, Any]) -> dict[str, Any]:
             "function": v["function_name"].rsplit(":", 1)[-1],
             "source": source,
             "batch_size": v["batch_size"],
+            "function_response_types": sorted(v.get("function_response_types") or []),
             "starting_position": v.get("starting_position"),
             "maximum_retry_attempts": v.get("maximum_retry_attempts") if source[0] == "table" else None,
             "bisect": v.get("bisect_batch_on_function_error") if source[0] == "table" else None,
@@ -239,15 +237,6 @@ STREAM_READ = {
     "dynamodb:ListStreams",
 }
 TABLE_WRITE = {"dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}
-
-
-def render_template(path: Path, variables: dict[str, str]) -> Any:
-    """templatefile() for ASL: every ${name} must be a known variable."""
-    text = path.read_text()
-    missing = sorted({m for m in PLACEHOLDER.findall(text) if m not in variables})
-    if missing:
-        raise KeyError(f"{path}: no template variable {missing}")
-    return json.loads(PLACEHOLDER.sub(lambda m: variables[m.group(1)], text))
 
 
 def expected_view(
@@ -343,6 +332,8 @@ def expected_view(
             if es.table
             else ("queue", d.physical_name(es.queue)),
             "batch_size": es.batch_size,
+            # arcadeflow.deployer.deploy() asks for partial batch responses on every mapping.
+            "function_response_types": ["ReportBatchItemFailures"],
             "starting_position": es.starting_position if es.table else None,
             "maximum_retry_attempts": es.maximum_retry_attempts if es.table else None,
             "bisect": es.bisect_batch_on_function_error if es.table else None,
@@ -360,7 +351,7 @@ def expected_view(
 
     variables = d.template_variables(refs)
     view["state_machines"] = {
-        d.physical_name(s): render_template(deployment_module.REPO_ROOT / sm.definition, variables)
+        d.physical_name(s): json.loads(render_definition(sm.definition, variables))
         for s, sm in d.state_machines.items()
     }
     view["state_machine_grants"] = {}
