@@ -22,6 +22,7 @@ from pathlib import Path
 
 import boto3
 import pytest
+import requests
 
 from tests.infra.conftest import INFRA, Terraform
 
@@ -57,7 +58,7 @@ def embedded_aws(tmp_path: Path):
     cmd = [
         str(Path(sys.executable).parent / "arcadeflow"), "up",
         "--http-port", str(free_port()), "--ws-port", str(free_port()), "--aws-port", str(aws_port),
-        "--state-dir", str(state_dir),
+        "--state-dir", str(state_dir), "--no-deploy",
     ]  # fmt: skip
     log = (tmp_path / "up.log").open("w")
     process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path)
@@ -69,7 +70,11 @@ def embedded_aws(tmp_path: Path):
                     f"arcadeflow up did not come up:\n{(tmp_path / 'up.log').read_text()}", pytrace=False
                 )
             time.sleep(0.3)
-        yield f"http://127.0.0.1:{aws_port}"
+        yield (
+            f"http://127.0.0.1:{aws_port}",
+            json.loads((state_dir / "endpoints.json").read_text())["http"],
+            state_dir,
+        )
     finally:
         process.terminate()
         try:
@@ -96,7 +101,8 @@ provider "aws" {{
 """
 
 
-def test_apply_then_run_a_flow_then_destroy(terraform: Terraform, embedded_aws: str, tmp_path: Path) -> None:
+def test_apply_then_run_a_flow_then_destroy(terraform: Terraform, embedded_aws, tmp_path: Path) -> None:
+    embedded_aws, http_url, state_dir = embedded_aws
     # A copy of infra/ (the fixture ASL travels with it), so the override and state stay out of the tree.
     work = tmp_path / "repo" / "infra"
     shutil.copytree(INFRA, work, ignore=shutil.ignore_patterns(".terraform", "build", "terraform.tfstate*"))
@@ -176,6 +182,35 @@ def test_apply_then_run_a_flow_then_destroy(terraform: Terraform, embedded_aws: 
         direct = [i for i in integrations if i.get("IntegrationSubtype") == "StepFunctions-StartExecution"]
         assert len(direct) == 1 and direct[0]["RequestParameters"]["StateMachineArn"] == arn
         assert "tfapply-websocket" in apis and outputs["websocket_callback_url"].endswith("/test")
+
+        # The HTTP emulator serves the API Terraform created: a Lambda route and the direct route,
+        # behind the JWT authorizer.
+        from arcadeflow.auth import LocalIssuer
+
+        token = LocalIssuer(state_dir).mint("carol", "Carol")
+        body = {"userId": "carol", "gameId": "g3", "score": 9}
+        assert requests.post(f"{http_url}/scores", json=body, timeout=30).status_code == 401
+        via_api = requests.post(
+            f"{http_url}/scores", json=body, headers={"Authorization": f"Bearer {token}"}, timeout=30
+        )
+        assert via_api.status_code == 200, via_api.text
+        item = dynamodb.get_item(TableName=table, Key={"userId": {"S": "carol"}, "gameId": {"S": "g3"}})[
+            "Item"
+        ]
+        assert item["bestScore"] == {"N": "9"}
+        started_by_api = requests.post(
+            f"{http_url}/flows",
+            json={"userId": "dan", "gameId": "g4", "score": 3},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        )
+        assert started_by_api.status_code == 200, started_by_api.text
+        execution = started_by_api.json()["executionArn"]
+        deadline = time.monotonic() + 60
+        while (status := sfn.describe_execution(executionArn=execution))["status"] == "RUNNING":
+            assert time.monotonic() < deadline, "the API-started execution did not finish in 60 s"
+            time.sleep(0.5)
+        assert status["status"] == "SUCCEEDED", status
 
         alarms = {a["AlarmName"] for a in client("cloudwatch").describe_alarms()["MetricAlarms"]}
         assert {"tfapply-record-flow-ExecutionsFailed", "tfapply-scores-WriteThrottleEvents"} <= alarms
