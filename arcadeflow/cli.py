@@ -9,6 +9,7 @@ import signal
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 DEFAULT_STATE_DIR = Path(os.environ.get("ARCADEFLOW_HOME", ".arcadeflow"))
 
@@ -20,6 +21,18 @@ def _add_state_dir(parser: argparse.ArgumentParser) -> None:
         default=DEFAULT_STATE_DIR,
         help="local signing key, logs and endpoints (default: $ARCADEFLOW_HOME or .arcadeflow)",
     )
+
+
+def _environment_overrides(args: argparse.Namespace) -> dict[str, str]:
+    """`up` options that change a function setting reach the functions as environment overrides."""
+    overrides = {}
+    if args.presence_ttl is not None:
+        overrides["PRESENCE_TTL_SECONDS"] = str(args.presence_ttl)
+    if args.invite_timeout is not None:
+        overrides["INVITE_TIMEOUT_SECONDS"] = str(args.invite_timeout)
+    if args.session_duration is not None:
+        overrides["SESSION_DURATION_SECONDS"] = str(args.session_duration)
+    return overrides
 
 
 def cmd_up(args: argparse.Namespace) -> int:
@@ -37,7 +50,8 @@ def cmd_up(args: argparse.Namespace) -> int:
         aws_port=args.aws_port,
         state_dir=args.state_dir,
         ttl_interval_seconds=args.ttl_interval,
-        environment_overrides=duel_environment(args),
+        environment_overrides=_environment_overrides(args),
+        deploy=args.deploy,
     )
     stack = EmbeddedStack(options)
     stop = threading.Event()
@@ -58,16 +72,6 @@ def cmd_up(args: argparse.Namespace) -> int:
     finally:
         stack.stop()
     return 0
-
-
-def duel_environment(args: argparse.Namespace) -> dict[str, str]:
-    """--invite-timeout / --session-duration reach the functions that declare the variables."""
-    overrides = {}
-    if args.invite_timeout is not None:
-        overrides["INVITE_TIMEOUT_SECONDS"] = str(args.invite_timeout)
-    if args.session_duration is not None:
-        overrides["SESSION_DURATION_SECONDS"] = str(args.session_duration)
-    return overrides
 
 
 def _positive_int(text: str) -> int:
@@ -102,6 +106,18 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument(
         "--session-duration", type=_positive_int, help="seconds a duel session lasts (default 600)"
     )
+    up.add_argument(
+        "--presence-ttl",
+        type=int,
+        help="seconds a presence update keeps a user online (production: 120); short values for tests",
+    )
+    up.add_argument(
+        "--no-deploy",
+        dest="deploy",
+        action="store_false",
+        help="start an empty embedded AWS (for `terraform apply` against it); the emulators serve "
+        "whatever APIs it then creates",
+    )
     up.add_argument("--verbose", action="store_true", help="debug logging")
     _add_state_dir(up)
     up.set_defaults(func=cmd_up)
@@ -113,12 +129,54 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--expires-in", type=int, default=24 * 3600, help="seconds (default 86400)")
     _add_state_dir(token)
     token.set_defaults(func=cmd_token)
+    _add_execution_commands(sub)
     return parser
+
+
+def _add_execution_commands(sub: Any) -> None:
+    from arcadeflow.commands import executions
+
+    def common(parser: argparse.ArgumentParser) -> None:
+        _add_state_dir(parser)
+        parser.add_argument(
+            "--endpoint-url",
+            help="Step Functions endpoint; default: the running local stack; 'aws' for your AWS account",
+        )
+
+    listing = sub.add_parser("executions", help="list a state machine's executions")
+    listing.add_argument("state_machine", help="state machine name (e.g. duel_invite) or ARN")
+    listing.add_argument("--status", choices=["RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"])
+    common(listing)
+    listing.set_defaults(func=executions.main_executions)
+
+    trace = sub.add_parser("trace", help="print an execution's history as a readable trace")
+    trace.add_argument("execution_arn")
+    trace.add_argument("--verbose", action="store_true", help="every state's input and output, untruncated")
+    common(trace)
+    trace.set_defaults(func=executions.main_trace)
+
+    replay = sub.add_parser("replay", help="run a finished (e.g. failed) execution again with its input")
+    replay.add_argument("execution_arn")
+    replay.add_argument("--wait", action="store_true", help="wait for it and print its trace")
+    common(replay)
+    replay.set_defaults(func=executions.main_replay)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    from botocore.exceptions import ClientError
+
+    from arcadeflow.commands import CommandError
+
+    try:
+        return int(args.func(args) or 0)
+    except CommandError as exc:
+        print(f"arcadeflow {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        print(f"arcadeflow {args.command}: {error.get('Code')}: {error.get('Message')}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -34,6 +34,8 @@ class StackOptions:
     ttl_interval_seconds: float = 5.0
     description: Path = deployment_module.DEFAULT_DESCRIPTION
     prewarm: bool = True
+    # False: an empty embedded AWS, e.g. for `terraform apply` to create everything itself.
+    deploy: bool = True
     # Replaces a function environment variable wherever a function declares it.
     environment_overrides: dict[str, str] = field(default_factory=dict)
 
@@ -55,24 +57,24 @@ class EmbeddedStack:
     def start(self) -> None:
         self.aws.start()
         # The HTTP port answers /health (503 until deployed) from the first moment.
-        self.http_api = HttpApiEmulator(self.deployment, None, self.aws, self.issuer, self.options.http_port)
+        self.http_api = HttpApiEmulator(self.deployment, self.aws, self.issuer, self.options.http_port)
         self.http_api.start()
         # Bound before deploying: functions that push get its callback URL.
         self.websocket_api = WebSocketApiEmulator(
             self.deployment, self.aws, self.issuer, self.options.ws_port
         )
         self.websocket_api.start()
-        self.refs = deploy(
-            self.deployment,
-            self.aws,
-            websocket_callback_url=self.websocket_api.callback_url,
-            region=self.options.region,
-            environment_overrides=self.options.environment_overrides,
-        )
-        self.http_api.refs = self.refs
+        if self.options.deploy:
+            self.refs = deploy(
+                self.deployment,
+                self.aws,
+                websocket_callback_url=self.websocket_api.callback_url,
+                region=self.options.region,
+                environment_overrides=self.options.environment_overrides,
+            )
         self.event_sources.start()
         self.ttl.start()
-        if self.options.prewarm:
+        if self.options.deploy and self.options.prewarm:
             # One warm environment per function, so the first request does not pay the import.
             names = [self.deployment.physical_name(f) for f in self.deployment.functions]
             with ThreadPoolExecutor(max_workers=4) as pool:

@@ -36,13 +36,23 @@ Interceptor = Callable[[dict[str, Any], bytes], Response | None]
 
 _INVOKE_PREFIX = "/2015-03-31/functions/"
 
-# moto's DynamoDB backend is not thread-safe: a TransactWriteItems deep-copies whole tables to
-# roll back, and a query or scan iterates dicts that a concurrent write resizes ("dictionary
-# changed size during iteration", a 500). DynamoDB applies each request atomically, so the
-# embedded AWS applies DynamoDB requests (and the TTL reaper's deletions) one at a time. Under
-# the GIL this costs little: moto's work is pure Python either way.
-dynamodb_lock = threading.RLock()
-_DYNAMODB_TARGETS = ("DynamoDB_20120810.", "DynamoDBStreams_20120810.")
+# moto evaluates a condition and then writes with no lock, so two concurrent conditional writes
+# can both succeed. DynamoDB settles them atomically, and arcadeflow's flows rely on that (an
+# accept racing a timeout), so DynamoDB writes are serialised here.
+_DYNAMODB_WRITES = frozenset(
+    f"DynamoDB_20120810.{action}"
+    for action in (
+        "PutItem",
+        "UpdateItem",
+        "DeleteItem",
+        "BatchWriteItem",
+        "TransactWriteItems",
+        "ExecuteStatement",
+        "BatchExecuteStatement",
+        "ExecuteTransaction",
+    )
+)
+dynamodb_write_lock = threading.Lock()
 
 
 def configure_moto() -> None:
@@ -69,7 +79,26 @@ def configure_moto() -> None:
         lambda self: _NoMappings(), lambda self, value: None
     )
     _mark_ttl_deletions_on_stream()
+    _name_unnamed_executions()
     stepfunctions_fixes.apply()
+
+
+def _name_unnamed_executions() -> None:
+    """AWS names an execution started without a name with a UUID; moto names it "None", so a
+    second unnamed start of the same state machine fails with ExecutionAlreadyExists."""
+    import uuid
+
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    original = StepFunctionsParserBackend.start_execution
+    if getattr(original, "_arcadeflow", False):
+        return
+
+    def start_execution(self, state_machine_arn, name=None, *args: Any, **kwargs: Any):
+        return original(self, state_machine_arn, name or str(uuid.uuid4()), *args, **kwargs)
+
+    start_execution._arcadeflow = True  # type: ignore[attr-defined]
+    StepFunctionsParserBackend.start_execution = start_execution  # type: ignore[method-assign]
 
 
 class _NoMappings(dict):
@@ -265,9 +294,10 @@ class EmbeddedAws:
             return [payload]
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
-        if environ.get("HTTP_X_AMZ_TARGET", "").startswith(_DYNAMODB_TARGETS):
-            with dynamodb_lock:
-                return list(self._moto_app(environ, start_response))
+        if environ.get("HTTP_X_AMZ_TARGET") in _DYNAMODB_WRITES:
+            with dynamodb_write_lock:
+                # Consume the response inside the lock: moto does its work lazily in some paths.
+                return [b"".join(self._moto_app(environ, start_response))]
         return self._moto_app(environ, start_response)
 
 

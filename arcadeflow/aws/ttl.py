@@ -14,7 +14,7 @@ import threading
 import time
 from decimal import Decimal, InvalidOperation
 
-from arcadeflow.aws.embedded import EmbeddedAws, dynamodb_backend, dynamodb_lock, ttl_deletion
+from arcadeflow.aws.embedded import EmbeddedAws, dynamodb_backend, dynamodb_write_lock, ttl_deletion
 
 log = logging.getLogger("arcadeflow.ttl")
 
@@ -35,13 +35,9 @@ class TtlReaper(threading.Thread):
                 log.exception("TTL sweep failed")
 
     def sweep(self, now: float | None = None) -> int:
-        now = time.time() if now is None else now
-        with dynamodb_lock:  # moto's tables are not safe to iterate while requests write them
-            return self._sweep(now)
-
-    def _sweep(self, now: float) -> int:
         from moto.dynamodb.exceptions import ConditionalCheckFailed
 
+        now = time.time() if now is None else now
         backend = dynamodb_backend(self.aws.region)
         deleted = 0
         for table in list(backend.tables.values()):
@@ -64,7 +60,7 @@ class TtlReaper(threading.Thread):
                 if table.range_key_attr:
                     key[table.range_key_attr] = item.range_key.to_json()
                 try:
-                    with ttl_deletion():
+                    with dynamodb_write_lock, ttl_deletion():
                         backend.delete_item(
                             table.name,
                             key,

@@ -7,6 +7,8 @@ Functions here run tests/support/sample_handlers.py through the real runner of a
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 import uuid
 
@@ -275,3 +277,60 @@ def test_sqs_mapping_deletes_processed_messages_and_dead_letters_the_poison(stac
 
     assert wait_for(poison_in_dlq, timeout=20, message="poison message in the DLQ") == ["poison"]
     assert all(int(_item(stack, record_table, f"msg#{b}")["deliveries"]["N"]) == 1 for b in bodies)
+
+
+def _cli(stack, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "arcadeflow.cli", *args, "--state-dir", str(stack.state_dir)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_trace_explains_a_failed_execution_and_replay_reruns_it_to_success(stack, record_table):
+    fn = _function(stack, "tests.support.sample_handlers.fail_until_attempt", {"RECORD_TABLE": record_table})
+    definition = {
+        "StartAt": "ChargeWallet",
+        "States": {
+            "ChargeWallet": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": {"FunctionName": fn, "Payload.$": "$"},
+                "OutputPath": "$.Payload",
+                "End": True,
+            }
+        },
+    }
+    failed = _run_state_machine(stack, definition, {"key": uuid.uuid4().hex, "succeedOn": 2})
+    assert failed["status"] == "FAILED"
+
+    trace = _cli(stack, "trace", failed["executionArn"])
+    assert trace.returncode == 0, trace.stderr
+    assert "ChargeWallet" in trace.stdout
+    assert "TransientGlitch" in trace.stdout
+    assert "FAILED" in trace.stdout.splitlines()[0]
+
+    replay = _cli(stack, "replay", failed["executionArn"], "--wait")
+    assert replay.returncode == 0, replay.stdout + replay.stderr
+    assert "-replay-1" in replay.stdout and "SUCCEEDED" in replay.stdout
+    listing = _cli(stack, "executions", failed["stateMachineArn"])
+    assert listing.stdout.count("\n") == 2 and "FAILED" in listing.stdout and "SUCCEEDED" in listing.stdout
+
+
+def test_trace_of_an_unknown_execution_is_a_clear_error(stack):
+    out = _cli(stack, "trace", "arn:aws:states:us-east-1:123456789012:execution:nope:nope")
+    assert out.returncode == 2
+    assert "ExecutionDoesNotExist" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_unnamed_executions_get_distinct_names_as_on_aws(stack):
+    sfn = stack.client("stepfunctions")
+    definition = {"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}
+    arn = sfn.create_state_machine(name=_name("unnamed"), definition=json.dumps(definition), roleArn=ROLE)[
+        "stateMachineArn"
+    ]
+    first = sfn.start_execution(stateMachineArn=arn, input="{}")["executionArn"]
+    second = sfn.start_execution(stateMachineArn=arn, input="{}")["executionArn"]
+    assert first != second
+    assert uuid.UUID(first.rsplit(":", 1)[1]) and uuid.UUID(second.rsplit(":", 1)[1])

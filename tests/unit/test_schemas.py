@@ -1,0 +1,37 @@
+"""The checked-in JSON Schemas under schemas/ are exactly what the pydantic models generate."""
+
+from __future__ import annotations
+
+import difflib
+
+from arcadeflow import schemas
+
+
+def test_checked_in_schemas_match_the_models():
+    problems = []
+    for file_name, schema in schemas.generate().items():
+        path = schemas.SCHEMA_DIR / file_name
+        expected = schemas.render(schema)
+        if not path.is_file():
+            problems.append(f"schemas/{file_name} is missing")
+            continue
+        actual = path.read_text()
+        if actual != expected:
+            diff = "".join(
+                difflib.unified_diff(
+                    actual.splitlines(keepends=True),
+                    expected.splitlines(keepends=True),
+                    f"schemas/{file_name} (checked in)",
+                    f"schemas/{file_name} (from the model)",
+                )
+            )
+            problems.append(diff)
+    assert not problems, (
+        "request schemas are out of date; run `python -m arcadeflow.schemas` and commit:\n"
+        + "\n".join(problems)
+    )
+
+
+def test_every_schema_refuses_unknown_fields():
+    for file_name, schema in schemas.generate().items():
+        assert schema["additionalProperties"] is False, file_name
