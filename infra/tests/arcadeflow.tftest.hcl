@@ -59,8 +59,10 @@ run "description" {
     error_message = "presence must expire on expiresAt and idempotency on expiration"
   }
   assert {
-    condition     = alltrue([for k, t in module.tables : t.ttl_attribute == null if !contains(["presence", "idempotency"], k)])
-    error_message = "only presence and idempotency expire items"
+    condition = alltrue([for k, t in module.tables : t.ttl_attribute == (
+      contains(["connections", "invites", "pending_invites", "sessions"], k) ? "expireAt" : null
+    ) if !contains(["presence", "idempotency"], k)])
+    error_message = "only presence, idempotency and the duels tables (on expireAt) expire items"
   }
   assert {
     condition = (module.tables["follows"].indexes["FollowedBy"].partition_key == "targetUserId"
@@ -108,7 +110,7 @@ run "description" {
     error_message = "every table and every index needs a read and a write throttling alarm"
   }
   assert {
-    condition     = length(aws_lambda_event_source_mapping.this) == 2 && aws_lambda_event_source_mapping.this["follows_to_follow_counts"].starting_position == "TRIM_HORIZON"
+    condition     = length(aws_lambda_event_source_mapping.this) == 4 && aws_lambda_event_source_mapping.this["follows_to_follow_counts"].starting_position == "TRIM_HORIZON" && aws_lambda_event_source_mapping.this["connections_to_presence_push"].starting_position == "LATEST"
     error_message = "event sources differ from the description"
   }
   assert {
@@ -116,8 +118,8 @@ run "description" {
     error_message = "follow_counts reads exactly the follows stream"
   }
   assert {
-    condition     = length(module.websocket_api) == 0 && output.websocket_url == null
-    error_message = "no WebSocket API without WebSocket routes or pushing functions"
+    condition     = length(module.websocket_api) == 1 && output.websocket_url != null
+    error_message = "the duels routes need the WebSocket API"
   }
 }
 

@@ -38,7 +38,10 @@ def test_a_function_may_only_name_declared_tables():
 
 def test_function_environment_names_only_declared_resources():
     dep = deployment.load()
-    refs = deployment.ResourceRefs(tables={t: f"phys-{t}" for t in dep.tables})
+    refs = deployment.ResourceRefs(
+        tables={t: f"phys-{t}" for t in dep.tables},
+        state_machine_arns={s: f"arn-{s}" for s in dep.state_machines},
+    )
     for name, fn in dep.functions.items():
         env = dep.function_environment(name, refs)
         tables = {k for k in env if k.endswith("_TABLE")}
