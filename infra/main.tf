@@ -221,8 +221,8 @@ module "functions" {
     [for q, use in each.value.queues : module.queues[q].arn if use == "consume"],
     [for e in values(local.event_sources) : module.queues[e.queue].arn if e.function == each.key && e.queue != null],
   ))
-  state_machines_start       = [for s, use in each.value.state_machines : local.state_machine_arns[s] if use == "start"]
-  state_machines_callback    = [for s, use in each.value.state_machines : local.state_machine_arns[s] if use == "callback"]
+  state_machines_start       = [for s, use in each.value.state_machines : local.state_machine_arns[s] if contains(["start", "start_and_callback"], use)]
+  state_machines_callback    = [for s, use in each.value.state_machines : local.state_machine_arns[s] if contains(["callback", "start_and_callback"], use)]
   websocket_connections_arns = each.value.websocket_push ? local.websocket_connections_arns : []
 }
 
