@@ -9,6 +9,7 @@ from tests.support.stack import RunningStack
 INVITE_TIMEOUT_SECONDS = 3
 SESSION_DURATION_SECONDS = 2
 SESSION_LEAD_SECONDS = 2  # the functions' default (deployment.json)
+PRESENCE_TTL_SECONDS = 3
 
 
 @pytest.fixture(scope="session")
@@ -23,6 +24,8 @@ def duel_stack(tmp_path_factory):
             str(INVITE_TIMEOUT_SECONDS),
             "--session-duration",
             str(SESSION_DURATION_SECONDS),
+            "--presence-ttl",
+            str(PRESENCE_TTL_SECONDS),
         ],
     )
     yield running
