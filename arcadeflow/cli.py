@@ -130,7 +130,25 @@ def build_parser() -> argparse.ArgumentParser:
     _add_state_dir(token)
     token.set_defaults(func=cmd_token)
     _add_execution_commands(sub)
+    _add_demo_commands(sub)
     return parser
+
+
+def _add_demo_commands(sub: Any) -> None:
+    demo = sub.add_parser("demo", help="scripted demonstrations against a stack started for them")
+    demos = demo.add_subparsers(dest="demo", required=True)
+    duel = demos.add_parser(
+        "duel", help="two simulated players: invite, accept, start, stop; each frame and the execution traces"
+    )
+    duel.add_argument("--play-seconds", type=float, default=1.0, help="how long they play before alice stops")
+    duel.add_argument("--state-dir", type=Path, help="state directory (default: a new temporary one)")
+
+    def run(args: argparse.Namespace) -> int:
+        from arcadeflow.commands.demo_duel import main_demo_duel
+
+        return main_demo_duel(args)
+
+    duel.set_defaults(func=run)
 
 
 def _add_execution_commands(sub: Any) -> None:

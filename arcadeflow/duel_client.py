@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,20 +32,31 @@ class DuelClient:
     name: str
     websocket: ClientConnection
     received: list[Received] = field(default_factory=list)
+    # Called with (client, frame) as each frame arrives (the demo prints them).
+    on_frame: Callable[[DuelClient, dict[str, Any]], None] | None = None
     _arrived: asyncio.Event = field(default_factory=asyncio.Event)
     _reader: asyncio.Task[None] | None = None
 
     @classmethod
-    async def connect(cls, url: str, token: str, name: str) -> DuelClient:
+    async def connect(
+        cls,
+        url: str,
+        token: str,
+        name: str,
+        on_frame: Callable[[DuelClient, dict[str, Any]], None] | None = None,
+    ) -> DuelClient:
         websocket = await connect(f"{url}?token={token}", open_timeout=30, max_size=2**20)
-        client = cls(name=name, websocket=websocket)
+        client = cls(name=name, websocket=websocket, on_frame=on_frame)
         client._reader = asyncio.create_task(client._read())
         return client
 
     async def _read(self) -> None:
         try:
             async for message in self.websocket:
-                self.received.append(Received(time.monotonic(), json.loads(message)))
+                frame = json.loads(message)
+                self.received.append(Received(time.monotonic(), frame))
+                if self.on_frame is not None:
+                    self.on_frame(self, frame)
                 self._arrived.set()
         except Exception:  # closed: waiters time out with what arrived so far
             self._arrived.set()
