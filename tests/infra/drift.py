@@ -313,11 +313,11 @@ def expected_view(
             if es.function == f and es.table:
                 grants[table_arn[es.table] + LATEST_STREAM] = set(STREAM_READ)
         for s, use in fn.state_machines.items():
-            actions = (
-                {"states:StartExecution"}
-                if use == "start"
-                else {"states:SendTaskFailure", "states:SendTaskHeartbeat", "states:SendTaskSuccess"}
-            )
+            actions: set[str] = set()
+            if use in ("start", "start_and_callback"):
+                actions.add("states:StartExecution")
+            if use in ("callback", "start_and_callback"):
+                actions |= {"states:SendTaskFailure", "states:SendTaskHeartbeat", "states:SendTaskSuccess"}
             grants.setdefault(refs.state_machine_arns[s], set()).update(actions)
         if fn.websocket_push:
             for c in connections:
