@@ -4,8 +4,9 @@ gameId, context} when the user connects, disconnects, changes presence or their 
 Two streams feed it: connections (a first tab opening says the user is online with their current
 presence; the last tab closing, or its record expiring, says offline) and presence (a change
 clients can see; refreshes that change nothing are not news). Followers come from the follows
-table's FollowedBy index. A failed record is reported alone and redelivered; a redelivery sends
-the same frame again, which a client treats as no change.
+table's FollowedBy index. Delivery is at least once: a failed record is reported alone and
+redelivered, and two tabs closing together may both find the user gone, so a follower can get the
+same status twice in a row, which a client treats as no change.
 """
 
 from __future__ import annotations

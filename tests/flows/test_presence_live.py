@@ -68,7 +68,11 @@ def test_followers_hear_connect_presence_changes_expiry_and_disconnect(duel_stac
         offline = await fan_ws.frame("presence", userId=star)
         assert offline["status"] == "offline"
         await asyncio.sleep(1)
-        assert [f["status"] for f in fan_ws.frames("presence", userId=star)] == [
+        # Delivery is at least once: two tabs closing together may both find the user gone, and a
+        # client treats a repeated status as no change. What followers see changing is exact.
+        statuses = [f["status"] for f in fan_ws.frames("presence", userId=star)]
+        changes = [s for i, s in enumerate(statuses) if i == 0 or s != statuses[i - 1]]
+        assert changes == [
             "online",
             "playing",
             "online",
