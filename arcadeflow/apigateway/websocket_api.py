@@ -316,7 +316,15 @@ class WebSocketApiEmulator:
             event["isBase64Encoded"] = True
         else:
             event["body"] = message
-        await self._invoke(route, event)
+        result = await self._invoke(route, event)
+        if result is None or not result.ok:
+            # What API Gateway tells the sender when a route's integration fails.
+            error = {
+                "message": "Internal server error",
+                "connectionId": client.connection_id,
+                "requestId": event["requestContext"]["requestId"],
+            }
+            await self._send(client, json.dumps(error))
 
     def _event(self, client: ClientConnection, route: str, event_type: str) -> dict[str, Any]:
         now = _now_ms()
