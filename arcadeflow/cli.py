@@ -28,6 +28,10 @@ def _environment_overrides(args: argparse.Namespace) -> dict[str, str]:
     overrides = {}
     if args.presence_ttl is not None:
         overrides["PRESENCE_TTL_SECONDS"] = str(args.presence_ttl)
+    if args.invite_timeout is not None:
+        overrides["INVITE_TIMEOUT_SECONDS"] = str(args.invite_timeout)
+    if args.session_duration is not None:
+        overrides["SESSION_DURATION_SECONDS"] = str(args.session_duration)
     if args.feed_write_budget is not None:
         overrides["FEED_WRITE_BUDGET_WCU"] = str(args.feed_write_budget)
     return overrides
@@ -58,6 +62,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         environment_overrides=_environment_overrides(args),
         table_wcu=dict(args.table_wcu),
         capacity_burst_seconds=args.capacity_burst_seconds,
+        deploy=args.deploy,
     )
     stack = EmbeddedStack(options)
     stop = threading.Event()
@@ -67,6 +72,8 @@ def cmd_up(args: argparse.Namespace) -> int:
         endpoints = stack.endpoints()
         print("arcadeflow is up", flush=True)
         print(f"  HTTP API      {endpoints['http']}   (OpenAPI: {endpoints['http']}/openapi.json)")
+        print(f"  WebSocket API {endpoints['websocket']}?token=<JWT>")
+        print(f"  callback URL  {endpoints['websocketCallback']}   (Management API, @connections)")
         print(f"  AWS endpoint  {endpoints['aws']}   (AWS_ENDPOINT_URL for boto3 and the aws CLI)")
         print(f"  tokens        arcadeflow token <userId> --name <screenName> --state-dir {args.state_dir}")
         print("Ctrl-C to stop.", flush=True)
@@ -76,6 +83,13 @@ def cmd_up(args: argparse.Namespace) -> int:
     finally:
         stack.stop()
     return 0
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
 
 
 def cmd_token(args: argparse.Namespace) -> int:
@@ -95,6 +109,14 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--ws-port", type=int, default=8001, help="WebSocket API port (default 8001)")
     up.add_argument("--aws-port", type=int, default=4566, help="embedded AWS endpoint port (default 4566)")
     up.add_argument("--ttl-interval", type=float, default=5.0, help="seconds between TTL sweeps (default 5)")
+    up.add_argument(
+        "--invite-timeout",
+        type=_positive_int,
+        help="seconds an invitee has to answer a duel invite (default 60)",
+    )
+    up.add_argument(
+        "--session-duration", type=_positive_int, help="seconds a duel session lasts (default 600)"
+    )
     up.add_argument(
         "--presence-ttl",
         type=int,
@@ -120,6 +142,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         help="write units a second the status fan-out may spend on the feed table (default 100)",
     )
+    up.add_argument(
+        "--no-deploy",
+        dest="deploy",
+        action="store_false",
+        help="start an empty embedded AWS (for `terraform apply` against it); the emulators serve "
+        "whatever APIs it then creates",
+    )
     up.add_argument("--verbose", action="store_true", help="debug logging")
     _add_state_dir(up)
     up.set_defaults(func=cmd_up)
@@ -132,8 +161,26 @@ def build_parser() -> argparse.ArgumentParser:
     _add_state_dir(token)
     token.set_defaults(func=cmd_token)
     _add_execution_commands(sub)
+    _add_demo_commands(sub)
     _add_fanout_commands(sub)
     return parser
+
+
+def _add_demo_commands(sub: Any) -> None:
+    demo = sub.add_parser("demo", help="scripted demonstrations against a stack started for them")
+    demos = demo.add_subparsers(dest="demo", required=True)
+    duel = demos.add_parser(
+        "duel", help="two simulated players: invite, accept, start, stop; each frame and the execution traces"
+    )
+    duel.add_argument("--play-seconds", type=float, default=1.0, help="how long they play before alice stops")
+    duel.add_argument("--state-dir", type=Path, help="state directory (default: a new temporary one)")
+
+    def run(args: argparse.Namespace) -> int:
+        from arcadeflow.commands.demo_duel import main_demo_duel
+
+        return main_demo_duel(args)
+
+    duel.set_defaults(func=run)
 
 
 def _add_fanout_commands(sub: Any) -> None:

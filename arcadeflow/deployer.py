@@ -200,6 +200,8 @@ def deploy(
             )
         lam.create_event_source_mapping(**request)
 
+    create_http_api(deployment, aws, refs)
+
     variables = deployment.template_variables(refs)
     for logical, sm in deployment.state_machines.items():
         sfn.create_state_machine(
@@ -209,3 +211,52 @@ def deploy(
             type="STANDARD",
         )
     return refs
+
+
+def create_http_api(deployment: Deployment, aws: Any, refs: ResourceRefs) -> str:
+    """The HTTP API as Terraform declares it: JWT authorizer, one Lambda proxy integration per
+    function (payload 2.0), StepFunctions-StartExecution integrations, routes, $default stage.
+    The API Gateway emulator serves whatever this registry holds."""
+    from arcadeflow.auth import AUDIENCE, ISSUER
+
+    apigw = aws.client("apigatewayv2")
+    api_id = apigw.create_api(Name=f"{deployment.name}-http", ProtocolType="HTTP")["ApiId"]
+    authorizer_id = apigw.create_authorizer(
+        ApiId=api_id,
+        AuthorizerType="JWT",
+        Name="jwt",
+        IdentitySource=["$request.header.Authorization"],
+        JwtConfiguration={"Audience": [AUDIENCE], "Issuer": ISSUER},
+    )["AuthorizerId"]
+    integrations: dict[str, str] = {}
+    for route_key, route in deployment.http_api.routes.items():
+        target = route.function or f"sfn:{route.start_execution}"
+        if target not in integrations:
+            if route.function:
+                request: dict[str, Any] = {
+                    "IntegrationType": "AWS_PROXY",
+                    "IntegrationUri": refs.function_arns[route.function],
+                    "PayloadFormatVersion": "2.0",
+                }
+            else:
+                request = {
+                    "IntegrationType": "AWS_PROXY",
+                    "IntegrationSubtype": "StepFunctions-StartExecution",
+                    "CredentialsArn": LAMBDA_ROLE_ARN,
+                    "PayloadFormatVersion": "1.0",
+                    "RequestParameters": {
+                        "StateMachineArn": refs.state_machine_arns[route.start_execution or ""],
+                        "Input": "$request.body",
+                    },
+                }
+            integrations[target] = apigw.create_integration(ApiId=api_id, **request)["IntegrationId"]
+        auth: dict[str, Any] = (
+            {"AuthorizationType": "JWT", "AuthorizerId": authorizer_id}
+            if route.auth
+            else {"AuthorizationType": "NONE"}
+        )
+        apigw.create_route(
+            ApiId=api_id, RouteKey=route_key, Target=f"integrations/{integrations[target]}", **auth
+        )
+    apigw.create_stage(ApiId=api_id, StageName="$default", AutoDeploy=True)
+    return api_id

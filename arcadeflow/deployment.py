@@ -68,7 +68,11 @@ class Function(_Strict):
     memory_mb: int = Field(default=256, alias="memoryMb", ge=128, le=10240)
     tables: dict[str, Literal["read", "readwrite"]] = {}
     queues: dict[str, Literal["send", "consume"]] = {}
-    state_machines: dict[str, Literal["start", "callback"]] = Field(default={}, alias="stateMachines")
+    # "start": StartExecution; "callback": complete its task tokens; "start_and_callback": both
+    # (a handler that starts a flow and later answers the flow's callback).
+    state_machines: dict[str, Literal["start", "callback", "start_and_callback"]] = Field(
+        default={}, alias="stateMachines"
+    )
     # Pushes to WebSocket clients (execute-api:ManageConnections on the WebSocket API).
     websocket_push: bool = Field(default=False, alias="websocketPush")
     environment: dict[str, str] = {}

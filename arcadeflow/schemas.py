@@ -12,6 +12,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from arcadeflow.deployment import REPO_ROOT
+from functions.duels import models as duels
 from functions.social.models import FollowRequest, PresenceUpdate, ProfileUpdate, ScoreSubmission
 from functions.status.models import StatusPost
 
@@ -23,6 +24,23 @@ SCHEMA_MODELS: dict[str, type[BaseModel]] = {
     "profile_update.schema.json": ProfileUpdate,
     "score_submission.schema.json": ScoreSubmission,
     "presence_update.schema.json": PresenceUpdate,
+    # WebSocket API: frames clients send (by action) and frames they receive (by type).
+    "ws_invite.schema.json": duels.InviteAction,
+    "ws_respond.schema.json": duels.RespondAction,
+    "ws_stop.schema.json": duels.StopAction,
+    "ws_sessions.schema.json": duels.ListSessionsAction,
+    "ws_ping.schema.json": duels.PingAction,
+    "ws_frame_invite_sent.schema.json": duels.InviteSentFrame,
+    "ws_frame_invite.schema.json": duels.InviteFrame,
+    "ws_frame_rejected.schema.json": duels.RejectedFrame,
+    "ws_frame_no_response.schema.json": duels.NoResponseFrame,
+    "ws_frame_start.schema.json": duels.StartFrame,
+    "ws_frame_timeout.schema.json": duels.TimeoutFrame,
+    "ws_frame_stop.schema.json": duels.StopFrame,
+    "ws_frame_sessions.schema.json": duels.SessionsFrame,
+    "ws_frame_pong.schema.json": duels.PongFrame,
+    "ws_frame_presence.schema.json": duels.PresenceFrame,
+    "ws_frame_error.schema.json": duels.ErrorFrame,
     "status_post.schema.json": StatusPost,
 }
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from arcadeflow import deployment as deployment_module
 from arcadeflow.apigateway.http_api import HttpApiEmulator
+from arcadeflow.apigateway.websocket_api import WebSocketApiEmulator
 from arcadeflow.auth import LocalIssuer
 from arcadeflow.aws.embedded import EmbeddedAws
 from arcadeflow.aws.event_sources import EventSourceMappings
@@ -33,6 +34,8 @@ class StackOptions:
     ttl_interval_seconds: float = 5.0
     description: Path = deployment_module.DEFAULT_DESCRIPTION
     prewarm: bool = True
+    # False: an empty embedded AWS, e.g. for `terraform apply` to create everything itself.
+    deploy: bool = True
     # Replaces a function environment variable wherever a function declares it.
     environment_overrides: dict[str, str] = field(default_factory=dict)
     # Emulated provisioned write capacity, logical table -> WCU (arcadeflow/aws/capacity.py).
@@ -53,29 +56,37 @@ class EmbeddedStack:
         self.refs: ResourceRefs | None = None
         self.capacity: Any = None  # ProvisionedCapacity when --table-wcu is given
         self.http_api: HttpApiEmulator | None = None
+        self.websocket_api: WebSocketApiEmulator | None = None
 
     def start(self) -> None:
         self.aws.start()
         self._emulate_capacity()
         # The HTTP port answers /health (503 until deployed) from the first moment.
-        self.http_api = HttpApiEmulator(self.deployment, None, self.aws, self.issuer, self.options.http_port)
+        self.http_api = HttpApiEmulator(self.deployment, self.aws, self.issuer, self.options.http_port)
         self.http_api.start()
-        self.refs = deploy(
-            self.deployment,
-            self.aws,
-            region=self.options.region,
-            environment_overrides=self.options.environment_overrides,
+        # Bound before deploying: functions that push get its callback URL.
+        self.websocket_api = WebSocketApiEmulator(
+            self.deployment, self.aws, self.issuer, self.options.ws_port
         )
-        self.http_api.refs = self.refs
-        self._create_signing_keys()
+        self.websocket_api.start()
+        if self.options.deploy:
+            self.refs = deploy(
+                self.deployment,
+                self.aws,
+                websocket_callback_url=self.websocket_api.callback_url,
+                region=self.options.region,
+                environment_overrides=self.options.environment_overrides,
+            )
+            self._create_signing_keys()
         self.event_sources.start()
         self.ttl.start()
-        if self.options.prewarm:
+        if self.options.deploy and self.options.prewarm:
             # One warm environment per function, so the first request does not pay the import.
             names = [self.deployment.physical_name(f) for f in self.deployment.functions]
             with ThreadPoolExecutor(max_workers=4) as pool:
                 list(pool.map(self.aws.runner.prewarm, names))
         self.http_api.ready.set()
+        self.websocket_api.ready.set()
         (self.state_dir / ENDPOINTS_FILE).write_text(json.dumps(self.endpoints(), indent=2))
 
     def _create_signing_keys(self) -> None:
@@ -115,6 +126,8 @@ class EmbeddedStack:
         return {
             "http": self.http_api.url,
             "aws": self.aws.endpoint_url,
+            "websocket": self.websocket_api.url if self.websocket_api else None,
+            "websocketCallback": self.websocket_api.callback_url if self.websocket_api else None,
             "region": self.options.region,
             "stateMachines": dict(self.refs.state_machine_arns) if self.refs else {},
             "tables": dict(self.refs.tables) if self.refs else {},
@@ -123,6 +136,8 @@ class EmbeddedStack:
     def stop(self) -> None:
         self.ttl.stop()
         self.event_sources.stop()
+        if self.websocket_api:
+            self.websocket_api.stop()
         if self.http_api:
             self.http_api.stop()
         self.aws.stop()

@@ -1,10 +1,13 @@
-"""API Gateway HTTP API emulator: routes of infra/deployment.json on 127.0.0.1.
+"""API Gateway HTTP API emulator on 127.0.0.1.
 
-A request becomes a payload-format-2.0 proxy event (JWT claims in requestContext.authorizer),
-the route's Lambda runs through the local runner, and its response becomes the HTTP response,
-following API Gateway's rules: a dict with statusCode is taken as is, anything else is a 200 JSON
-body, a function error is a 500. Routes may instead start a state machine execution directly
-(the StepFunctions-StartExecution integration). GET /openapi.json describes every route.
+It serves the HTTP API that exists in the embedded AWS's API Gateway v2 registry, whoever created
+it: the embedded deployer (from infra/deployment.json) or `terraform apply`. A request becomes a
+payload-format-2.0 proxy event (JWT claims in requestContext.authorizer), the route's Lambda runs
+through the local runner, and its response becomes the HTTP response, following API Gateway's
+rules: a dict with statusCode is taken as is, anything else is a 200 JSON body, a function error
+is a 500. A StepFunctions-StartExecution integration starts the execution directly. Locally the
+JWT authorizer accepts tokens from `arcadeflow token` (a Cognito issuer can't be checked offline).
+GET /openapi.json describes every route of the description.
 """
 
 from __future__ import annotations
@@ -18,31 +21,35 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
 from arcadeflow.auth import InvalidToken, LocalIssuer
-from arcadeflow.deployment import Deployment, HttpRoute, ResourceRefs
+from arcadeflow.deployment import Deployment
 
 log = logging.getLogger("arcadeflow.http_api")
 
-API_ID = "arcadeflowhttp"
+ACCOUNT_ID = "123456789012"
 # API Gateway's own payload limit; functions enforce their tighter per-route limits.
 MAX_PAYLOAD_BYTES = 10 * 1024 * 1024
 
 
-@dataclass
-class _CompiledRoute:
+@dataclass(frozen=True)
+class _Route:
+    api_id: str
     key: str
     method: str
     pattern: re.Pattern[str]
-    target: HttpRoute
+    auth: bool
+    function_arn: str | None
+    start_execution: dict[str, str] | None
 
 
-def _compile(route_key: str, target: HttpRoute) -> _CompiledRoute:
-    method, path = route_key.split(" ", 1)
+@lru_cache(maxsize=1024)
+def _path_pattern(path: str) -> re.Pattern[str]:
     regex = ""
     for part in re.split(r"(\{[^}]+\})", path):
         if part.startswith("{") and part.endswith("}"):
@@ -50,7 +57,43 @@ def _compile(route_key: str, target: HttpRoute) -> _CompiledRoute:
             regex += f"(?P<{name.rstrip('+')}>.+)" if name.endswith("+") else f"(?P<{name}>[^/]+)"
         else:
             regex += re.escape(part)
-    return _CompiledRoute(route_key, method, re.compile(f"^{regex}$"), target)
+    return re.compile(f"^{regex}$")
+
+
+def _function_arn(integration_uri: str) -> str:
+    """A Lambda integration's URI is the function ARN or its API Gateway invoke ARN."""
+    if ":apigateway:" in integration_uri and "/functions/" in integration_uri:
+        return integration_uri.split("/functions/", 1)[1].rsplit("/invocations", 1)[0]
+    return integration_uri
+
+
+def routes_of(api: Any) -> list[_Route]:
+    """The routes of one moto API Gateway v2 API, most specific first."""
+    routes = []
+    for route in list(api.routes.values()):
+        if route.route_key == "$default" or not route.target:
+            continue
+        integration = api.integrations.get(route.target.split("/", 1)[1])
+        if integration is None:
+            continue
+        method, path = route.route_key.split(" ", 1)
+        subtype = integration.integration_subtype
+        routes.append(
+            _Route(
+                api_id=api.api_id,
+                key=route.route_key,
+                method=method,
+                pattern=_path_pattern(path),
+                auth=(route.authorization_type or "NONE") != "NONE",
+                function_arn=None if subtype else _function_arn(integration.integration_uri),
+                start_execution=dict(integration.request_parameters or {})
+                if subtype == "StepFunctions-StartExecution"
+                else None,
+            )
+        )
+    # Literal segments win over {parameters}, as API Gateway matches the most specific route.
+    routes.sort(key=lambda r: (r.key.count("{"), -len(r.key)))
+    return routes
 
 
 def _json_response(status: int, body: Any) -> Response:
@@ -61,20 +104,33 @@ class HttpApiEmulator:
     def __init__(
         self,
         deployment: Deployment,
-        refs: ResourceRefs | None,
         aws: Any,
         issuer: LocalIssuer,
         port: int,
+        api_name: str | None = None,
     ):
         self.deployment = deployment
-        self.refs = refs
         self.aws = aws
         self.issuer = issuer
         self.port = port
+        self.api_name = api_name or f"{deployment.name}-http"
         self.ready = threading.Event()
-        self.routes = [_compile(k, v) for k, v in deployment.http_api.routes.items()]
         self._server: BaseWSGIServer | None = None
         self._sfn = aws.client("stepfunctions")
+
+    def current_api(self) -> Any | None:
+        """The API named api_name, else the only HTTP API there is."""
+        from moto.apigatewayv2.models import apigatewayv2_backends
+
+        apis = [
+            api
+            for api in apigatewayv2_backends[ACCOUNT_ID][self.aws.region].apis.values()
+            if api.protocol_type == "HTTP"
+        ]
+        named = [api for api in apis if api.name == self.api_name]
+        if named:
+            return named[0]
+        return apis[0] if len(apis) == 1 else None
 
     @property
     def url(self) -> str:
@@ -111,13 +167,14 @@ class HttpApiEmulator:
         if not self.ready.is_set():
             return _json_response(503, {"message": "Service Unavailable"})
 
-        route, params = self._match(request.method, request.path)
+        api = self.current_api()
+        route, params = self._match(api, request.method, request.path) if api else (None, {})
         if route is None:
             return _json_response(404, {"message": "Not Found"})
         if (request.content_length or 0) > MAX_PAYLOAD_BYTES:
             return _json_response(413, {"message": "Request Entity Too Large"})
         claims: dict[str, Any] = {}
-        if route.target.auth:
+        if route.auth:
             try:
                 claims = self.issuer.verify_bearer(request.headers.get("Authorization"))
             except InvalidToken:
@@ -129,17 +186,17 @@ class HttpApiEmulator:
                     headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
                 )
         body = request.get_data(cache=False)
-        if route.target.start_execution:
-            return self._start_execution(route, body)
+        if route.start_execution is not None:
+            return self._start_execution(route.start_execution, body)
         event = self.proxy_event(request, route, params, claims, body)
-        function_name = self.deployment.physical_name(route.target.function or "")
-        result = self.aws.runner.invoke(function_name, json.dumps(event).encode())
+        assert route.function_arn is not None
+        result = self.aws.runner.invoke(route.function_arn, json.dumps(event).encode())
         if not result.ok:
             return _json_response(500, {"message": "Internal Server Error"})
         return self.to_http_response(result.json())
 
-    def _match(self, method: str, path: str) -> tuple[_CompiledRoute | None, dict[str, str]]:
-        for route in self.routes:
+    def _match(self, api: Any, method: str, path: str) -> tuple[_Route | None, dict[str, str]]:
+        for route in routes_of(api):
             if route.method not in (method, "ANY"):
                 continue
             m = route.pattern.match(path)
@@ -152,7 +209,7 @@ class HttpApiEmulator:
     def proxy_event(
         self,
         request: Request,
-        route: _CompiledRoute,
+        route: _Route,
         params: dict[str, str],
         claims: dict[str, Any],
         body: bytes,
@@ -173,7 +230,7 @@ class HttpApiEmulator:
             "headers": headers,
             "requestContext": {
                 "accountId": "123456789012",
-                "apiId": API_ID,
+                "apiId": route.api_id,
                 "domainName": request.host,
                 "domainPrefix": request.host.split(".")[0],
                 "http": {
@@ -197,7 +254,7 @@ class HttpApiEmulator:
             event["queryStringParameters"] = query
         if params:
             event["pathParameters"] = params
-        if route.target.auth:
+        if route.auth:
             # The JWT authorizer passes every claim as a string.
             event["requestContext"]["authorizer"] = {
                 "jwt": {
@@ -230,16 +287,25 @@ class HttpApiEmulator:
 
     # --- StepFunctions-StartExecution integration --------------------------------------------
 
-    def _start_execution(self, route: _CompiledRoute, body: bytes) -> Response:
-        assert self.refs is not None and route.target.start_execution
+    def _start_execution(self, parameters: dict[str, str], body: bytes) -> Response:
+        """StepFunctions-StartExecution: the request parameters map the request onto the call."""
+        text = body.decode() if body else ""
+        values = {"$request.body": text}
         try:
-            json.loads(body or b"{}")
+            json.loads(text or "{}")
         except ValueError:
             return _json_response(400, {"message": "Request body must be JSON"})
-        out = self._sfn.start_execution(
-            stateMachineArn=self.refs.state_machine_arns[route.target.start_execution],
-            input=body.decode() if body else "{}",
-        )
+        request = {
+            "stateMachineArn": parameters["StateMachineArn"],
+            "input": values.get(parameters.get("Input", "$request.body"), text) or "{}",
+        }
+        if parameters.get("Name"):
+            request["name"] = values.get(parameters["Name"], parameters["Name"])
+        try:
+            out = self._sfn.start_execution(**request)
+        except self._sfn.exceptions.ClientError as exc:
+            error = exc.response["Error"]
+            return _json_response(400, {"__type": error.get("Code"), "message": error.get("Message")})
         return _json_response(
             200, {"executionArn": out["executionArn"], "startDate": out["startDate"].timestamp()}
         )

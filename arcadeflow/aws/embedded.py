@@ -23,7 +23,13 @@ from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from arcadeflow.aws import dynamodb_speed, server_speed, stepfunctions_extra_apis, stepfunctions_fixes
+from arcadeflow.aws import (
+    dynamodb_speed,
+    server_speed,
+    stepfunctions_extra_apis,
+    stepfunctions_fixes,
+    stepfunctions_jsonpath,
+)
 from arcadeflow.aws.lambda_runner import FunctionConfig, FunctionNotFound, LambdaRunner
 
 log = logging.getLogger("arcadeflow.aws")
@@ -35,6 +41,24 @@ Response = tuple[int, dict[str, str], bytes]
 Interceptor = Callable[[dict[str, Any], bytes], Response | None]
 
 _INVOKE_PREFIX = "/2015-03-31/functions/"
+
+# moto evaluates a condition and then writes with no lock, so two concurrent conditional writes
+# can both succeed. DynamoDB settles them atomically, and arcadeflow's flows rely on that (an
+# accept racing a timeout), so DynamoDB writes are serialised here.
+_DYNAMODB_WRITES = frozenset(
+    f"DynamoDB_20120810.{action}"
+    for action in (
+        "PutItem",
+        "UpdateItem",
+        "DeleteItem",
+        "BatchWriteItem",
+        "TransactWriteItems",
+        "ExecuteStatement",
+        "BatchExecuteStatement",
+        "ExecuteTransaction",
+    )
+)
+dynamodb_write_lock = threading.Lock()
 
 
 def configure_moto() -> None:
@@ -62,9 +86,10 @@ def configure_moto() -> None:
     )
     _mark_ttl_deletions_on_stream()
     _name_unnamed_executions()
+    stepfunctions_fixes.apply()
     dynamodb_speed.install()
     server_speed.install()
-    stepfunctions_fixes.install()
+    stepfunctions_jsonpath.install()
 
 
 def _name_unnamed_executions() -> None:
@@ -292,6 +317,10 @@ class EmbeddedAws:
             return [payload]
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
+        if environ.get("HTTP_X_AMZ_TARGET") in _DYNAMODB_WRITES:
+            with dynamodb_write_lock:
+                # Consume the response inside the lock: moto does its work lazily in some paths.
+                return [b"".join(self._moto_app(environ, start_response))]
         return self._moto_app(environ, start_response)
 
 

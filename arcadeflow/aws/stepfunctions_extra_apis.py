@@ -2,12 +2,33 @@
 
 ACTIONS maps an `AWSStepFunctions.<Action>` target to a callable taking the request body (dict)
 and returning the response body (dict); it may raise ApiError for a 4xx.
+
+Terraform's aws provider calls both on every plan and refresh of an aws_sfn_state_machine:
+- ValidateStateMachineDefinition really validates: statelint checks the ASL against the States
+  Language specification, and moto's own ASL parser (the interpreter that will run it) must accept
+  it too. Diagnostics come back the way AWS reports them (severity, code, message, location).
+- ListStateMachineVersions lists the versions moto keeps for a state machine (publish=true).
 """
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable
 from typing import Any
+
+from moto.core.config import default_user_config
+from statelint.linter import Linter
+
+MAX_RESULTS = 100
+STATE_MACHINE_ARN = re.compile(
+    r"^arn:(?P<partition>aws[a-z-]*):states:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):stateMachine:"
+    r"(?P<name>[A-Za-z0-9_-]{1,80})$"
+)
+# statelint names a place as "State Machine.States.A.Next"; AWS as a JSON path "/States/A/Next".
+STATELINT_PLACE = re.compile(r"State Machine((?:\.[^\s,.]+)*)")
+# JSON has one number type: AWS takes "BackoffRate": 2 where statelint insists on a float.
+STATELINT_INTEGER_AS_FLOAT = re.compile(r" is -?\d+ but should be a Float$")
 
 
 class ApiError(Exception):
@@ -16,4 +37,142 @@ class ApiError(Exception):
         self.code, self.message, self.status = code, message, status
 
 
-ACTIONS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+def _diagnostic(
+    code: str, message: str, location: str | None = None, severity: str = "ERROR"
+) -> dict[str, Any]:
+    out = {"severity": severity, "code": code, "message": message}
+    if location:
+        out["location"] = location
+    return out
+
+
+def _statelint_diagnostic(problem: str) -> dict[str, Any]:
+    place = STATELINT_PLACE.search(problem)
+    location = None
+    if place:
+        location = "/" + "/".join(re.sub(r"\[(\d+)\]", r".\1", place.group(1)).split(".")[1:])
+    if problem.startswith("No state found named"):
+        code = "MISSING_TRANSITION_TARGET"
+    elif problem.startswith("No terminal state"):
+        code = "NO_TERMINAL_STATE"
+    else:
+        code = "SCHEMA_VALIDATION_FAILED"
+    return _diagnostic(code, problem, location)
+
+
+def _interpreter_diagnostics(definition: str) -> list[dict[str, Any]]:
+    """What moto's ASL parser (the embedded interpreter) rejects, which statelint may miss."""
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
+    try:
+        AmazonStateLanguageParser.parse(definition)
+    except Exception as exc:  # the parser raises bare ANTLR and value errors
+        return [_diagnostic("SCHEMA_VALIDATION_FAILED", f"The embedded interpreter cannot parse it: {exc}")]
+    return []
+
+
+def _required_string(body: dict[str, Any], field: str) -> str:
+    value = body.get(field)
+    if not isinstance(value, str) or not value:
+        raise ApiError(
+            "ValidationException",
+            f"1 validation error detected: Value at '{field}' failed to satisfy constraint: "
+            "Member must not be null",
+        )
+    return value
+
+
+def _max_results(body: dict[str, Any]) -> int:
+    value = body.get("maxResults", 0) or MAX_RESULTS
+    if not isinstance(value, int) or not 1 <= value <= 1000:
+        raise ApiError(
+            "ValidationException",
+            "1 validation error detected: Value at 'maxResults' failed to satisfy constraint: "
+            "Member must have value less than or equal to 1000",
+        )
+    return value
+
+
+def validate_state_machine_definition(body: dict[str, Any]) -> dict[str, Any]:
+    definition = _required_string(body, "definition")
+    machine_type = body.get("type", "STANDARD")
+    if machine_type not in ("STANDARD", "EXPRESS"):
+        raise ApiError(
+            "ValidationException", f"Value '{machine_type}' at 'type' failed to satisfy constraint"
+        )
+    severity = body.get("severity", "ERROR")
+    if severity not in ("ERROR", "WARNING"):
+        raise ApiError(
+            "ValidationException", f"Value '{severity}' at 'severity' failed to satisfy constraint"
+        )
+    limit = min(_max_results(body), MAX_RESULTS)
+
+    try:
+        parsed = json.loads(definition)
+    except json.JSONDecodeError as exc:
+        diagnostics = [_diagnostic("INVALID_JSON_DESCRIPTION", f"Invalid State Machine Definition: {exc}")]
+    else:
+        if not isinstance(parsed, dict):
+            diagnostics = [
+                _diagnostic("SCHEMA_VALIDATION_FAILED", "The definition must be a JSON object", "/")
+            ]
+        else:
+            diagnostics = [
+                _statelint_diagnostic(p)
+                for p in Linter.validate(parsed)
+                if not STATELINT_INTEGER_AS_FLOAT.search(p)
+            ]
+            if not diagnostics:
+                diagnostics = _interpreter_diagnostics(definition)
+    # Nothing here is a warning, so severity=WARNING (errors and warnings) returns the same.
+    return {
+        "result": "FAIL" if diagnostics else "OK",
+        "diagnostics": diagnostics[:limit],
+        "truncated": len(diagnostics) > limit,
+    }
+
+
+def _backend(account: str, region: str) -> Any:
+    # The same backend moto's own Step Functions responses use (it changes with execution on/off).
+    if default_user_config.get("stepfunctions", {}).get("execute_state_machine", False):
+        from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+        return stepfunctions_parser_backends[account][region]
+    from moto.stepfunctions.models import stepfunctions_backends
+
+    return stepfunctions_backends[account][region]
+
+
+def list_state_machine_versions(body: dict[str, Any]) -> dict[str, Any]:
+    arn = _required_string(body, "stateMachineArn")
+    match = STATE_MACHINE_ARN.match(arn)
+    if match is None:
+        raise ApiError("InvalidArn", f"Invalid Arn: 'Resource type not valid in this context: {arn}'")
+    limit = _max_results(body)
+    backend = _backend(match["account"], match["region"])
+    machine = next((m for m in backend.state_machines if m.arn == arn), None)
+    if machine is None:
+        raise ApiError("StateMachineDoesNotExist", f"State Machine Does Not Exist: '{arn}'")
+    # Newest first, as AWS lists them.
+    versions = sorted(machine.versions.values(), key=lambda v: v.version, reverse=True)
+    token = body.get("nextToken")
+    start = 0
+    if token is not None:
+        if not (isinstance(token, str) and token.isdigit() and int(token) <= len(versions)):
+            raise ApiError("InvalidToken", f"Invalid Token: '{token}'")
+        start = int(token)
+    page = versions[start : start + limit]
+    out: dict[str, Any] = {
+        "stateMachineVersions": [
+            {"stateMachineVersionArn": v.arn, "creationDate": v.creation_date.timestamp()} for v in page
+        ]
+    }
+    if start + limit < len(versions):
+        out["nextToken"] = str(start + limit)
+    return out
+
+
+ACTIONS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "ValidateStateMachineDefinition": validate_state_machine_definition,
+    "ListStateMachineVersions": list_state_machine_versions,
+}

@@ -1,38 +1,84 @@
-"""Where moto's Step Functions interpreter disagrees with AWS on something the flows rely on.
+"""Fixes to moto 5.2.5's Step Functions interpreter where it departs from AWS.
 
-- JSONPath: moto answers a path that goes through an array index and on to a field
-  (`$[1].page`, `$.branches[0].status`) with a one-element list instead of the value (its fix
-  for getmoto/moto#7825 wraps any match whose parent was reached by index). AWS returns the value,
-  and a Parallel state's ResultSelector needs exactly that to pick its branches' outputs. Paths
-  made only of `.field` and `[n]` steps (one definite location) now return the value; anything
-  with wildcards, slices, filters or `..` keeps moto's handling.
+`arn:aws:states:::states:startExecution` (the optimised integration that starts a nested
+execution): moto's copy of the interpreter dropped the step that maps the ASL's PascalCase
+parameters (`StateMachineArn`, `Name`, `Input`) onto the boto3 request (`stateMachineArn`, ...),
+so every such task failed with `States.Runtime` / `KeyError: 'StateMachineArn'`. The response
+also came back in boto3's casing with a datetime in it, which the execution could not serialise.
+AWS returns `{"ExecutionArn": ..., "StartDate": <epoch millis>}`; so does this fix.
+
+Applied once, before any state machine runs (configure_moto calls apply()).
 """
 
 from __future__ import annotations
 
-import re
-import sys
+import datetime
+from functools import cache
 from typing import Any
 
-DEFINITE_PATH = re.compile(r"^\$(?:\.[A-Za-z_][A-Za-z0-9_-]*|\[\d+\])*$")
+
+@cache
+def _operation_model(service: str, snake_action: str) -> Any:
+    import botocore.session
+    from moto.stepfunctions.parser.utils import camel_to_snake_case
+
+    model = botocore.session.get_session().get_service_model(service)
+    for name in model.operation_names:
+        if camel_to_snake_case(name) == snake_action:
+            return model.operation_model(name)
+    raise LookupError(f"{service} has no operation {snake_action}")
 
 
-def install() -> None:
-    from moto.stepfunctions.parser.asl.utils import json_path
+def _epoch_millis(value: Any) -> Any:
+    if isinstance(value, datetime.datetime):
+        return int(value.timestamp() * 1000)
+    if isinstance(value, dict):
+        return {k: _epoch_millis(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_epoch_millis(v) for v in value]
+    return value
 
-    original = json_path.extract_json
-    if getattr(original, "_arcadeflow", False):
+
+def apply() -> None:
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_sfn as sfn_module,
+    )
+
+    service = sfn_module.StateTaskServiceSfn
+    if getattr(service, "_arcadeflow_fixed", False):
         return
+    original_normalise_parameters = service._normalise_parameters
 
-    def extract_json(path: str, data: Any) -> Any:
-        if DEFINITE_PATH.match(path):
-            matches = json_path.parse(path).find(data)
-            if len(matches) == 1:
-                return matches[0].value
-        return original(path, data)
+    def normalise_parameters(
+        self: Any,
+        parameters: dict,
+        boto_service_name: str | None = None,
+        service_action_name: str | None = None,
+    ) -> None:
+        # moto's own step (Input as a JSON string), then the ASL -> boto3 member names.
+        original_normalise_parameters(self, parameters, boto_service_name, service_action_name)
+        operation = _operation_model(
+            self._get_boto_service_name(boto_service_name),
+            self._get_boto_service_action(service_action_name),
+        )
+        self._to_boto_request(parameters, operation.input_shape)
 
-    extract_json._arcadeflow = True  # type: ignore[attr-defined]
-    json_path.extract_json = extract_json
-    for name, module in list(sys.modules.items()):
-        if name.startswith("moto.stepfunctions.parser") and getattr(module, "extract_json", None) is original:
-            module.extract_json = extract_json  # type: ignore[attr-defined]
+    def normalise_response(
+        self: Any,
+        response: Any,
+        boto_service_name: str | None = None,
+        service_action_name: str | None = None,
+    ) -> None:
+        if not isinstance(response, dict):
+            return
+        operation = _operation_model(
+            self._get_boto_service_name(boto_service_name),
+            self._get_boto_service_action(service_action_name),
+        )
+        self._from_boto_response(response, operation.output_shape)
+        for key, value in list(response.items()):
+            response[key] = _epoch_millis(value)
+
+    service._normalise_parameters = normalise_parameters
+    service._normalise_response = normalise_response
+    service._arcadeflow_fixed = True

@@ -14,7 +14,7 @@ import threading
 import time
 from decimal import Decimal, InvalidOperation
 
-from arcadeflow.aws.embedded import EmbeddedAws, dynamodb_backend, ttl_deletion
+from arcadeflow.aws.embedded import EmbeddedAws, dynamodb_backend, dynamodb_write_lock, ttl_deletion
 
 log = logging.getLogger("arcadeflow.ttl")
 
@@ -60,7 +60,7 @@ class TtlReaper(threading.Thread):
                 if table.range_key_attr:
                     key[table.range_key_attr] = item.range_key.to_json()
                 try:
-                    with ttl_deletion():
+                    with dynamodb_write_lock, ttl_deletion():
                         backend.delete_item(
                             table.name,
                             key,

@@ -60,13 +60,8 @@ def all_executions(sfn: Any, state_machine_arn: str, status: str | None = None) 
     kwargs: dict[str, Any] = {"stateMachineArn": state_machine_arn}
     if status:
         kwargs["statusFilter"] = status
-    rows: list[dict[str, Any]] = []
-    while True:
-        page = sfn.list_executions(**kwargs)
-        rows.extend(page["executions"])
-        if not page.get("nextToken"):
-            return rows
-        kwargs["nextToken"] = page["nextToken"]
+    pages = sfn.get_paginator("list_executions").paginate(**kwargs)
+    return [row for page in pages for row in page["executions"]]
 
 
 def list_executions(sfn: Any, state_machine: str, status: str | None, out: TextIO) -> None:
@@ -135,14 +130,8 @@ def format_trace(history: list[dict[str, Any]], verbose: bool = False) -> list[s
 
 
 def execution_history(sfn: Any, execution_arn: str) -> list[dict[str, Any]]:
-    events: list[dict[str, Any]] = []
-    kwargs: dict[str, Any] = {"executionArn": execution_arn, "maxResults": 1000}
-    while True:
-        page = sfn.get_execution_history(**kwargs)
-        events.extend(page["events"])
-        if not page.get("nextToken"):
-            return events
-        kwargs["nextToken"] = page["nextToken"]
+    pages = sfn.get_paginator("get_execution_history").paginate(executionArn=execution_arn)
+    return [event for page in pages for event in page["events"]]
 
 
 def print_trace(sfn: Any, execution_arn: str, verbose: bool, out: TextIO) -> str:

@@ -1,0 +1,535 @@
+"""API Gateway WebSocket API emulator: the webSocketApi routes of infra/deployment.json.
+
+One port serves both halves of the API, as one host does on AWS
+(`wss://{api}.execute-api.{region}.amazonaws.com/{stage}`):
+
+- WebSocket clients connect to `ws://127.0.0.1:{port}/{stage}` (or `/`) with the JWT in the
+  `token` query parameter. The emulator checks it as the Lambda REQUEST authorizer on `$connect`
+  does on AWS (identity source `route.request.querystring.token`): missing -> 401, invalid -> 403,
+  and the `$connect` Lambda never runs. A `$connect` Lambda that fails or answers a non-2xx
+  statusCode refuses the handshake with that status.
+- The authorizer's result is kept for the life of the connection and handed to every route of it
+  in `requestContext.authorizer` ({principalId, userId, screenName[, avatar]}), as AWS does for a
+  Lambda authorizer's context: that is how handlers know who sent a message.
+- A message goes to the route named by the route selection expression (`$request.body.action`),
+  else to `$default`. Messages above 32 KB close the connection with 1009 (API Gateway's frame
+  limit); handlers apply their own, tighter limit.
+- The API Gateway Management API is served on the same port at the callback URL
+  `http://127.0.0.1:{port}/{stage}`: POST/GET/DELETE `/{stage}/@connections/{connectionId}`,
+  410 GoneException for a connection that is not (or not yet, or no longer) open. Functions
+  that push get that URL as WEBSOCKET_CALLBACK_URL. websockets' HTTP parser only accepts the
+  GET of a handshake, so the first bytes of each TCP connection decide: a request line naming
+  `/@connections/` is answered here, anything else is handed to websockets untouched.
+- `$disconnect` runs after a connection closes, whichever side closed it, with the same context.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import datetime
+import http
+import json
+import logging
+import os
+import threading
+import time
+import urllib.parse
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.datastructures import Headers
+from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
+
+from arcadeflow.auth import InvalidToken, LocalIssuer
+from arcadeflow.deployment import Deployment
+
+log = logging.getLogger("arcadeflow.websocket_api")
+
+API_ID = "arcadeflowws"
+DEFAULT_STAGE = "local"
+# API Gateway: 32 KB per frame, 128 KB per message posted to a connection.
+MAX_FRAME_BYTES = 32 * 1024
+MAX_POST_BYTES = 128 * 1024
+# API Gateway's integration timeout: a $connect Lambda has this long.
+CONNECT_TIMEOUT_SECONDS = 29
+_CONNECTIONS_MARKER = b"/@connections/"
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _request_time(ms: int) -> str:
+    moment = datetime.datetime.fromtimestamp(ms / 1000, datetime.UTC)
+    return moment.strftime("%d/%b/%Y:%H:%M:%S +0000")
+
+
+def _iso(ms: int) -> str:
+    return datetime.datetime.fromtimestamp(ms / 1000, datetime.UTC).isoformat().replace("+00:00", "Z")
+
+
+def new_connection_id() -> str:
+    # API Gateway's ids are 12 base64 characters ending in '='; URL-safe here so the id can sit
+    # in a path unquoted.
+    return base64.urlsafe_b64encode(os.urandom(8)).decode()[:11] + "="
+
+
+@dataclass
+class ClientConnection:
+    connection_id: str
+    authorizer: dict[str, str]
+    source_ip: str
+    user_agent: str
+    headers: dict[str, str]
+    query: dict[str, str]
+    connected_at_ms: int = field(default_factory=_now_ms)
+    last_active_at_ms: int = field(default_factory=_now_ms)
+    websocket: ServerConnection | None = None
+    open: bool = False
+
+
+class WebSocketApiEmulator:
+    def __init__(
+        self,
+        deployment: Deployment,
+        aws: Any,
+        issuer: LocalIssuer,
+        port: int,
+        stage: str = DEFAULT_STAGE,
+    ):
+        self.deployment = deployment
+        self.aws = aws
+        self.issuer = issuer
+        self.port = port
+        self.stage = stage
+        self.ready = threading.Event()
+        self.routes = {key: route.function for key, route in deployment.web_socket_api.routes.items()}
+        expression = deployment.web_socket_api.route_selection_expression
+        if not expression.startswith("$request.body."):
+            raise ValueError(f"unsupported route selection expression {expression!r}")
+        self._selection_path = expression[len("$request.body.") :].split(".")
+        self.connections: dict[str, ClientConnection] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._server: Server | None = None
+        self._thread: threading.Thread | None = None
+        # Lambda invocations block; they run here so the event loop keeps serving.
+        self._invokers = ThreadPoolExecutor(max_workers=32, thread_name_prefix="ws-route")
+        self.messages_routed = 0
+
+    # --- lifecycle --------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/{self.stage}"
+
+    @property
+    def callback_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/{self.stage}"
+
+    def start(self) -> None:
+        started = threading.Event()
+        failure: list[BaseException] = []
+
+        def run() -> None:
+            loop = asyncio.new_event_loop()
+            self._loop = loop
+            asyncio.set_event_loop(loop)
+            try:
+                loop.run_until_complete(self._start_server())
+            except BaseException as exc:  # reported to start()'s caller
+                failure.append(exc)
+                started.set()
+                return
+            started.set()
+            loop.run_forever()
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
+
+        self._thread = threading.Thread(target=run, name="websocket-api", daemon=True)
+        self._thread.start()
+        started.wait()
+        if failure:
+            raise failure[0]
+        log.info("WebSocket API on %s (callback URL %s)", self.url, self.callback_url)
+
+    async def _start_server(self) -> None:
+        emulator = self
+
+        def create_connection(protocol: Any, server: Server, **kwargs: Any) -> _PortSharingProtocol:
+            return _PortSharingProtocol(emulator, ServerConnection(protocol, server, **kwargs))
+
+        self._server = await serve(
+            self._serve_client,
+            "127.0.0.1",
+            self.port,
+            process_request=self._process_request,
+            max_size=MAX_FRAME_BYTES,
+            open_timeout=CONNECT_TIMEOUT_SECONDS + 5,
+            compression=None,
+            create_connection=create_connection,  # type: ignore[arg-type]
+        )
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    def stop(self) -> None:
+        loop = self._loop
+        if loop is None or not loop.is_running():
+            return
+
+        async def close() -> None:
+            if self._server is not None:
+                self._server.close()
+                try:
+                    await asyncio.wait_for(self._server.wait_closed(), 5)
+                except TimeoutError:
+                    pass
+
+        asyncio.run_coroutine_threadsafe(close(), loop).result(timeout=10)
+        loop.call_soon_threadsafe(loop.stop)
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self._invokers.shutdown(wait=False, cancel_futures=True)
+
+    # --- $connect ---------------------------------------------------------------------------
+
+    async def _process_request(self, websocket: ServerConnection, request: Request) -> Response | None:
+        if not self.ready.is_set():
+            return websocket.respond(http.HTTPStatus.SERVICE_UNAVAILABLE, "Service Unavailable\n")
+        parsed = urllib.parse.urlsplit(request.path)
+        if parsed.path.rstrip("/") not in ("", f"/{self.stage}"):
+            return websocket.respond(http.HTTPStatus.NOT_FOUND, "Not Found\n")
+        query = dict(urllib.parse.parse_qsl(parsed.query, keep_blank_values=True))
+        token = query.get("token")
+        if not token:
+            return _json_reject(websocket, http.HTTPStatus.UNAUTHORIZED, "Unauthorized")
+        try:
+            claims = self.issuer.verify(token)
+        except InvalidToken:
+            return _json_reject(websocket, http.HTTPStatus.FORBIDDEN, "Forbidden")
+        authorizer = {"principalId": str(claims["sub"]), "userId": str(claims["sub"])}
+        authorizer["screenName"] = str(claims.get("name") or claims["sub"])
+        if claims.get("picture"):
+            authorizer["avatar"] = str(claims["picture"])
+        remote = websocket.remote_address
+        client = ClientConnection(
+            connection_id=new_connection_id(),
+            authorizer=authorizer,
+            source_ip=remote[0] if remote else "127.0.0.1",
+            user_agent=request.headers.get("User-Agent", ""),
+            headers={k: v for k, v in request.headers.raw_items()},
+            query=query,
+            websocket=websocket,
+        )
+        # Known from now on, but not open: a post to it answers 410 until the handshake ends.
+        self.connections[client.connection_id] = client
+        websocket.arcadeflow_client = client  # type: ignore[attr-defined]
+        if "$connect" in self.routes:
+            status = await self._invoke_connect(client)
+            if not 200 <= status < 300:
+                self.connections.pop(client.connection_id, None)
+                return _json_reject(websocket, http.HTTPStatus(status), http.HTTPStatus(status).phrase)
+        return None
+
+    async def _invoke_connect(self, client: ClientConnection) -> int:
+        event = self._event(client, "$connect", "CONNECT")
+        event["headers"] = dict(client.headers)
+        event["multiValueHeaders"] = {k: [v] for k, v in client.headers.items()}
+        event["queryStringParameters"] = dict(client.query)
+        event["multiValueQueryStringParameters"] = {k: [v] for k, v in client.query.items()}
+        result = await self._invoke("$connect", event)
+        if result is None or not result.ok:
+            return 500
+        payload = result.json()
+        if isinstance(payload, dict) and "statusCode" in payload:
+            try:
+                return int(payload["statusCode"])
+            except (TypeError, ValueError):
+                return 500
+        return 200
+
+    # --- an open connection -----------------------------------------------------------------
+
+    async def _serve_client(self, websocket: ServerConnection) -> None:
+        client: ClientConnection = websocket.arcadeflow_client  # type: ignore[attr-defined]
+        client.open = True
+        pending: set[asyncio.Task[None]] = set()
+        close_code, close_reason = 1000, ""
+        try:
+            async for message in websocket:
+                client.last_active_at_ms = _now_ms()
+                # API Gateway invokes route integrations concurrently, in no guaranteed order.
+                task = asyncio.create_task(self._route_message(client, message))
+                pending.add(task)
+                task.add_done_callback(pending.discard)
+        except ConnectionClosed:
+            pass
+        finally:
+            client.open = False
+            self.connections.pop(client.connection_id, None)
+            if websocket.close_code is not None:
+                close_code, close_reason = websocket.close_code, websocket.close_reason or ""
+            if pending:
+                await asyncio.wait(pending, timeout=CONNECT_TIMEOUT_SECONDS)
+            if "$disconnect" in self.routes:
+                event = self._event(client, "$disconnect", "DISCONNECT")
+                event["headers"] = {"Host": client.headers.get("Host", "")}
+                event["multiValueHeaders"] = {"Host": [client.headers.get("Host", "")]}
+                event["requestContext"]["disconnectStatusCode"] = close_code
+                event["requestContext"]["disconnectReason"] = close_reason
+                await self._invoke("$disconnect", event)
+
+    def select_route(self, body: str | bytes) -> str:
+        if isinstance(body, bytes):
+            return "$default"
+        try:
+            value: Any = json.loads(body)
+        except ValueError:
+            return "$default"
+        for part in self._selection_path:
+            if not isinstance(value, dict) or part not in value:
+                return "$default"
+            value = value[part]
+        if isinstance(value, str) and value in self.routes and not value.startswith("$"):
+            return value
+        return "$default"
+
+    async def _route_message(self, client: ClientConnection, message: str | bytes) -> None:
+        route = self.select_route(message)
+        self.messages_routed += 1
+        if route not in self.routes:
+            # No $default route: API Gateway answers the sender itself.
+            await self._send(
+                client,
+                json.dumps(
+                    {"message": "Forbidden", "connectionId": client.connection_id, "requestId": _request_id()}
+                ),
+            )
+            return
+        event = self._event(client, route, "MESSAGE")
+        event["requestContext"]["messageId"] = _request_id()
+        if isinstance(message, bytes):
+            event["body"] = base64.b64encode(message).decode()
+            event["isBase64Encoded"] = True
+        else:
+            event["body"] = message
+        result = await self._invoke(route, event)
+        if result is None or not result.ok:
+            # What API Gateway tells the sender when a route's integration fails.
+            error = {
+                "message": "Internal server error",
+                "connectionId": client.connection_id,
+                "requestId": event["requestContext"]["requestId"],
+            }
+            await self._send(client, json.dumps(error))
+
+    def _event(self, client: ClientConnection, route: str, event_type: str) -> dict[str, Any]:
+        now = _now_ms()
+        return {
+            "requestContext": {
+                "routeKey": route,
+                "eventType": event_type,
+                "extendedRequestId": _request_id(),
+                "requestTime": _request_time(now),
+                "messageDirection": "IN",
+                "stage": self.stage,
+                "connectedAt": client.connected_at_ms,
+                "requestTimeEpoch": now,
+                "identity": {"sourceIp": client.source_ip, "userAgent": client.user_agent},
+                "requestId": _request_id(),
+                "domainName": f"127.0.0.1:{self.port}",
+                "connectionId": client.connection_id,
+                "apiId": API_ID,
+                "authorizer": dict(client.authorizer),
+            },
+            "isBase64Encoded": False,
+        }
+
+    async def _invoke(self, route: str, event: dict[str, Any]) -> Any:
+        function = self.deployment.physical_name(self.routes[route])
+        payload = json.dumps(event).encode()
+        loop = asyncio.get_running_loop()
+        try:
+            result = await loop.run_in_executor(self._invokers, self.aws.runner.invoke, function, payload)
+        except Exception:
+            log.exception("route %s: invoking %s failed", route, function)
+            return None
+        if not result.ok:
+            log.warning("route %s: %s failed: %s", route, function, result.payload[:500])
+        return result
+
+    async def _send(self, client: ClientConnection, data: str | bytes) -> bool:
+        websocket = client.websocket
+        if websocket is None or not client.open:
+            return False
+        try:
+            await websocket.send(data)
+        except ConnectionClosed:
+            return False
+        return True
+
+    # --- the Management API (@connections) --------------------------------------------------
+
+    async def management_api(self, method: str, path: str, body: bytes) -> tuple[int, dict[str, str], bytes]:
+        prefix = f"/{self.stage}/@connections/"
+        if not path.startswith(prefix):
+            return _api_error(404, "NotFoundException", "Not Found")
+        connection_id = urllib.parse.unquote(path[len(prefix) :])
+        client = self.connections.get(connection_id)
+        if client is None or not client.open:
+            return _api_error(410, "GoneException", None)
+        if method == "POST":
+            if len(body) > MAX_POST_BYTES:
+                return _api_error(413, "PayloadTooLargeException", "Message too long")
+            try:
+                data: str | bytes = body.decode("utf-8")
+            except UnicodeDecodeError:
+                data = body
+            if not await self._send(client, data):
+                return _api_error(410, "GoneException", None)
+            return 200, {"Content-Type": "application/json"}, b""
+        if method == "GET":
+            info = {
+                "connectedAt": _iso(client.connected_at_ms),
+                "identity": {"sourceIp": client.source_ip, "userAgent": client.user_agent},
+                "lastActiveAt": _iso(client.last_active_at_ms),
+            }
+            return 200, {"Content-Type": "application/json"}, json.dumps(info).encode()
+        if method == "DELETE":
+            assert client.websocket is not None
+            client.open = False
+            asyncio.get_running_loop().create_task(client.websocket.close(1000, "Goodbye"))
+            return 204, {}, b""
+        return _api_error(405, "MethodNotAllowedException", "Method Not Allowed")
+
+
+def _request_id() -> str:
+    return str(uuid.uuid4())
+
+
+def _json_reject(websocket: ServerConnection, status: http.HTTPStatus, message: str) -> Response:
+    body = json.dumps({"message": message}).encode()
+    headers = Headers([("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+    return Response(status.value, status.phrase, headers, body)
+
+
+def _api_error(status: int, code: str, message: str | None) -> tuple[int, dict[str, str], bytes]:
+    headers = {"Content-Type": "application/json", "x-amzn-ErrorType": code}
+    return status, headers, json.dumps({"message": message}).encode()
+
+
+class _PortSharingProtocol(asyncio.Protocol):
+    """Decides from a TCP connection's first request line whether it is a WebSocket client
+    (handed to websockets' ServerConnection as if it had been there from the start) or a call
+    to the Management API (answered here, keep-alive included)."""
+
+    def __init__(self, emulator: WebSocketApiEmulator, websocket: ServerConnection):
+        self.emulator = emulator
+        self.websocket = websocket
+        self.transport: asyncio.Transport | None = None
+        self.buffer = b""
+        self.mode: str | None = None  # "websocket" | "http"
+        self.busy = False
+
+    # asyncio.Protocol ---------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        if self.mode == "websocket":
+            self.websocket.data_received(data)
+            return
+        self.buffer += data
+        if self.mode is None:
+            line_end = self.buffer.find(b"\r\n")
+            if line_end < 0:
+                if len(self.buffer) > 8192:
+                    self._close()
+                return
+            request_line = self.buffer[:line_end]
+            if _CONNECTIONS_MARKER in request_line:
+                self.mode = "http"
+            else:
+                self.mode = "websocket"
+                buffered, self.buffer = self.buffer, b""
+                assert self.transport is not None
+                self.websocket.connection_made(self.transport)
+                self.websocket.data_received(buffered)
+                return
+        self._next_http_request()
+
+    def eof_received(self) -> bool | None:
+        if self.mode == "websocket":
+            return self.websocket.eof_received()
+        return None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.mode == "websocket":
+            self.websocket.connection_lost(exc)
+
+    def pause_writing(self) -> None:
+        if self.mode == "websocket":
+            self.websocket.pause_writing()
+
+    def resume_writing(self) -> None:
+        if self.mode == "websocket":
+            self.websocket.resume_writing()
+
+    # a minimal HTTP/1.1 server for the Management API -------------------------------------
+
+    def _close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+
+    def _next_http_request(self) -> None:
+        if self.busy:
+            return
+        head_end = self.buffer.find(b"\r\n\r\n")
+        if head_end < 0:
+            if len(self.buffer) > 65536:
+                self._close()
+            return
+        lines = self.buffer[:head_end].decode("latin-1").split("\r\n")
+        try:
+            method, target, _version = lines[0].split(" ", 2)
+        except ValueError:
+            self._close()
+            return
+        headers = {}
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+        length = int(headers.get("content-length") or 0)
+        if len(self.buffer) < head_end + 4 + length:
+            return
+        body = self.buffer[head_end + 4 : head_end + 4 + length]
+        self.buffer = self.buffer[head_end + 4 + length :]
+        self.busy = True
+        keep_alive = headers.get("connection", "").lower() != "close"
+        path = urllib.parse.urlsplit(target).path
+        asyncio.get_running_loop().create_task(self._answer(method, path, body, keep_alive))
+
+    async def _answer(self, method: str, path: str, body: bytes, keep_alive: bool) -> None:
+        try:
+            status, headers, payload = await self.emulator.management_api(method, path, body)
+        except Exception:
+            log.exception("management API %s %s", method, path)
+            status, headers, payload = _api_error(500, "InternalServerErrorException", "Internal error")
+        reason = http.HTTPStatus(status).phrase
+        head = [f"HTTP/1.1 {status} {reason}", f"Content-Length: {len(payload)}"]
+        head += [f"{k}: {v}" for k, v in headers.items()]
+        head.append(f"x-amzn-RequestId: {_request_id()}")
+        head.append("Connection: keep-alive" if keep_alive else "Connection: close")
+        assert self.transport is not None
+        if self.transport.is_closing():
+            return
+        self.transport.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + payload)
+        self.busy = False
+        if not keep_alive:
+            self._close()
+        elif self.buffer:
+            self._next_http_request()

@@ -1,0 +1,38 @@
+"""The flows' notification task: one server frame to every live connection of each recipient
+(rejected, no_response, timeout, stop). Idempotent on the flow's dedupeKey (execution + state),
+so a retried attempt after a success does not send the frame twice.
+"""
+
+from __future__ import annotations
+
+import os
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent,
+)
+from aws_lambda_powertools.utilities.parser import parse
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from functions.duels import wiring
+from functions.duels.models import PushInput, to_wire
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics(namespace="arcadeflow")
+persistence = DynamoDBPersistenceLayer(table_name=os.environ.get("IDEMPOTENCY_TABLE", "idempotency"))
+idempotency = IdempotencyConfig(event_key_jmespath="dedupeKey", expires_after_seconds=24 * 3600)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+@idempotent(config=idempotency, persistence_store=persistence)
+def handler(event: dict, context: LambdaContext) -> dict:
+    task = parse(event=event, model=PushInput)
+    delivery = wiring.pusher().to_users(task.recipients, to_wire(task.frame))
+    metrics.add_metric(name=f"Sent_{task.frame.type}", unit=MetricUnit.Count, value=delivery.delivered)
+    return {"delivered": delivery.delivered, "gone": delivery.gone}

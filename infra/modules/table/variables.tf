@@ -1,0 +1,126 @@
+variable "name" {
+  description = "Physical table name (<deployment>-<logical name with _ as ->)."
+  type        = string
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9_.-]{3,255}$", var.name))
+    error_message = "A DynamoDB table name is 3-255 characters of a-z, A-Z, 0-9, _, - and . only."
+  }
+}
+
+variable "partition_key" {
+  description = "Partition (HASH) key attribute of the table."
+  type        = object({ name = string, type = string })
+  validation {
+    condition     = contains(["S", "N", "B"], var.partition_key.type)
+    error_message = "Key attribute type must be S, N or B."
+  }
+}
+
+variable "sort_key" {
+  description = "Sort (RANGE) key attribute of the table, or null for a partition key only."
+  type        = object({ name = string, type = string })
+  default     = null
+  validation {
+    condition     = var.sort_key == null || contains(["S", "N", "B"], try(var.sort_key.type, ""))
+    error_message = "Key attribute type must be S, N or B."
+  }
+}
+
+variable "indexes" {
+  description = "Global secondary indexes by name: their keys and projection."
+  type = map(object({
+    partition_key = object({ name = string, type = string })
+    sort_key      = optional(object({ name = string, type = string }))
+    projection    = optional(string, "ALL")
+  }))
+  default = {}
+  validation {
+    condition     = alltrue([for i in values(var.indexes) : contains(["ALL", "KEYS_ONLY"], i.projection)])
+    error_message = "Index projection must be ALL or KEYS_ONLY."
+  }
+}
+
+variable "stream_view_type" {
+  description = "DynamoDB Streams view type, or null for no stream."
+  type        = string
+  default     = null
+  validation {
+    condition     = var.stream_view_type == null || contains(["NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES", "KEYS_ONLY"], coalesce(var.stream_view_type, "KEYS_ONLY"))
+    error_message = "stream_view_type must be NEW_IMAGE, OLD_IMAGE, NEW_AND_OLD_IMAGES or KEYS_ONLY."
+  }
+}
+
+variable "ttl_attribute" {
+  description = "Attribute holding the expiry time (epoch seconds) for DynamoDB TTL, or null for no TTL."
+  type        = string
+  default     = null
+}
+
+variable "billing_mode" {
+  description = "PAY_PER_REQUEST (on demand) or PROVISIONED (read_capacity and write_capacity apply)."
+  type        = string
+  default     = "PAY_PER_REQUEST"
+  validation {
+    condition     = contains(["PAY_PER_REQUEST", "PROVISIONED"], var.billing_mode)
+    error_message = "billing_mode must be PAY_PER_REQUEST or PROVISIONED."
+  }
+}
+
+variable "read_capacity" {
+  description = "Read capacity units of the table and each index when billing_mode is PROVISIONED."
+  type        = number
+  default     = 5
+  validation {
+    condition     = var.read_capacity >= 1
+    error_message = "read_capacity must be at least 1."
+  }
+}
+
+variable "write_capacity" {
+  description = "Write capacity units of the table and each index when billing_mode is PROVISIONED."
+  type        = number
+  default     = 5
+  validation {
+    condition     = var.write_capacity >= 1
+    error_message = "write_capacity must be at least 1."
+  }
+}
+
+variable "point_in_time_recovery" {
+  description = "Keep continuous backups (point-in-time recovery, 35 days)."
+  type        = bool
+  default     = false
+}
+
+variable "kms_key_arn" {
+  description = "Customer-managed KMS key for server-side encryption, or null for the AWS-managed key aws/dynamodb."
+  type        = string
+  default     = null
+}
+
+variable "deletion_protection" {
+  description = "Refuse DeleteTable while set (turn off before terraform destroy)."
+  type        = bool
+  default     = false
+}
+
+variable "alarm_actions" {
+  description = "ARNs notified when a throttling alarm fires or recovers (typically one SNS topic)."
+  type        = list(string)
+}
+
+variable "throttle_alarm_threshold" {
+  description = "Throttled requests per 5 minutes on the table or one index that raise an alarm."
+  type        = number
+  default     = 1
+  validation {
+    condition     = var.throttle_alarm_threshold >= 1
+    error_message = "throttle_alarm_threshold must be at least 1."
+  }
+}
+
+variable "tags" {
+  description = "Tags for every resource of this module."
+  type        = map(string)
+  default     = {}
+}

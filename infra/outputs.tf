@@ -1,0 +1,49 @@
+output "http_api_url" {
+  description = "Base URL of the HTTP API."
+  value       = module.http_api.url
+}
+
+output "websocket_url" {
+  description = "wss:// URL game clients connect to, or null when the description has no WebSocket API."
+  value       = local.websocket_needed ? module.websocket_api[0].url : null
+}
+
+output "websocket_callback_url" {
+  description = "https:// @connections endpoint handlers push through (WEBSOCKET_CALLBACK_URL), or null."
+  value       = local.websocket_needed ? module.websocket_api[0].callback_url : null
+}
+
+output "table_names" {
+  description = "Physical table name by logical name."
+  value       = { for k, t in module.tables : k => t.name }
+}
+
+output "state_machine_arns" {
+  description = "State machine ARN by logical name."
+  value       = { for k, s in module.state_machines : k => s.arn }
+}
+
+output "function_names" {
+  description = "Lambda function name by logical name."
+  value       = { for k, f in module.functions : k => f.name }
+}
+
+output "queue_urls" {
+  description = "Queue URL by logical name, dead-letter queues (<name>_dlq) included."
+  value       = { for k, q in local.queue_refs : k => q.url }
+}
+
+output "cognito_user_pool_id" {
+  description = "The user pool this configuration created, or null when jwt_issuer was given."
+  value       = one(aws_cognito_user_pool.players[*].id)
+}
+
+output "cognito_app_client_id" {
+  description = "App client id games sign in with (the JWT audience), or null when jwt_issuer was given."
+  value       = one(aws_cognito_user_pool_client.game[*].id)
+}
+
+output "alarm_topic_arn" {
+  description = "SNS topic every alarm notifies."
+  value       = local.alarm_actions[0]
+}

@@ -1,0 +1,118 @@
+"""Build the Lambda package: one zip of functions/ that every function's handler points into.
+
+    python infra/package_functions.py                        # functions/ only (Powertools: public layer)
+    python infra/package_functions.py --bundle-dependencies  # also Powertools + pydantic, built for Lambda
+
+By default Powertools (with pydantic and aws-xray-sdk) comes from AWS's public Powertools layer
+(terraform variable attach_powertools_layer = true), so the zip holds only our code. With
+--bundle-dependencies, pip installs the versions pinned in pyproject.toml as wheels for the Lambda
+platform (manylinux, the chosen architecture and Python), and the zip works without the layer.
+
+The zip is byte-for-byte reproducible (sorted entries, fixed timestamps and modes), so Terraform's
+source_code_hash changes only when the code does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import subprocess
+import sys
+import tempfile
+import tomllib
+import zipfile
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_OUTPUT = REPO_ROOT / "infra" / "build" / "functions.zip"
+# Lambda's runtime already has boto3/botocore; the bundle takes only these from pyproject.toml.
+BUNDLED_DISTRIBUTIONS = ("aws-lambda-powertools", "pydantic")
+ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+PLATFORMS = {"x86_64": "manylinux2014_x86_64", "arm64": "manylinux2014_aarch64"}
+SKIPPED_PARTS = {"__pycache__", ".pytest_cache", "tests"}
+
+
+def source_files(root: Path) -> list[tuple[Path, str]]:
+    """(file, name in the zip) of every file under root that belongs in a package, sorted."""
+    out = []
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root)
+        if path.is_dir() or SKIPPED_PARTS.intersection(rel.parts) or path.suffix in {".pyc", ".pyo"}:
+            continue
+        out.append((path, rel.as_posix()))
+    return out
+
+
+def pinned_requirements(pyproject: Path = REPO_ROOT / "pyproject.toml") -> list[str]:
+    """The pyproject.toml pins of the bundled distributions (extras kept)."""
+    deps = tomllib.loads(pyproject.read_text())["project"]["dependencies"]
+    wanted = []
+    for dep in deps:
+        name = re.split(r"[\[=<>~! ]", dep, maxsplit=1)[0].lower()
+        if name in BUNDLED_DISTRIBUTIONS:
+            wanted.append(dep)
+    missing = set(BUNDLED_DISTRIBUTIONS) - {re.split(r"[\[=<>~! ]", d, maxsplit=1)[0].lower() for d in wanted}
+    if missing:
+        raise SystemExit(f"pyproject.toml pins none of {sorted(missing)}")
+    return wanted
+
+
+def install_dependencies(target: Path, architecture: str, python_version: str) -> None:
+    """pip-install the pinned dependencies as Lambda-platform wheels into target."""
+    cmd = [
+        sys.executable, "-m", "pip", "install", "--quiet", "--no-compile",
+        "--target", str(target),
+        "--platform", PLATFORMS[architecture],
+        "--implementation", "cp",
+        "--python-version", python_version,
+        "--only-binary=:all:",
+        *pinned_requirements(),
+    ]  # fmt: skip
+    subprocess.run(cmd, check=True)
+
+
+def write_zip(output: Path, trees: list[tuple[Path, str]]) -> None:
+    """Write (root, prefix) trees into one reproducible zip."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    entries: dict[str, Path] = {}
+    for root, prefix in trees:
+        for path, name in source_files(root):
+            entries[f"{prefix}{name}"] = path
+    tmp = output.with_suffix(".tmp")
+    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+        for name in sorted(entries):
+            info = zipfile.ZipInfo(name, date_time=ZIP_EPOCH)
+            info.external_attr = 0o644 << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, entries[name].read_bytes())
+    tmp.replace(output)
+
+
+def build(output: Path, bundle_dependencies: bool, architecture: str, python_version: str) -> Path:
+    trees = [(REPO_ROOT / "functions", "functions/")]
+    with tempfile.TemporaryDirectory(prefix="arcadeflow-package-") as tmp:
+        if bundle_dependencies:
+            install_dependencies(Path(tmp), architecture, python_version)
+            trees.append((Path(tmp), ""))
+        write_zip(output, trees)
+    return output
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="zip to write (%(default)s)")
+    parser.add_argument(
+        "--bundle-dependencies",
+        action="store_true",
+        help="bundle Powertools and pydantic (then set attach_powertools_layer = false)",
+    )
+    parser.add_argument("--architecture", choices=sorted(PLATFORMS), default="x86_64")
+    parser.add_argument("--python-version", default="3.11", help="Lambda runtime's Python (%(default)s)")
+    args = parser.parse_args(argv)
+    output = build(args.output, args.bundle_dependencies, args.architecture, args.python_version)
+    sys.stdout.write(f"{output}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,226 @@
+# Offline checks of the root configuration with a mocked AWS provider: `terraform test` in infra/.
+# Run by tests/infra/test_terraform.py, which also reads the state of each run for the no-drift check.
+# ARNs the configuration builds itself (tables, queues, functions, state machines) are real-looking;
+# those only AWS knows get the fixed defaults below.
+
+mock_provider "aws" {
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "123456789012" }
+  }
+  mock_data "aws_region" {
+    defaults = { name = "us-east-1" }
+  }
+  mock_data "aws_partition" {
+    defaults = { partition = "aws" }
+  }
+  mock_resource "aws_sns_topic" {
+    defaults = { arn = "arn:aws:sns:us-east-1:123456789012:arcadeflow-alarms" }
+  }
+  mock_resource "aws_iam_role" {
+    defaults = { arn = "arn:aws:iam::123456789012:role/mocked" }
+  }
+  mock_resource "aws_dynamodb_table" {
+    defaults = { arn = "arn:aws:dynamodb:us-east-1:123456789012:table/mocked", stream_label = "2025-01-01T00:00:00.000" }
+  }
+  mock_resource "aws_lambda_function" {
+    defaults = { arn = "arn:aws:lambda:us-east-1:123456789012:function:mocked", invoke_arn = "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:mocked/invocations" }
+  }
+  mock_resource "aws_cloudwatch_log_group" {
+    defaults = { arn = "arn:aws:logs:us-east-1:123456789012:log-group:mocked" }
+  }
+  mock_resource "aws_apigatewayv2_api" {
+    defaults = { execution_arn = "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5", id = "a1b2c3d4e5" }
+  }
+  mock_resource "aws_sqs_queue" {
+    # A queue without a dead-letter queue reads back no redrive policy.
+    defaults = { arn = "arn:aws:sqs:us-east-1:123456789012:mocked", url = "https://sqs.us-east-1.amazonaws.com/123456789012/mocked", redrive_policy = "" }
+  }
+  mock_resource "aws_sfn_state_machine" {
+    defaults = { arn = "arn:aws:states:us-east-1:123456789012:stateMachine:mocked" }
+  }
+  mock_resource "aws_cognito_user_pool" {
+    defaults = { endpoint = "cognito-idp.us-east-1.amazonaws.com/us-east-1_mocked", id = "us-east-1_mocked" }
+  }
+}
+
+variables {
+  alarm_topic = "arn:aws:sns:us-east-1:123456789012:arcadeflow-alarms"
+  # Wildcards that name no resource type but a run-time part of one resource: Lambda's log streams
+  # in the function's own group, WebSocket connection ids on this API's own stage.
+  allowed_wildcard_suffixes = [":log-stream:*", "/@connections/*"]
+}
+
+# --- the real description (infra/deployment.json) ---------------------------------------------
+run "description" {
+  command = apply
+
+  assert {
+    condition     = module.tables["presence"].ttl_attribute == "expiresAt" && module.tables["idempotency"].ttl_attribute == "expiration"
+    error_message = "presence must expire on expiresAt and idempotency on expiration"
+  }
+  assert {
+    condition = alltrue([for k, t in module.tables : t.ttl_attribute == (
+      contains(["connections", "invites", "pending_invites", "sessions"], k) ? "expireAt" : null
+    ) if !contains(["presence", "idempotency"], k)])
+    error_message = "only presence, idempotency and the duels tables (on expireAt) expire items"
+  }
+  assert {
+    condition = (module.tables["follows"].indexes["FollowedBy"].partition_key == "targetUserId"
+      && module.tables["follows"].indexes["FollowedBy"].sort_key == "userId"
+      && module.tables["presence"].indexes["OnlineByExpiry"].sort_key == "expiresAt"
+      && keys(module.tables["user_game_stats"].indexes) == ["GameStatsByGame", "UserRecentGames"]
+    && length(module.tables["users"].indexes) == 0)
+    error_message = "indexes differ from the description"
+  }
+  assert {
+    condition     = alltrue([for k, f in module.functions : f.role_name == f.name && f.name == "arcadeflow-${replace(k, "_", "-")}"])
+    error_message = "every function runs as its own role, named after it"
+  }
+  assert {
+    condition = alltrue(flatten([for f in values(module.functions) : [for st in jsondecode(f.policy).Statement :
+      st.Sid == "XRayWritesHaveNoResourceTypes" || alltrue([for r in flatten([st.Resource]) :
+        r != "*" && !strcontains(trimsuffix(trimsuffix(r, var.allowed_wildcard_suffixes[0]), var.allowed_wildcard_suffixes[1]), "*")
+    ])]]))
+    error_message = "an IAM statement grants a wildcard resource"
+  }
+  assert {
+    # users_api reads presence and user_game_stats (and their indexes) and writes users: nothing else.
+    condition = sort(flatten([for st in jsondecode(module.functions["users_api"].policy).Statement : flatten([st.Resource]) if startswith(st.Sid, "Read")])) == sort([
+      "arn:aws:dynamodb:us-east-1:123456789012:table/arcadeflow-presence",
+      "arn:aws:dynamodb:us-east-1:123456789012:table/arcadeflow-presence/index/OnlineByExpiry",
+      "arn:aws:dynamodb:us-east-1:123456789012:table/arcadeflow-user-game-stats",
+      "arn:aws:dynamodb:us-east-1:123456789012:table/arcadeflow-user-game-stats/index/GameStatsByGame",
+      "arn:aws:dynamodb:us-east-1:123456789012:table/arcadeflow-user-game-stats/index/UserRecentGames",
+      "arn:aws:dynamodb:us-east-1:123456789012:table/arcadeflow-users",
+    ])
+    error_message = "users_api's table grants are not exactly its tables and their indexes"
+  }
+  assert {
+    condition = alltrue([for st in jsondecode(module.functions["users_api"].policy).Statement :
+    contains(["ReadPresence", "ReadUserGameStats"], st.Sid) == (length(setintersection(st.Action, ["dynamodb:PutItem", "dynamodb:UpdateItem"])) == 0) if startswith(st.Sid, "Read")])
+    error_message = "read grants must not include writes, readwrite grants must"
+  }
+  assert {
+    condition = alltrue(flatten([for t in values(module.tables) : [for a in values(t.alarms) :
+    a.alarm_actions == toset([var.alarm_topic]) && a.dimensions.TableName == t.name]]))
+    error_message = "a throttling alarm is not wired to the alarm topic or watches another table"
+  }
+  assert {
+    condition     = alltrue([for t in values(module.tables) : length(t.alarms) == 2 * (1 + length(t.indexes))])
+    error_message = "every table and every index needs a read and a write throttling alarm"
+  }
+  assert {
+    condition     = length(aws_lambda_event_source_mapping.this) == 4 && aws_lambda_event_source_mapping.this["follows_to_follow_counts"].starting_position == "TRIM_HORIZON" && aws_lambda_event_source_mapping.this["connections_to_presence_push"].starting_position == "LATEST"
+    error_message = "event sources differ from the description"
+  }
+  assert {
+    condition     = alltrue([for st in jsondecode(module.functions["follow_counts"].policy).Statement : st.Resource == [module.tables["follows"].stream_arn] if st.Sid == "ReadStreams"])
+    error_message = "follow_counts reads exactly the follows stream"
+  }
+  assert {
+    condition     = length(module.websocket_api) == 1 && output.websocket_url != null
+    error_message = "the duels routes need the WebSocket API"
+  }
+}
+
+# --- a description with every feature (queues, state machines, WebSocket, direct StartExecution) ---
+run "full_fixture" {
+  command = apply
+  variables {
+    deployment_file = "tests/fixtures/full.deployment.json"
+  }
+
+  assert {
+    condition     = module.tables["duels"].ttl_attribute == "expiresAt" && module.tables["duels"].indexes["DuelsByPlayer"].projection == "KEYS_ONLY"
+    error_message = "duels TTL or index differs from the fixture"
+  }
+  assert {
+    condition     = local.tables["feeds"].billing_mode == "PROVISIONED" && local.tables["feeds"].write == 100 && local.tables["users"].billing_mode == "PAY_PER_REQUEST"
+    error_message = "billing modes differ from the fixture"
+  }
+  assert {
+    condition = alltrue(flatten([for s in values(module.state_machines) : [for st in jsondecode(s.policy).Statement :
+      st.Sid == "ActionsWithoutResourceTypes" || alltrue([for r in flatten([st.Resource]) :
+        r != "*" && !strcontains(trimsuffix(r, var.allowed_wildcard_suffixes[1]), "*")
+    ])]]))
+    error_message = "a state machine's IAM statement grants a wildcard resource"
+  }
+  assert {
+    condition = alltrue([for s in values(module.state_machines) : alltrue([for st in jsondecode(s.policy).Statement :
+      alltrue([for a in st.Action : startswith(a, "xray:") || contains(["logs:CreateLogDelivery", "logs:DeleteLogDelivery", "logs:DescribeLogGroups", "logs:DescribeResourcePolicies", "logs:GetLogDelivery", "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:UpdateLogDelivery"], a)])
+    if st.Resource == "*"])])
+    error_message = "Resource \"*\" is only for actions AWS defines without resource types"
+  }
+  assert {
+    condition = (jsondecode(module.state_machines["status_fanout"].policy).Statement[0].Resource == [module.functions["fanout_writer"].arn]
+    && jsondecode(module.state_machines["duel_invite"].policy).Statement[0].Resource == [module.functions["duel_api"].arn])
+    error_message = "each state machine invokes exactly its functions"
+  }
+  assert {
+    condition = alltrue(flatten([for s in values(module.state_machines) : [for a in values(s.alarms) :
+    a.alarm_actions == toset([var.alarm_topic]) && a.dimensions.StateMachineArn == s.arn]])) && length(module.state_machines["duel_invite"].alarms) == 2
+    error_message = "failed/timed-out execution alarms must watch their own state machine and notify the alarm topic"
+  }
+  assert {
+    condition     = alltrue([for s in values(module.state_machines) : s.logging.level == "ALL" && s.logging.tracing])
+    error_message = "state machines log and trace"
+  }
+  assert {
+    condition = (module.queues["pairing"].alarms["dead_letter_depth"].dimensions.QueueName == "arcadeflow-pairing-dlq"
+      && module.queues["pairing"].alarms["dead_letter_depth"].alarm_actions == toset([var.alarm_topic])
+    && length(module.queues["audit"].alarms) == 0 && module.queues["audit"].dead_letter_url == null)
+    error_message = "dead-letter depth alarm missing or unwired"
+  }
+  assert {
+    condition = (module.http_api.start_execution_integrations["POST /duels"].subtype == "StepFunctions-StartExecution"
+    && module.http_api.start_execution_integrations["POST /duels"].state_machine_arn == module.state_machines["duel_invite"].arn)
+    error_message = "POST /duels must start duel_invite directly through API Gateway"
+  }
+  assert {
+    condition     = jsondecode(module.http_api.start_execution_policy).Statement[0].Resource == [module.state_machines["duel_invite"].arn]
+    error_message = "API Gateway may start exactly the state machines its routes name"
+  }
+  assert {
+    condition     = alltrue([for k, f in module.functions : contains([for st in jsondecode(f.policy).Statement : st.Sid], "PushToWebSocketClients") == contains(["duel_api", "pairing_worker"], k)])
+    error_message = "execute-api:ManageConnections is for the functions with websocketPush only"
+  }
+  assert {
+    condition     = alltrue([for st in jsondecode(module.functions["duel_api"].policy).Statement : alltrue([for r in st.Resource : startswith(r, "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/prod/")]) if st.Sid == "PushToWebSocketClients"])
+    error_message = "ManageConnections is scoped to the WebSocket API's own stage"
+  }
+  assert {
+    condition = ([for st in jsondecode(module.functions["duel_api"].policy).Statement : st.Resource if st.Sid == "SendToQueues"] == [["arn:aws:sqs:us-east-1:123456789012:arcadeflow-pairing"]]
+    && contains([for st in jsondecode(module.functions["pairing_worker"].policy).Statement : st.Sid], "ConsumeQueues"))
+    error_message = "queue grants differ from the fixture"
+  }
+  assert {
+    condition     = output.websocket_callback_url == "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/prod"
+    error_message = "WEBSOCKET_CALLBACK_URL must be the @connections endpoint of the stage"
+  }
+}
+
+run "no_star_without_tracing_and_logging" {
+  command = plan
+  variables {
+    deployment_file         = "tests/fixtures/full.deployment.json"
+    xray_tracing            = false
+    state_machine_log_level = "OFF"
+  }
+
+  assert {
+    condition = alltrue(flatten(concat(
+      [for f in values(module.functions) : [for st in jsondecode(f.policy).Statement : [for r in flatten([st.Resource]) : r != "*"]]],
+      [for s in values(module.state_machines) : [for st in jsondecode(s.policy).Statement : [for r in flatten([st.Resource]) : r != "*"]]],
+    )))
+    error_message = "with tracing and execution logging off, no statement may name Resource \"*\""
+  }
+}
+
+run "rejects_invalid_variables" {
+  command = plan
+  variables {
+    stage               = "Prod Stage"
+    lambda_architecture = "sparc"
+  }
+  expect_failures = [var.stage, var.lambda_architecture]
+}

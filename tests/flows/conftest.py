@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+import pytest
+
+from tests.support.stack import RunningStack
+
+# Short windows so a 60 s invite and a 10 min session take seconds; the flows read them from
+# their execution input, exactly as with the production values.
+INVITE_TIMEOUT_SECONDS = 3
+SESSION_DURATION_SECONDS = 2
+SESSION_LEAD_SECONDS = 2  # the functions' default (deployment.json)
+PRESENCE_TTL_SECONDS = 3
+
+
+@pytest.fixture(scope="session")
+def duel_stack(tmp_path_factory):
+    """A real `arcadeflow up` with short invite and session windows."""
+    running = RunningStack(
+        tmp_path_factory.mktemp("arcadeflow-duels"),
+        [
+            "--ttl-interval",
+            "1",
+            "--invite-timeout",
+            str(INVITE_TIMEOUT_SECONDS),
+            "--session-duration",
+            str(SESSION_DURATION_SECONDS),
+            "--presence-ttl",
+            str(PRESENCE_TTL_SECONDS),
+        ],
+    )
+    yield running
+    running.stop()

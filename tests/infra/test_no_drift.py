@@ -1,0 +1,90 @@
+"""No drift: Terraform declares exactly what the embedded deployer derives from deployment.json.
+
+Both sides read the same description; this compares their results resource by resource — table
+requests (keys, indexes, billing, stream, TTL), functions (handler, sizes, every environment
+variable), IAM grants, event sources, queues and their dead-letter queues, rendered ASL, and routes.
+It runs on the real description and on a fixture that uses every feature the loader knows.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from arcadeflow import deployment
+from arcadeflow.deployment import Deployment
+from tests.infra.conftest import INFRA, TerraformTestRun
+from tests.infra.drift import account_and_region, compare, expected_view, terraform_view
+
+pytestmark = pytest.mark.infra
+
+DESCRIPTIONS = {
+    "description": INFRA / "deployment.json",
+    "full_fixture": INFRA / "tests" / "fixtures" / "full.deployment.json",
+}
+
+
+def views(
+    run: TerraformTestRun, name: str, d: Deployment | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    states = run.states()
+    assert name in states, f"terraform test left no state for run {name!r}: {run.diagnostics()}"
+    state = states[name]
+    tf = terraform_view(state)
+    d = d or deployment.load(DESCRIPTIONS[name])
+    return expected_view(d, tf, account_and_region(state), stage="prod"), tf
+
+
+@pytest.mark.parametrize("name", sorted(DESCRIPTIONS))
+def test_terraform_declares_exactly_what_the_embedded_deployer_derives(
+    terraform_test_run: TerraformTestRun, name: str
+) -> None:
+    expected, actual = views(terraform_test_run, name)
+    problems = compare(expected, actual)
+    assert not problems, "Terraform and arcadeflow.deployment drifted apart:\n" + "\n".join(problems)
+
+
+def test_fixture_covers_every_kind_of_resource(terraform_test_run: TerraformTestRun) -> None:
+    expected, _ = views(terraform_test_run, "full_fixture")
+    for kind in ("tables", "functions", "event_sources", "queues", "state_machines", "http_routes",
+                 "websocket_routes"):  # fmt: skip
+        assert expected[kind], f"the fixture declares no {kind}, so drift there would go unseen"
+    assert "startExecution" in {kind for kind, _ in expected["http_routes"].values()}
+
+
+def test_comparison_fails_when_the_python_side_changes(
+    terraform_test_run: TerraformTestRun, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A different naming rule in the loader must show up as drift.
+    monkeypatch.setattr(Deployment, "physical_name", lambda self, logical: f"{self.name}_{logical}")
+    expected, actual = views(terraform_test_run, "full_fixture")
+    problems = compare(expected, actual)
+    assert any(p.startswith("tables arcadeflow_feeds") for p in problems), problems
+    assert any(p.startswith("functions arcadeflow_duel_api") for p in problems), problems
+
+
+def test_comparison_fails_when_the_terraform_side_changes(terraform_test_run: TerraformTestRun) -> None:
+    expected, actual = views(terraform_test_run, "full_fixture")
+    mutated = copy.deepcopy(actual)
+    mutated["tables"]["arcadeflow-duels"]["ttl"] = None
+    del mutated["functions"]["arcadeflow-duel-api"]["environment"]["DUELS_TABLE"]
+    mutated["http_routes"]["POST /duels"] = ("function", "arcadeflow-duel-api")
+    mutated["function_grants"]["arcadeflow-duel-stream"][
+        "arn:aws:dynamodb:us-east-1:123456789012:table/x"
+    ] = {"*"}
+    problems = compare(expected, mutated)
+    assert len(problems) == 4, problems
+
+
+def test_comparison_fails_when_a_default_differs(terraform_test_run: TerraformTestRun) -> None:
+    # fanout_writer sets its own timeout; status_api takes the loader's default (10 s).
+    d = deployment.load(DESCRIPTIONS["full_fixture"])
+    d.functions["status_api"].timeout_seconds = 11
+    expected, actual = views(terraform_test_run, "full_fixture", d)
+    assert compare(expected, actual) == [
+        "functions arcadeflow-status-api:\n"
+        f"  python    = {expected['functions']['arcadeflow-status-api']!r}\n"
+        f"  terraform = {actual['functions']['arcadeflow-status-api']!r}"
+    ]
