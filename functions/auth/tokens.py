@@ -28,9 +28,11 @@ ALGORITHMS = ("RS256",)
 TOKEN_USES = frozenset({"id", "access"})
 # Clock skew tolerated on exp/iat/nbf between the issuer and Lambda.
 LEEWAY_SECONDS = 30
-# How long a fetched key set is trusted before it is fetched again (a rotated key is also
-# fetched at once: an unknown kid refreshes the set).
+# How long a fetched key set is trusted before it is fetched again. A token with an unknown kid
+# (a rotated key) refreshes it sooner, but at most once per cooldown, so forged kids cannot make
+# every invocation call the issuer.
 JWKS_LIFESPAN_SECONDS = 3600
+JWKS_REFRESH_COOLDOWN_SECONDS = 30
 JWKS_TIMEOUT_SECONDS = 5
 
 
@@ -43,10 +45,14 @@ class SigningKeys(Protocol):
 class JwksSigningKeys:
     """Keys from a JWKS URL, fetched once and kept for the life of the Lambda environment."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, refresh_cooldown_seconds: float = JWKS_REFRESH_COOLDOWN_SECONDS):
         self.url = url
         self._client = jwt.PyJWKClient(
-            url, cache_keys=True, lifespan=JWKS_LIFESPAN_SECONDS, timeout=JWKS_TIMEOUT_SECONDS
+            url,
+            cache_keys=True,
+            lifespan=JWKS_LIFESPAN_SECONDS,
+            timeout=JWKS_TIMEOUT_SECONDS,
+            cooldown_duration=refresh_cooldown_seconds,
         )
 
     def key_for(self, token: str) -> Any:
