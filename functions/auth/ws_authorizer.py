@@ -25,6 +25,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.auth.exceptions import InvalidToken
 from functions.auth.tokens import TokenVerifier
+from functions.shared.exceptions import Unauthenticated
 from functions.shared.identity import caller_from_claims
 
 logger = Logger()
@@ -54,7 +55,7 @@ def handler(event: APIGatewayAuthorizerRequestEvent, context: LambdaContext) -> 
     policy_for = APIGatewayAuthorizerResponseWebSocket.from_route_arn
     try:
         caller = caller_from_claims(verifier().verify(token))
-    except InvalidToken as exc:
+    except (InvalidToken, Unauthenticated) as exc:
         logger.info("refused", extra={"reason": str(exc)})
         denied = policy_for(event.method_arn, principal_id="anonymous")
         denied.deny_all_routes()

@@ -119,6 +119,7 @@ def test_the_keys_are_fetched_once_for_many_invocations(published, issuer_key):
         pytest.param(id_token_claims(token_use=None), id="no-token-use"),
         pytest.param(id_token_claims(token_use="refresh"), id="wrong-token-use"),
         pytest.param(id_token_claims(sub=None), id="no-subject"),
+        pytest.param(id_token_claims(sub="  "), id="blank-subject"),
         pytest.param(id_token_claims(nbf=int(time.time()) + 600), id="not-yet-valid"),
     ],
 )
