@@ -2,11 +2,14 @@
 
 On AWS the HTTP API's JWT authorizer checks Cognito's tokens; locally the API Gateway emulator
 checks these with the same rules (signature, issuer, audience, expiry) and hands the handlers the
-same claims: `sub` is the user id, `name` the screen name, `picture` the avatar.
+same claims: `sub` is the user id, `name` the screen name, `picture` the avatar. The public key is
+also published as a JWKS (JWKS_PATH on the HTTP API port), from which the WebSocket API's $connect
+authorizer Lambda verifies tokens exactly as it verifies Cognito's on AWS.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -18,6 +21,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 ISSUER = "https://arcadeflow.local/auth"
 AUDIENCE = "arcadeflow"
 KEY_FILE = "jwt-signing-key.pem"
+KEY_ID = "local"
+# Where the HTTP API port publishes the public key, as Cognito does under its issuer URL.
+JWKS_PATH = "/.well-known/jwks.json"
 DEFAULT_TOKEN_SECONDS = 24 * 3600
 
 
@@ -64,7 +70,13 @@ class LocalIssuer:
         }
         if avatar:
             claims["picture"] = avatar
-        return jwt.encode(claims, self._private_key, algorithm="RS256", headers={"kid": "local"})
+        return jwt.encode(claims, self._private_key, algorithm="RS256", headers={"kid": KEY_ID})
+
+    def jwks(self) -> dict[str, Any]:
+        """The public key as a JSON Web Key Set: what the WebSocket $connect authorizer fetches."""
+        jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(self._public_key))
+        jwk.update(kid=KEY_ID, alg="RS256", use="sig")
+        return {"keys": [jwk]}
 
     def verify(self, token: str) -> dict[str, Any]:
         try:

@@ -95,6 +95,7 @@ def deploy(
     aws: Any,
     *,
     websocket_callback_url: str = "",
+    jwt_jwks_url: str = "",
     region: str = "us-east-1",
     environment_overrides: dict[str, str] | None = None,
 ) -> ResourceRefs:
@@ -104,11 +105,19 @@ def deploy(
     statemachines/ with its ${placeholders} filled from the same variables Terraform passes to
     templatefile(). `environment_overrides` replaces the value of a variable in every function
     that declares it (how `arcadeflow up --invite-timeout` and the like reach the handlers).
+    `jwt_jwks_url` is where the local issuer's key is served (the WebSocket authorizer fetches it).
     """
     overrides = environment_overrides or {}
     from arcadeflow.asl import render_definition
+    from arcadeflow.auth import AUDIENCE, ISSUER
 
-    refs = ResourceRefs(websocket_callback_url=websocket_callback_url)
+    # The local issuer stands in for Cognito; its key is published at jwt_jwks_url.
+    refs = ResourceRefs(
+        websocket_callback_url=websocket_callback_url,
+        jwt_issuer=ISSUER,
+        jwt_audiences=[AUDIENCE],
+        jwt_jwks_url=jwt_jwks_url,
+    )
     iam, dynamodb, sqs = aws.client("iam"), aws.client("dynamodb"), aws.client("sqs")
     lam, sfn = aws.client("lambda"), aws.client("stepfunctions")
 

@@ -136,8 +136,31 @@ class WebSocketRoute(_Strict):
     function: str
 
 
+class WebSocketAuthorizer(_Strict):
+    """The Lambda REQUEST authorizer API Gateway runs on $connect (the only route it may guard).
+    Its function gets JWT_ISSUER, JWT_AUDIENCES and JWT_JWKS_URL."""
+
+    function: str
+    # Where API Gateway finds the credentials; a handshake lacking one is refused with 401
+    # before the authorizer runs.
+    identity_source: list[str] = Field(
+        default=["route.request.querystring.token"],
+        alias="identitySource",
+        min_length=1,
+    )
+
+    @model_validator(mode="after")
+    def _supported_sources(self) -> WebSocketAuthorizer:
+        pattern = r"^route\.request\.(querystring|header)\.[A-Za-z0-9._~-]+$"
+        bad = [s for s in self.identity_source if not re.match(pattern, s)]
+        if bad:
+            raise ValueError(f"identity sources must be route.request.querystring.X or .header.X, not {bad}")
+        return self
+
+
 class WebSocketApi(_Strict):
     route_selection_expression: str = Field(default="$request.body.action", alias="routeSelectionExpression")
+    authorizer: WebSocketAuthorizer | None = None
     routes: dict[str, WebSocketRoute] = {}
 
 
@@ -194,6 +217,11 @@ class Deployment(_Strict):
         for route, target in self.web_socket_api.routes.items():
             if target.function not in self.functions:
                 problems.append(f"websocket route {route}: unknown function {target.function}")
+        authorizer = self.web_socket_api.authorizer
+        if authorizer and authorizer.function not in self.functions:
+            problems.append(f"websocket authorizer: unknown function {authorizer.function}")
+        if authorizer and "$connect" not in self.web_socket_api.routes:
+            problems.append("websocket authorizer: API Gateway runs it on $connect, which has no route")
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -227,6 +255,11 @@ class Deployment(_Strict):
             env[f"{sm.upper()}_STATE_MACHINE_ARN"] = endpoints.state_machine_arns[sm]
         if fn.websocket_push:
             env["WEBSOCKET_CALLBACK_URL"] = endpoints.websocket_callback_url
+        if self.web_socket_api.authorizer and self.web_socket_api.authorizer.function == name:
+            # The same issuer and app clients the HTTP API's JWT authorizer accepts.
+            env["JWT_ISSUER"] = endpoints.jwt_issuer
+            env["JWT_AUDIENCES"] = ",".join(endpoints.jwt_audiences)
+            env["JWT_JWKS_URL"] = endpoints.jwt_jwks_url
         env.update(fn.environment)
         return env
 
@@ -255,6 +288,10 @@ class ResourceRefs(BaseModel):
     queue_arns: dict[str, str] = {}
     state_machine_arns: dict[str, str] = {}
     websocket_callback_url: str = ""
+    # Who signs the tokens the APIs accept: Cognito on AWS, the local issuer when embedded.
+    jwt_issuer: str = ""
+    jwt_audiences: list[str] = []
+    jwt_jwks_url: str = ""
 
 
 def load(path: Path = DEFAULT_DESCRIPTION) -> Deployment:

@@ -65,15 +65,14 @@ class EmbeddedStack:
         self.http_api = HttpApiEmulator(self.deployment, self.aws, self.issuer, self.options.http_port)
         self.http_api.start()
         # Bound before deploying: functions that push get its callback URL.
-        self.websocket_api = WebSocketApiEmulator(
-            self.deployment, self.aws, self.issuer, self.options.ws_port
-        )
+        self.websocket_api = WebSocketApiEmulator(self.deployment, self.aws, self.options.ws_port)
         self.websocket_api.start()
         if self.options.deploy:
             self.refs = deploy(
                 self.deployment,
                 self.aws,
                 websocket_callback_url=self.websocket_api.callback_url,
+                jwt_jwks_url=self.http_api.jwks_url,
                 region=self.options.region,
                 environment_overrides=self.options.environment_overrides,
             )

@@ -81,6 +81,10 @@ locals {
 
   websocket_route_selection = try(local.deployment.webSocketApi.routeSelectionExpression, "$request.body.action")
   websocket_routes          = try(local.deployment.webSocketApi.routes, {})
+  websocket_authorizer = try(local.deployment.webSocketApi.authorizer, null) == null ? null : {
+    function         = local.deployment.webSocketApi.authorizer.function
+    identity_sources = try(local.deployment.webSocketApi.authorizer.identitySource, ["route.request.querystring.token"])
+  }
   websocket_needed = (length(local.websocket_routes) > 0
     || anytrue([for f in values(local.functions) : f.websocket_push])
   || anytrue([for s in values(local.state_machines) : s.websocket_push]))
@@ -102,6 +106,11 @@ locals {
   websocket_callback_url     = local.websocket_needed ? module.websocket_api[0].callback_url : ""
   websocket_connections_arns = local.websocket_needed ? module.websocket_api[0].connections_arns : []
 
+  # One issuer for both APIs: the HTTP API's JWT authorizer and the WebSocket $connect authorizer.
+  jwt_issuer    = var.jwt_issuer != null ? var.jwt_issuer : "https://${aws_cognito_user_pool.players[0].endpoint}"
+  jwt_audiences = var.jwt_issuer != null ? var.jwt_audiences : [aws_cognito_user_pool_client.game[0].id]
+  jwt_jwks_url  = var.jwt_jwks_url != null ? var.jwt_jwks_url : "${local.jwt_issuer}/.well-known/jwks.json"
+
   # deployment.py's function_environment(): one variable per resource the function declares.
   function_environment = { for k, f in local.functions : k => merge(
     { POWERTOOLS_SERVICE_NAME = f.name, ARCADEFLOW_STAGE = var.stage },
@@ -109,6 +118,11 @@ locals {
     { for q in keys(f.queues) : "${upper(q)}_QUEUE_URL" => module.queues[q].url },
     { for s in keys(f.state_machines) : "${upper(s)}_STATE_MACHINE_ARN" => local.state_machine_arns[s] },
     f.websocket_push ? { WEBSOCKET_CALLBACK_URL = local.websocket_callback_url } : {},
+    k == try(local.websocket_authorizer.function, null) ? {
+      JWT_ISSUER    = local.jwt_issuer
+      JWT_AUDIENCES = join(",", local.jwt_audiences)
+      JWT_JWKS_URL  = local.jwt_jwks_url
+    } : {},
     f.environment,
   ) }
 
@@ -150,6 +164,7 @@ resource "terraform_data" "description_references" {
         [for r in values(local.http_routes) : r.function == null ? true : contains(keys(local.functions), r.function)],
         [for r in values(local.http_routes) : r.state_machine == null ? true : contains(keys(local.state_machines), r.state_machine)],
         [for r in values(local.websocket_routes) : contains(keys(local.functions), r.function)],
+        [local.websocket_authorizer == null ? true : contains(keys(local.functions), local.websocket_authorizer.function)],
       ))
       error_message = "The deployment description refers to a table, queue, function or state machine it does not declare (run `python -c 'import arcadeflow.deployment as d; d.load()'` for details)."
     }
@@ -300,8 +315,8 @@ module "http_api" {
     state_machine = r.state_machine == null ? null : { arn = module.state_machines[r.state_machine].arn }
     auth          = r.auth
   } }
-  jwt_issuer           = var.jwt_issuer != null ? var.jwt_issuer : "https://${aws_cognito_user_pool.players[0].endpoint}"
-  jwt_audiences        = var.jwt_issuer != null ? var.jwt_audiences : [aws_cognito_user_pool_client.game[0].id]
+  jwt_issuer           = local.jwt_issuer
+  jwt_audiences        = local.jwt_audiences
   cors_allowed_origins = var.cors_allowed_origins
   log_retention_days   = var.log_retention_days
 }
@@ -317,4 +332,9 @@ module "websocket_api" {
     function_name       = module.functions[r.function].name
     function_invoke_arn = module.functions[r.function].invoke_arn
   } }
+  authorizer = local.websocket_authorizer == null ? null : {
+    function_name       = module.functions[local.websocket_authorizer.function].name
+    function_invoke_arn = module.functions[local.websocket_authorizer.function].invoke_arn
+    identity_sources    = local.websocket_authorizer.identity_sources
+  }
 }

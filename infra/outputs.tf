@@ -47,3 +47,18 @@ output "alarm_topic_arn" {
   description = "SNS topic every alarm notifies."
   value       = local.alarm_actions[0]
 }
+
+output "jwt_issuer" {
+  description = "Issuer whose tokens both APIs accept (the created user pool's, or jwt_issuer)."
+  value       = local.jwt_issuer
+}
+
+output "jwt_audiences" {
+  description = "App client ids both APIs accept as a token's aud (id tokens) or client_id (access tokens)."
+  value       = local.jwt_audiences
+}
+
+output "jwt_jwks_url" {
+  description = "Where the WebSocket $connect authorizer fetches the issuer's signing keys."
+  value       = local.jwt_jwks_url
+}

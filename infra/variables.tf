@@ -148,6 +148,16 @@ variable "jwt_audiences" {
   }
 }
 
+variable "jwt_jwks_url" {
+  description = "Where the WebSocket $connect authorizer fetches the issuer's signing keys (JWKS). null: <issuer>/.well-known/jwks.json, where Cognito publishes them. Set it when applying against the embedded AWS (its HTTP API port serves the local key)."
+  type        = string
+  default     = null
+  validation {
+    condition     = var.jwt_jwks_url == null || can(regex("^https?://", coalesce(var.jwt_jwks_url, "https://")))
+    error_message = "jwt_jwks_url must be an http(s):// URL."
+  }
+}
+
 variable "cors_allowed_origins" {
   description = "Origins browsers may call the HTTP API from; empty for no CORS."
   type        = list(string)

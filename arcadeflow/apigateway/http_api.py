@@ -27,7 +27,7 @@ from typing import Any
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
-from arcadeflow.auth import InvalidToken, LocalIssuer
+from arcadeflow.auth import JWKS_PATH, InvalidToken, LocalIssuer
 from arcadeflow.deployment import Deployment
 
 log = logging.getLogger("arcadeflow.http_api")
@@ -136,6 +136,10 @@ class HttpApiEmulator:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def jwks_url(self) -> str:
+        return f"{self.url}{JWKS_PATH}"
+
     def start(self) -> None:
         self._server = make_server("127.0.0.1", self.port, self._wsgi, threaded=True)
         self.port = self._server.server_address[1]
@@ -164,6 +168,9 @@ class HttpApiEmulator:
             return _json_response(503, {"status": "deploying"})
         if request.path == "/openapi.json" and request.method == "GET":
             return _json_response(200, self.openapi())
+        if request.path == JWKS_PATH and request.method == "GET":
+            # Served from the first moment: authorizers fetch it, deployed or not.
+            return _json_response(200, self.issuer.jwks())
         if not self.ready.is_set():
             return _json_response(503, {"message": "Service Unavailable"})
 

@@ -3,14 +3,19 @@
 One port serves both halves of the API, as one host does on AWS
 (`wss://{api}.execute-api.{region}.amazonaws.com/{stage}`):
 
-- WebSocket clients connect to `ws://127.0.0.1:{port}/{stage}` (or `/`) with the JWT in the
-  `token` query parameter. The emulator checks it as the Lambda REQUEST authorizer on `$connect`
-  does on AWS (identity source `route.request.querystring.token`): missing -> 401, invalid -> 403,
-  and the `$connect` Lambda never runs. A `$connect` Lambda that fails or answers a non-2xx
-  statusCode refuses the handshake with that status.
-- The authorizer's result is kept for the life of the connection and handed to every route of it
-  in `requestContext.authorizer` ({principalId, userId, screenName[, avatar]}), as AWS does for a
-  Lambda authorizer's context: that is how handlers know who sent a message.
+- WebSocket clients connect to `ws://127.0.0.1:{port}/{stage}` (or `/`). When the description
+  names a `webSocketApi.authorizer`, `$connect` runs it as API Gateway runs a Lambda REQUEST
+  authorizer: a handshake lacking an identity source (e.g. `route.request.querystring.token`) is
+  refused with 401 without invoking anything; otherwise the authorizer Lambda gets the REQUEST
+  event (methodArn, headers, query string, requestContext) through the local runner. A policy
+  allowing execute-api:Invoke on the methodArn (and no Deny) lets the handshake on; a Deny or no
+  matching Allow -> 403; failing with "Unauthorized" -> 401; any other failure or a malformed
+  answer -> 500. Refused, the `$connect` Lambda never runs. A `$connect` Lambda that fails or
+  answers a non-2xx statusCode refuses the handshake with that status.
+- The authorizer's principalId and context are kept for the life of the connection and handed to
+  every route of it in `requestContext.authorizer` ({principalId, userId, screenName[, avatar]}
+  with the duels authorizer), as AWS does: that is how handlers know who sent a message. Without
+  an authorizer, as on AWS, anyone may connect and routes get no authorizer context.
 - A message goes to the route named by the route selection expression (`$request.body.action`),
   else to `$default`. Messages above 32 KB close the connection with 1009 (API Gateway's frame
   limit); handlers apply their own, tighter limit.
@@ -32,6 +37,7 @@ import http
 import json
 import logging
 import os
+import re
 import threading
 import time
 import urllib.parse
@@ -45,8 +51,8 @@ from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
-from arcadeflow.auth import InvalidToken, LocalIssuer
-from arcadeflow.deployment import Deployment
+from arcadeflow.deployer import ACCOUNT_ID
+from arcadeflow.deployment import Deployment, WebSocketAuthorizer
 
 log = logging.getLogger("arcadeflow.websocket_api")
 
@@ -98,17 +104,16 @@ class WebSocketApiEmulator:
         self,
         deployment: Deployment,
         aws: Any,
-        issuer: LocalIssuer,
         port: int,
         stage: str = DEFAULT_STAGE,
     ):
         self.deployment = deployment
         self.aws = aws
-        self.issuer = issuer
         self.port = port
         self.stage = stage
         self.ready = threading.Event()
         self.routes = {key: route.function for key, route in deployment.web_socket_api.routes.items()}
+        self.authorizer: WebSocketAuthorizer | None = deployment.web_socket_api.authorizer
         expression = deployment.web_socket_api.route_selection_expression
         if not expression.startswith("$request.body."):
             raise ValueError(f"unsupported route selection expression {expression!r}")
@@ -203,27 +208,21 @@ class WebSocketApiEmulator:
         if parsed.path.rstrip("/") not in ("", f"/{self.stage}"):
             return websocket.respond(http.HTTPStatus.NOT_FOUND, "Not Found\n")
         query = dict(urllib.parse.parse_qsl(parsed.query, keep_blank_values=True))
-        token = query.get("token")
-        if not token:
-            return _json_reject(websocket, http.HTTPStatus.UNAUTHORIZED, "Unauthorized")
-        try:
-            claims = self.issuer.verify(token)
-        except InvalidToken:
-            return _json_reject(websocket, http.HTTPStatus.FORBIDDEN, "Forbidden")
-        authorizer = {"principalId": str(claims["sub"]), "userId": str(claims["sub"])}
-        authorizer["screenName"] = str(claims.get("name") or claims["sub"])
-        if claims.get("picture"):
-            authorizer["avatar"] = str(claims["picture"])
         remote = websocket.remote_address
         client = ClientConnection(
             connection_id=new_connection_id(),
-            authorizer=authorizer,
+            authorizer={},
             source_ip=remote[0] if remote else "127.0.0.1",
             user_agent=request.headers.get("User-Agent", ""),
             headers={k: v for k, v in request.headers.raw_items()},
             query=query,
             websocket=websocket,
         )
+        if self.authorizer is not None:
+            status, context = await self._authorize(self.authorizer, client)
+            if status != http.HTTPStatus.OK:
+                return _json_reject(websocket, status, AUTHORIZER_MESSAGES[status])
+            client.authorizer = context
         # Known from now on, but not open: a post to it answers 410 until the handshake ends.
         self.connections[client.connection_id] = client
         websocket.arcadeflow_client = client  # type: ignore[attr-defined]
@@ -233,6 +232,48 @@ class WebSocketApiEmulator:
                 self.connections.pop(client.connection_id, None)
                 return _json_reject(websocket, http.HTTPStatus(status), http.HTTPStatus(status).phrase)
         return None
+
+    def method_arn(self, route: str = "$connect") -> str:
+        return f"arn:aws:execute-api:{self.aws.region}:{ACCOUNT_ID}:{API_ID}/{self.stage}/{route}"
+
+    async def _authorize(
+        self, authorizer: WebSocketAuthorizer, client: ClientConnection
+    ) -> tuple[http.HTTPStatus, dict[str, str]]:
+        """Runs the REQUEST authorizer as API Gateway does on $connect: the status to answer
+        (200 to go on) and, allowed, what routes get as requestContext.authorizer."""
+        if not all(self._identity_value(client, source) for source in authorizer.identity_source):
+            return http.HTTPStatus.UNAUTHORIZED, {}
+        event = self._event(client, "$connect", "CONNECT")
+        event.update(
+            type="REQUEST",
+            methodArn=self.method_arn(),
+            headers=dict(client.headers),
+            multiValueHeaders={k: [v] for k, v in client.headers.items()},
+            queryStringParameters=dict(client.query),
+            multiValueQueryStringParameters={k: [v] for k, v in client.query.items()},
+            stageVariables={},
+        )
+        result = await self._invoke_function(authorizer.function, "$connect authorizer", event)
+        if result is None:
+            return http.HTTPStatus.INTERNAL_SERVER_ERROR, {}
+        if not result.ok:
+            error = result.json() if result.payload else {}
+            if isinstance(error, dict) and error.get("errorMessage") == "Unauthorized":
+                return http.HTTPStatus.UNAUTHORIZED, {}
+            return http.HTTPStatus.INTERNAL_SERVER_ERROR, {}
+        try:
+            return authorizer_decision(result.json(), self.method_arn())
+        except MalformedAuthorizerResponse as exc:
+            log.warning("$connect authorizer %s: %s", authorizer.function, exc)
+            return http.HTTPStatus.INTERNAL_SERVER_ERROR, {}
+
+    @staticmethod
+    def _identity_value(client: ClientConnection, source: str) -> str:
+        _, _, kind, name = source.split(".", 3)
+        if kind == "querystring":
+            return client.query.get(name, "")
+        lowered = name.lower()
+        return next((v for k, v in client.headers.items() if k.lower() == lowered), "")
 
     async def _invoke_connect(self, client: ClientConnection) -> int:
         event = self._event(client, "$connect", "CONNECT")
@@ -328,7 +369,7 @@ class WebSocketApiEmulator:
 
     def _event(self, client: ClientConnection, route: str, event_type: str) -> dict[str, Any]:
         now = _now_ms()
-        return {
+        event: dict[str, Any] = {
             "requestContext": {
                 "routeKey": route,
                 "eventType": event_type,
@@ -343,22 +384,27 @@ class WebSocketApiEmulator:
                 "domainName": f"127.0.0.1:{self.port}",
                 "connectionId": client.connection_id,
                 "apiId": API_ID,
-                "authorizer": dict(client.authorizer),
             },
             "isBase64Encoded": False,
         }
+        if client.authorizer:
+            event["requestContext"]["authorizer"] = dict(client.authorizer)
+        return event
 
     async def _invoke(self, route: str, event: dict[str, Any]) -> Any:
-        function = self.deployment.physical_name(self.routes[route])
+        return await self._invoke_function(self.routes[route], f"route {route}", event)
+
+    async def _invoke_function(self, logical: str, what: str, event: dict[str, Any]) -> Any:
+        function = self.deployment.physical_name(logical)
         payload = json.dumps(event).encode()
         loop = asyncio.get_running_loop()
         try:
             result = await loop.run_in_executor(self._invokers, self.aws.runner.invoke, function, payload)
         except Exception:
-            log.exception("route %s: invoking %s failed", route, function)
+            log.exception("%s: invoking %s failed", what, function)
             return None
         if not result.ok:
-            log.warning("route %s: %s failed: %s", route, function, result.payload[:500])
+            log.warning("%s: %s failed: %s", what, function, result.payload[:500])
         return result
 
     async def _send(self, client: ClientConnection, data: str | bytes) -> bool:
@@ -404,6 +450,57 @@ class WebSocketApiEmulator:
             asyncio.get_running_loop().create_task(client.websocket.close(1000, "Goodbye"))
             return 204, {}, b""
         return _api_error(405, "MethodNotAllowedException", "Method Not Allowed")
+
+
+AUTHORIZER_MESSAGES = {
+    http.HTTPStatus.UNAUTHORIZED: "Unauthorized",
+    http.HTTPStatus.FORBIDDEN: "Forbidden",
+    http.HTTPStatus.INTERNAL_SERVER_ERROR: "Internal server error",
+}
+
+
+class MalformedAuthorizerResponse(ValueError):
+    """An authorizer answer API Gateway would reject (it answers the client 500)."""
+
+
+def _arn_pattern(resource: str) -> re.Pattern[str]:
+    # IAM's wildcards: * any run of characters (across '/' too), ? exactly one.
+    parts = (".*" if c == "*" else "." if c == "?" else re.escape(c) for c in resource)
+    return re.compile("".join(parts) + r"\Z")
+
+
+def _statement_matches(statement: dict[str, Any], method_arn: str) -> bool:
+    actions = statement.get("Action", [])
+    actions = [actions] if isinstance(actions, str) else actions
+    resources = statement.get("Resource", [])
+    resources = [resources] if isinstance(resources, str) else resources
+    invokes = any(_arn_pattern(a.lower()).match("execute-api:invoke") for a in actions)
+    return invokes and any(_arn_pattern(r).match(method_arn) for r in resources)
+
+
+def authorizer_decision(answer: Any, method_arn: str) -> tuple[http.HTTPStatus, dict[str, str]]:
+    """API Gateway's reading of a Lambda authorizer's answer for one methodArn: an explicit Deny
+    wins, else an Allow is needed. Allowed, routes get {principalId, **context}, every value a
+    string (API Gateway passes numbers and booleans on as strings, and refuses anything else)."""
+    if not isinstance(answer, dict) or not isinstance(answer.get("principalId"), str):
+        raise MalformedAuthorizerResponse("no principalId")
+    statements = (answer.get("policyDocument") or {}).get("Statement")
+    if not isinstance(statements, list) or not all(isinstance(st, dict) for st in statements):
+        raise MalformedAuthorizerResponse("no policyDocument.Statement list")
+    matching = [st for st in statements if _statement_matches(st, method_arn)]
+    if any(st.get("Effect") == "Deny" for st in matching) or not any(
+        st.get("Effect") == "Allow" for st in matching
+    ):
+        return http.HTTPStatus.FORBIDDEN, {}
+    context: dict[str, str] = {"principalId": answer["principalId"]}
+    for key, value in (answer.get("context") or {}).items():
+        if isinstance(value, bool):
+            context[key] = "true" if value else "false"
+        elif isinstance(value, str | int | float):
+            context[key] = str(value)
+        else:
+            raise MalformedAuthorizerResponse(f"context value {key!r} is not a string, number or boolean")
+    return http.HTTPStatus.OK, context
 
 
 def _request_id() -> str:

@@ -33,12 +33,22 @@ def claims_of(event: Mapping[str, Any]) -> Mapping[str, Any]:
 
 
 def caller_from_event(event: Mapping[str, Any]) -> Caller:
-    claims = claims_of(event)
+    return caller_from_claims(claims_of(event))
+
+
+def caller_from_claims(claims: Mapping[str, Any]) -> Caller:
+    """The caller a verified token names (also how the WebSocket $connect authorizer reads one)."""
     user_id = claims.get("sub")
     if not isinstance(user_id, str) or not user_id.strip():
         raise Unauthenticated("the token has no subject (sub) claim")
     # A token without a name still makes a usable profile; the user can rename with PUT /users/me.
-    name = claims.get("name") or claims.get("preferred_username") or claims.get("cognito:username") or user_id
+    name = (
+        claims.get("name")
+        or claims.get("preferred_username")
+        or claims.get("cognito:username")
+        or claims.get("username")  # Cognito access tokens
+        or user_id
+    )
     screen_name = str(name).strip()[:MAX_SCREEN_NAME] or user_id[:MAX_SCREEN_NAME]
     picture = claims.get("picture")
     avatar = picture if isinstance(picture, str) and picture and len(picture) <= MAX_AVATAR_URL else None

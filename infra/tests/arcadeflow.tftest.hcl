@@ -78,10 +78,54 @@ run "description" {
   }
   assert {
     condition = alltrue(flatten([for f in values(module.functions) : [for st in jsondecode(f.policy).Statement :
-      st.Sid == "XRayWritesHaveNoResourceTypes" || alltrue([for r in flatten([st.Resource]) :
+      contains(["XRayWritesHaveNoResourceTypes", "TaskTokenActionsHaveNoResourceTypes"], st.Sid) || alltrue([for r in flatten([st.Resource]) :
         r != "*" && !strcontains(trimsuffix(trimsuffix(r, var.allowed_wildcard_suffixes[0]), var.allowed_wildcard_suffixes[1]), "*")
     ])]]))
     error_message = "an IAM statement grants a wildcard resource"
+  }
+  assert {
+    # Resource "*" only for actions the Service Authorization Reference defines without resource types.
+    condition = alltrue(flatten([for f in values(module.functions) : [for st in jsondecode(f.policy).Statement :
+      st.Sid == "XRayWritesHaveNoResourceTypes" ? st.Action == ["xray:PutTelemetryRecords", "xray:PutTraceSegments"] : (
+        st.Sid == "TaskTokenActionsHaveNoResourceTypes" ? st.Action == ["states:SendTaskFailure", "states:SendTaskHeartbeat", "states:SendTaskSuccess"] : true
+    ) if st.Resource == "*"]]))
+    error_message = "Resource \"*\" is only for X-Ray writes and the task-token actions, in their own statements"
+  }
+  assert {
+    # The functions that complete task tokens (callback, start_and_callback) get SendTask*, no other does.
+    condition     = alltrue([for k, f in module.functions : contains([for st in jsondecode(f.policy).Statement : st.Sid], "TaskTokenActionsHaveNoResourceTypes") == contains(["ws_actions", "duel_notify_invitee", "duel_announce_start"], k)])
+    error_message = "SendTask* must go to exactly the functions that complete task tokens"
+  }
+  assert {
+    # start_and_callback: ws_actions starts duel_invite (and only it) and completes duel_invite's and duel_session's tokens.
+    condition     = [for st in jsondecode(module.functions["ws_actions"].policy).Statement : st.Resource if st.Sid == "StartExecutions"] == [["arn:aws:states:us-east-1:123456789012:stateMachine:arcadeflow-duel-invite"]]
+    error_message = "ws_actions may start duel_invite and nothing else"
+  }
+  assert {
+    condition = (module.websocket_api[0].authorizer.type == "REQUEST"
+      && module.websocket_api[0].authorizer.identity_sources == toset(["route.request.querystring.token"])
+      && module.websocket_api[0].route_authorization["$connect"].type == "CUSTOM"
+      && module.websocket_api[0].route_authorization["$connect"].authorizer_id == module.websocket_api[0].authorizer.id
+    && alltrue([for k, r in module.websocket_api[0].route_authorization : r.type == "NONE" && r.authorizer_id == null if k != "$connect"]))
+    error_message = "$connect (and only $connect) must be guarded by the REQUEST authorizer on the token query parameter"
+  }
+  assert {
+    condition     = module.websocket_api[0].authorizer.permission_arn == "arn:aws:execute-api:us-east-1:123456789012:a1b2c3d4e5/authorizers/${module.websocket_api[0].authorizer.id}"
+    error_message = "API Gateway may invoke the authorizer function only as this API's authorizer"
+  }
+  assert {
+    condition = (local.function_environment["ws_authorizer"].JWT_ISSUER == "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_mocked"
+      && local.function_environment["ws_authorizer"].JWT_JWKS_URL == "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_mocked/.well-known/jwks.json"
+    && local.function_environment["ws_authorizer"].JWT_AUDIENCES == aws_cognito_user_pool_client.game[0].id)
+    error_message = "the WebSocket authorizer must accept the created pool's tokens, as the HTTP API's JWT authorizer does"
+  }
+  assert {
+    condition     = alltrue([for k, env in local.function_environment : length([for v in keys(env) : v if startswith(v, "JWT_")]) == (k == "ws_authorizer" ? 3 : 0)])
+    error_message = "only the authorizer gets the JWT settings"
+  }
+  assert {
+    condition     = [for st in jsondecode(module.functions["ws_authorizer"].policy).Statement : st.Sid] == ["OwnLogs", "XRayWritesHaveNoResourceTypes"]
+    error_message = "the authorizer touches no table, queue or state machine"
   }
   assert {
     # users_api reads presence and user_game_stats (and their indexes) and writes users: nothing else.
@@ -208,11 +252,46 @@ run "no_star_without_tracing_and_logging" {
   }
 
   assert {
+    # What remains is the task-token statement, which no setting can scope (no resource types).
     condition = alltrue(flatten(concat(
-      [for f in values(module.functions) : [for st in jsondecode(f.policy).Statement : [for r in flatten([st.Resource]) : r != "*"]]],
+      [for f in values(module.functions) : [for st in jsondecode(f.policy).Statement : [for r in flatten([st.Resource]) : r != "*" || st.Sid == "TaskTokenActionsHaveNoResourceTypes"]]],
       [for s in values(module.state_machines) : [for st in jsondecode(s.policy).Statement : [for r in flatten([st.Resource]) : r != "*"]]],
     )))
-    error_message = "with tracing and execution logging off, no statement may name Resource \"*\""
+    error_message = "with tracing and execution logging off, only the task-token statement may name Resource \"*\""
+  }
+  assert {
+    condition     = [for st in jsondecode(module.functions["duel_api"].policy).Statement : st.Action if st.Resource == "*"] == [["states:SendTaskFailure", "states:SendTaskHeartbeat", "states:SendTaskSuccess"]]
+    error_message = "duel_api completes duel_invite's tokens: SendTask* on \"*\", nothing else"
+  }
+}
+
+run "existing_user_pool" {
+  command = plan
+  variables {
+    jwt_issuer    = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Abc123"
+    jwt_audiences = ["gameclient1", "gameclient2"]
+  }
+
+  assert {
+    condition = (local.function_environment["ws_authorizer"].JWT_ISSUER == var.jwt_issuer
+      && local.function_environment["ws_authorizer"].JWT_AUDIENCES == "gameclient1,gameclient2"
+      && local.function_environment["ws_authorizer"].JWT_JWKS_URL == "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Abc123/.well-known/jwks.json"
+    && length(aws_cognito_user_pool.players) == 0)
+    error_message = "with an existing pool the authorizer trusts that pool's issuer, clients and JWKS"
+  }
+}
+
+run "jwks_url_override" {
+  command = plan
+  variables {
+    jwt_issuer    = "https://arcadeflow.local/auth"
+    jwt_audiences = ["arcadeflow"]
+    jwt_jwks_url  = "http://127.0.0.1:8000/.well-known/jwks.json"
+  }
+
+  assert {
+    condition     = local.function_environment["ws_authorizer"].JWT_JWKS_URL == "http://127.0.0.1:8000/.well-known/jwks.json"
+    error_message = "jwt_jwks_url must reach the authorizer (how an apply against the embedded AWS trusts local tokens)"
   }
 }
 
@@ -221,6 +300,7 @@ run "rejects_invalid_variables" {
   variables {
     stage               = "Prod Stage"
     lambda_architecture = "sparc"
+    jwt_jwks_url        = "ftp://keys.example.com/jwks.json"
   }
-  expect_failures = [var.stage, var.lambda_architecture]
+  expect_failures = [var.stage, var.lambda_architecture, var.jwt_jwks_url]
 }

@@ -1,18 +1,23 @@
 """The WebSocket API emulator behaves as API Gateway's does where arcadeflow relies on it:
-token check on $connect, the Management API on the callback URL, 410 for a gone connection,
-the frame limit."""
+the $connect authorizer Lambda (refusals, and its context on every route), the Management API on
+the callback URL, 410 for a gone connection, the frame limit."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import time
+import uuid
 
+import jwt
 import pytest
 from botocore.exceptions import ClientError
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
+from arcadeflow.auth import AUDIENCE, ISSUER, LocalIssuer
 from arcadeflow.duel_client import DuelClient
+from tests.support.jwt_keys import SigningKey
 from tests.support.stack import wait_for
 
 pytestmark = pytest.mark.e2e
@@ -51,6 +56,81 @@ def test_connect_without_a_valid_token_is_refused(stack, query, status):
         return refused.value.response.status_code
 
     assert asyncio.run(attempt()) == status
+
+
+def _unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def _claims(user_id: str, **overrides) -> dict:
+    now = int(time.time())
+    claims = {"sub": user_id, "name": user_id, "iss": ISSUER, "aud": AUDIENCE, "token_use": "id"}
+    claims.update(iat=now, exp=now + 600)
+    claims.update(overrides)
+    return claims
+
+
+def _stack_key(stack):
+    # The key the running stack signs `arcadeflow token`s with (and publishes as its JWKS).
+    return LocalIssuer(stack.state_dir)._private_key
+
+
+REFUSED_TOKENS = {
+    "expired": lambda stack, user: jwt.encode(
+        _claims(user, exp=int(time.time()) - 120), _stack_key(stack), "RS256", {"kid": "local"}
+    ),
+    "other-audience": lambda stack, user: jwt.encode(
+        _claims(user, aud="another-game"), _stack_key(stack), "RS256", {"kid": "local"}
+    ),
+    "forged-signature": lambda stack, user: SigningKey("local").sign(_claims(user)),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(REFUSED_TOKENS))
+def test_a_refused_token_never_reaches_the_connect_lambda(stack, kind):
+    user = _unique(f"refused-{kind}")
+    token = REFUSED_TOKENS[kind](stack, user)
+    authorizer_log = stack.state_dir / "logs" / "arcadeflow-ws-authorizer.log"
+    refusals_before = authorizer_log.read_text().count('"refused"') if authorizer_log.exists() else 0
+
+    async def attempt():
+        with pytest.raises(InvalidStatus) as refused:
+            await connect(f"{_ws(stack)}?token={token}")
+        return refused.value.response.status_code
+
+    assert asyncio.run(attempt()) == 403
+    # The authorizer Lambda decided (its own log says so) ...
+    assert authorizer_log.read_text().count('"refused"') > refusals_before
+    # ... and the $connect Lambda never ran: no connection was recorded for that user.
+    assert _connection_ids(stack, user) == []
+    assert user not in (stack.state_dir / "logs" / "arcadeflow-ws-connections.log").read_text()
+
+
+def test_the_authorizers_context_reaches_every_route_of_the_connection(stack):
+    alice, bob = _unique("ctx-alice"), _unique("ctx-bob")
+
+    async def scenario():
+        inviter = await DuelClient.connect(_ws(stack), stack.token(alice, "Alice Liddell"), alice)
+        invitee = await DuelClient.connect(_ws(stack), stack.token(bob, "Bob"), bob)
+        # $connect: ws_connections recorded the user and screen name the authorizer named.
+        records = stack.client("dynamodb").query(
+            TableName=stack.endpoints()["tables"]["connections"],
+            KeyConditionExpression="userId = :u",
+            ExpressionAttributeValues={":u": {"S": alice}},
+        )["Items"]
+        assert [r["screenName"]["S"] for r in records] == ["Alice Liddell"]
+        # invite (a message route): ws_actions knows the sender without any token in the frame.
+        await inviter.send(action="invite", to=bob)
+        invite = await invitee.frame("invite")
+        assert invite["from"] == alice
+        # $disconnect: the same identity removes the record.
+        await inviter.close()
+        await asyncio.to_thread(
+            wait_for, lambda: not _connection_ids(stack, alice), 10, 0.1, "record removed"
+        )
+        await invitee.close()
+
+    asyncio.run(scenario())
 
 
 def test_management_api_posts_describes_and_deletes_a_connection(stack):

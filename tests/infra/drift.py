@@ -130,14 +130,7 @@ def terraform_view(state: dict[str, Any]) -> dict[str, Any]:
         r["values"]["name"].removesuffix("-access"): r["values"]["policy"]
         for r in managed(state, "aws_iam_role_policy")
     }
-    view["function_grants"] = {
-        name: {
-            res: acts
-            for res, acts in _grants(policies[name]).items()
-            if res != "*" and res.split(":")[2] in GRANT_SERVICES
-        }
-        for name in functions
-    }
+    view["function_grants"] = {name: _service_grants(policies[name]) for name in functions}
     view["state_machine_grants"] = {}
 
     sources = {}
@@ -182,11 +175,57 @@ def terraform_view(state: dict[str, Any]) -> dict[str, Any]:
 
     view["http_routes"] = _routes(state, "module.http_api")
     view["websocket_routes"] = _routes(state, "module.websocket_api[0]")
+    view["websocket_authorization"] = _websocket_authorization(state)
     view["outputs"] = {k: o["value"] for k, o in state.get("outputs", {}).items()}
     return view
 
 
 GRANT_SERVICES = {"dynamodb", "sqs", "states", "execute-api"}
+
+
+def _service_grants(policy: str) -> dict[str, set[str]]:
+    """Grants on the services the description decides. On "*" that is only the actions without
+    resource types the description implies (SendTask*); X-Ray's follow a Terraform variable."""
+    out = {}
+    for res, acts in _grants(policy).items():
+        if res == "*":
+            acts = {a for a in acts if a.split(":")[0] in GRANT_SERVICES}
+            if acts:
+                out[res] = acts
+        elif res.split(":")[2] in GRANT_SERVICES:
+            out[res] = acts
+    return out
+
+
+def _websocket_authorization(state: dict[str, Any]) -> dict[str, tuple[Any, ...]]:
+    """route key -> ("CUSTOM", authorizer function, identity sources) or ("NONE",)."""
+    module = "module.websocket_api[0]."
+    in_module = [r for r in resources(state["root_module"]) if r["address"].startswith(module)]
+    authorizers = {
+        r["values"]["id"]: r["values"] for r in in_module if r["type"] == "aws_apigatewayv2_authorizer"
+    }
+    # The function is named by the permission that lets API Gateway invoke it (the mocked
+    # invoke ARN is the same for every function).
+    permitted = [
+        r["values"]["function_name"]
+        for r in in_module
+        if r["type"] == "aws_lambda_permission" and r["name"] == "authorizer"
+    ]
+    out: dict[str, tuple[Any, ...]] = {}
+    for r in in_module:
+        if r["type"] != "aws_apigatewayv2_route":
+            continue
+        v = r["values"]
+        if v.get("authorization_type") == "CUSTOM":
+            authorizer = authorizers.get(v.get("authorizer_id"), {})
+            out[v["route_key"]] = (
+                authorizer.get("authorizer_type"),
+                permitted[0] if len(permitted) == 1 else permitted,
+                sorted(authorizer.get("identity_sources") or []),
+            )
+        else:
+            out[v["route_key"]] = (v.get("authorization_type") or "NONE",)
+    return out
 
 
 def _routes(state: dict[str, Any], module: str) -> dict[str, tuple[str, str]]:
@@ -257,6 +296,10 @@ def expected_view(
         queue_arns={q: arn("sqs", d.physical_name(q)) for q in queues},
         state_machine_arns={s: arn("states", f"stateMachine:{d.physical_name(s)}") for s in d.state_machines},
         websocket_callback_url=tf["outputs"].get("websocket_callback_url") or "",
+        # The user pool is created by Terraform (or given): its issuer and client id only AWS knows.
+        jwt_issuer=tf["outputs"].get("jwt_issuer") or "",
+        jwt_audiences=tf["outputs"].get("jwt_audiences") or [],
+        jwt_jwks_url=tf["outputs"].get("jwt_jwks_url") or "",
     )
     table_arn = {t: arn("dynamodb", f"table/{d.physical_name(t)}") for t in d.tables}
 
@@ -313,12 +356,13 @@ def expected_view(
             if es.function == f and es.table:
                 grants[table_arn[es.table] + LATEST_STREAM] = set(STREAM_READ)
         for s, use in fn.state_machines.items():
-            actions: set[str] = set()
             if use in ("start", "start_and_callback"):
-                actions.add("states:StartExecution")
+                grants.setdefault(refs.state_machine_arns[s], set()).add("states:StartExecution")
             if use in ("callback", "start_and_callback"):
-                actions |= {"states:SendTaskFailure", "states:SendTaskHeartbeat", "states:SendTaskSuccess"}
-            grants.setdefault(refs.state_machine_arns[s], set()).update(actions)
+                # No resource type exists for these: granted on "*" (infra/README.md, IAM).
+                grants.setdefault("*", set()).update(
+                    {"states:SendTaskFailure", "states:SendTaskHeartbeat", "states:SendTaskSuccess"}
+                )
         if fn.websocket_push:
             for c in connections:
                 grants[c] = {"execute-api:ManageConnections"}
@@ -376,6 +420,13 @@ def expected_view(
     }
     view["websocket_routes"] = {
         key: ("function", d.physical_name(r.function)) for key, r in d.web_socket_api.routes.items()
+    }
+    authorizer = d.web_socket_api.authorizer
+    view["websocket_authorization"] = {
+        key: ("REQUEST", d.physical_name(authorizer.function), sorted(authorizer.identity_source))
+        if authorizer and key == "$connect"
+        else ("NONE",)
+        for key in d.web_socket_api.routes
     }
     return view
 

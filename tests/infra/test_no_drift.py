@@ -49,9 +49,23 @@ def test_terraform_declares_exactly_what_the_embedded_deployer_derives(
 def test_fixture_covers_every_kind_of_resource(terraform_test_run: TerraformTestRun) -> None:
     expected, _ = views(terraform_test_run, "full_fixture")
     for kind in ("tables", "functions", "event_sources", "queues", "state_machines", "http_routes",
-                 "websocket_routes"):  # fmt: skip
+                 "websocket_routes", "websocket_authorization"):  # fmt: skip
         assert expected[kind], f"the fixture declares no {kind}, so drift there would go unseen"
     assert "startExecution" in {kind for kind, _ in expected["http_routes"].values()}
+    # The fixture's authorizer takes the loader's default identity source.
+    assert expected["websocket_authorization"]["$connect"] == (
+        "REQUEST",
+        "arcadeflow-duel-auth",
+        ["route.request.querystring.token"],
+    )
+    assert {"JWT_ISSUER", "JWT_AUDIENCES", "JWT_JWKS_URL"} <= set(
+        expected["functions"]["arcadeflow-duel-auth"]["environment"]
+    )
+    assert expected["function_grants"]["arcadeflow-duel-api"]["*"] == {
+        "states:SendTaskFailure",
+        "states:SendTaskHeartbeat",
+        "states:SendTaskSuccess",
+    }
 
 
 def test_comparison_fails_when_the_python_side_changes(
@@ -74,8 +88,23 @@ def test_comparison_fails_when_the_terraform_side_changes(terraform_test_run: Te
     mutated["function_grants"]["arcadeflow-duel-stream"][
         "arn:aws:dynamodb:us-east-1:123456789012:table/x"
     ] = {"*"}
+    mutated["websocket_authorization"]["$connect"] = ("NONE",)
+    del mutated["functions"]["arcadeflow-duel-auth"]["environment"]["JWT_JWKS_URL"]
     problems = compare(expected, mutated)
-    assert len(problems) == 4, problems
+    assert len(problems) == 6, problems
+
+
+def test_comparison_fails_when_the_description_drops_the_authorizer(
+    terraform_test_run: TerraformTestRun,
+) -> None:
+    # Terraform guarded $connect and gave the function its JWT settings; without an authorizer
+    # in the description, the loader derives neither.
+    d = deployment.load(DESCRIPTIONS["full_fixture"])
+    d.web_socket_api.authorizer = None
+    expected, actual = views(terraform_test_run, "full_fixture", d)
+    problems = compare(expected, actual)
+    assert any(p.startswith("websocket_authorization $connect") for p in problems), problems
+    assert any(p.startswith("functions arcadeflow-duel-auth") for p in problems), problems
 
 
 def test_comparison_fails_when_a_default_differs(terraform_test_run: TerraformTestRun) -> None:

@@ -48,11 +48,13 @@ locals {
       Action   = ["states:StartExecution"]
       Resource = var.state_machines_start
     }],
+    # The Service Authorization Reference defines no resource type for SendTaskSuccess/Failure/
+    # Heartbeat (the task token is the capability), so IAM documents only "*" for them.
     length(var.state_machines_callback) == 0 ? [] : [{
-      Sid      = "CompleteTaskTokens"
+      Sid      = "TaskTokenActionsHaveNoResourceTypes"
       Effect   = "Allow"
       Action   = ["states:SendTaskFailure", "states:SendTaskHeartbeat", "states:SendTaskSuccess"]
-      Resource = var.state_machines_callback
+      Resource = "*"
     }],
     length(var.websocket_connections_arns) == 0 ? [] : [{
       Sid      = "PushToWebSocketClients"
@@ -60,7 +62,7 @@ locals {
       Action   = ["execute-api:ManageConnections"]
       Resource = var.websocket_connections_arns
     }],
-    # The only Resource "*" in the project: X-Ray defines no resource types for these actions.
+    # X-Ray defines no resource types for these actions either.
     var.xray_tracing ? [{
       Sid      = "XRayWritesHaveNoResourceTypes"
       Effect   = "Allow"

@@ -115,7 +115,7 @@ variable "state_machines_start" {
 }
 
 variable "state_machines_callback" {
-  description = "ARNs of the state machines whose task tokens the function completes (SendTaskSuccess/Failure/Heartbeat)."
+  description = "ARNs of the state machines whose task tokens the function completes. SendTaskSuccess/Failure/Heartbeat have no resource types, so any entry grants them on \"*\" (statement TaskTokenActionsHaveNoResourceTypes)."
   type        = list(string)
   default     = []
 }

@@ -30,12 +30,37 @@ resource "aws_lambda_permission" "invoke" {
   source_arn    = "${aws_apigatewayv2_api.this.execution_arn}/${var.stage}/*"
 }
 
+# The Lambda REQUEST authorizer of $connect: API Gateway refuses a handshake without the identity
+# sources (401) before calling it, and keeps the context it returns for every route of the connection.
+resource "aws_apigatewayv2_authorizer" "connect" {
+  count = var.authorizer == null ? 0 : 1
+
+  api_id           = aws_apigatewayv2_api.this.id
+  name             = "${var.name}-connect"
+  authorizer_type  = "REQUEST"
+  authorizer_uri   = var.authorizer.function_invoke_arn
+  identity_sources = var.authorizer.identity_sources
+}
+
+resource "aws_lambda_permission" "authorizer" {
+  count = var.authorizer == null ? 0 : 1
+
+  statement_id  = "${var.name}-authorizer"
+  action        = "lambda:InvokeFunction"
+  function_name = var.authorizer.function_name
+  principal     = "apigateway.amazonaws.com"
+  source_arn    = "${aws_apigatewayv2_api.this.execution_arn}/authorizers/${aws_apigatewayv2_authorizer.connect[0].id}"
+}
+
 resource "aws_apigatewayv2_route" "this" {
   for_each = var.routes
 
   api_id    = aws_apigatewayv2_api.this.id
   route_key = each.key
   target    = "integrations/${aws_apigatewayv2_integration.function[each.value.function_name].id}"
+  # WebSocket APIs authorize the handshake only; messages inherit the connection's identity.
+  authorization_type = each.key == "$connect" && var.authorizer != null ? "CUSTOM" : "NONE"
+  authorizer_id      = each.key == "$connect" && var.authorizer != null ? aws_apigatewayv2_authorizer.connect[0].id : null
 }
 
 resource "aws_apigatewayv2_stage" "this" {

@@ -26,6 +26,23 @@ variable "routes" {
   }))
 }
 
+variable "authorizer" {
+  description = "Lambda REQUEST authorizer of $connect (function name, its invoke ARN, identity sources), or null for none."
+  type = object({
+    function_name       = string
+    function_invoke_arn = string
+    identity_sources    = list(string)
+  })
+  default = null
+  validation {
+    # try(): Terraform's && does not short-circuit, so a null authorizer must not be dereferenced.
+    condition = length(try(var.authorizer.identity_sources, ["none"])) > 0 && alltrue([
+      for s in try(var.authorizer.identity_sources, []) : can(regex("^route\\.request\\.(querystring|header)\\.[A-Za-z0-9._~-]+$", s))
+    ])
+    error_message = "identity_sources are route.request.querystring.<name> or route.request.header.<name>."
+  }
+}
+
 variable "throttling_burst_limit" {
   description = "Default route burst limit (messages)."
   type        = number
