@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from arcadeflow.deployment import REPO_ROOT
+from arcadeflow.deployment import REPO_ROOT, Deployment
 from functions.duels import models as duels
 from functions.social.models import FollowRequest, PresenceUpdate, ProfileUpdate, ScoreSubmission
 from functions.status.models import StatusPost
@@ -42,6 +42,8 @@ SCHEMA_MODELS: dict[str, type[BaseModel]] = {
     "ws_frame_presence.schema.json": duels.PresenceFrame,
     "ws_frame_error.schema.json": duels.ErrorFrame,
     "status_post.schema.json": StatusPost,
+    # infra/deployment.json itself, so editors validate the one description as it is written.
+    "deployment.schema.json": Deployment,
 }
 
 

@@ -55,3 +55,14 @@ def test_template_with_an_unknown_placeholder_fails_to_render(tmp_path, monkeypa
     with pytest.raises(MissingPlaceholder, match="missing_table"):
         render_definition("x.asl.json", {"users_table": "t"})
     assert json.loads(render_definition("x.asl.json", {"missing_table": "t"}))["Comment"] == "t"
+
+
+def test_the_description_matches_its_checked_in_json_schema():
+    import jsonschema
+
+    schema = json.loads((deployment.REPO_ROOT / "schemas" / "deployment.schema.json").read_text())
+    jsonschema.validate(_raw(), schema)
+    broken = _raw()
+    broken["tables"]["users"]["stream"] = "EVERYTHING"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(broken, schema)
