@@ -75,7 +75,15 @@ class Function(_Strict):
     )
     # Pushes to WebSocket clients (execute-api:ManageConnections on the WebSocket API).
     websocket_push: bool = Field(default=False, alias="websocketPush")
+    # Secrets it reads (SSM SecureString parameters): <SECRET>_PARAMETER names each one.
+    secrets: list[str] = []
     environment: dict[str, str] = {}
+
+
+class Secret(_Strict):
+    """A secret value (an SSM SecureString) generated at deploy time: random, never in code."""
+
+    description: str = ""
 
 
 class EventSource(_Strict):
@@ -171,6 +179,7 @@ class Deployment(_Strict):
     functions: dict[str, Function]
     event_sources: dict[str, EventSource] = Field(default={}, alias="eventSources")
     queues: dict[str, Queue] = {}
+    secrets: dict[str, Secret] = {}
     state_machines: dict[str, StateMachine] = Field(default={}, alias="stateMachines")
     http_api: HttpApi = Field(alias="httpApi")
     web_socket_api: WebSocketApi = Field(alias="webSocketApi")
@@ -183,6 +192,8 @@ class Deployment(_Strict):
         for fname, fn in self.functions.items():
             problems += [f"function {fname}: unknown table {t}" for t in fn.tables if t not in self.tables]
             problems += [f"function {fname}: unknown queue {q}" for q in fn.queues if q not in self.queues]
+            problems += [f"function {fname}: unknown secret {x}" for x in fn.secrets if x not in self.secrets]
+            problems += [f"function {fname}: unknown secret {x}" for x in fn.secrets if x not in self.secrets]
             problems += [
                 f"function {fname}: unknown state machine {s}"
                 for s in fn.state_machines
@@ -240,6 +251,10 @@ class Deployment(_Strict):
                 out[f"{name}_dlq"] = None
         return out
 
+    def parameter_name(self, secret: str) -> str:
+        """The SSM parameter holding a secret: /<name>/<secret with _ as ->."""
+        return f"/{self.name}/{secret.replace('_', '-')}"
+
     def function_environment(self, name: str, endpoints: ResourceRefs) -> dict[str, str]:
         """The environment a function gets: one variable per resource it declares, nothing else."""
         fn = self.functions[name]
@@ -251,6 +266,8 @@ class Deployment(_Strict):
             env[f"{table.upper()}_TABLE"] = endpoints.tables[table]
         for queue in fn.queues:
             env[f"{queue.upper()}_QUEUE_URL"] = endpoints.queue_urls[queue]
+        for secret in fn.secrets:
+            env[f"{secret.upper()}_PARAMETER"] = self.parameter_name(secret)
         for sm in fn.state_machines:
             env[f"{sm.upper()}_STATE_MACHINE_ARN"] = endpoints.state_machine_arns[sm]
         if fn.websocket_push:

@@ -89,19 +89,18 @@ class EmbeddedStack:
         (self.state_dir / ENDPOINTS_FILE).write_text(json.dumps(self.endpoints(), indent=2))
 
     def _create_signing_keys(self) -> None:
-        """A function variable named *_KEY_PARAMETER names an SSM SecureString holding a secret
-        key (Terraform creates it on AWS); locally each one gets a random key."""
+        """Each secret of the description is an SSM SecureString; locally a fresh random key
+        (Terraform generates one on AWS)."""
         import secrets
 
         ssm = self.aws.client("ssm")
-        names = {
-            value
-            for fn in self.deployment.functions.values()
-            for variable, value in fn.environment.items()
-            if variable.endswith("_KEY_PARAMETER")
-        }
-        for name in sorted(names):
-            ssm.put_parameter(Name=name, Value=secrets.token_hex(32), Type="SecureString", Overwrite=False)
+        for secret in sorted(self.deployment.secrets):
+            ssm.put_parameter(
+                Name=self.deployment.parameter_name(secret),
+                Value=secrets.token_hex(32),
+                Type="SecureString",
+                Overwrite=False,
+            )
 
     def _emulate_capacity(self) -> None:
         if not self.options.table_wcu:

@@ -43,7 +43,14 @@ locals {
     queues         = try(f.queues, {})
     state_machines = try(f.stateMachines, {})
     websocket_push = try(f.websocketPush, false)
+    secrets        = try(f.secrets, [])
     environment    = try(f.environment, {})
+  } }
+
+  # deployment.py's parameter_name(): /<name>/<secret with _ as ->.
+  secret_parameters = { for k, x in try(local.deployment.secrets, {}) : k => {
+    name        = "/${local.prefix}/${replace(k, "_", "-")}"
+    description = try(x.description, "")
   } }
 
   event_sources = { for k, e in try(local.deployment.eventSources, {}) : k => {
@@ -116,6 +123,7 @@ locals {
     { POWERTOOLS_SERVICE_NAME = f.name, ARCADEFLOW_STAGE = var.stage },
     { for t in keys(f.tables) : "${upper(t)}_TABLE" => module.tables[t].name },
     { for q in keys(f.queues) : "${upper(q)}_QUEUE_URL" => module.queues[q].url },
+    { for x in f.secrets : "${upper(x)}_PARAMETER" => local.secret_parameters[x].name },
     { for s in keys(f.state_machines) : "${upper(s)}_STATE_MACHINE_ARN" => local.state_machine_arns[s] },
     f.websocket_push ? { WEBSOCKET_CALLBACK_URL = local.websocket_callback_url } : {},
     k == try(local.websocket_authorizer.function, null) ? {
@@ -213,6 +221,8 @@ module "queues" {
 module "functions" {
   source   = "./modules/function"
   for_each = local.functions
+  # A function may read its secrets from its first invocation on.
+  depends_on = [aws_ssm_parameter.secret]
 
   name               = each.value.name
   handler            = each.value.handler
@@ -239,6 +249,24 @@ module "functions" {
   state_machines_start       = [for s, use in each.value.state_machines : local.state_machine_arns[s] if contains(["start", "start_and_callback"], use)]
   state_machines_callback    = [for s, use in each.value.state_machines : local.state_machine_arns[s] if contains(["callback", "start_and_callback"], use)]
   websocket_connections_arns = each.value.websocket_push ? local.websocket_connections_arns : []
+  # Built from the name, as the other ARNs here, so the policy is known at plan time.
+  secret_parameter_arns = [for x in each.value.secrets :
+  "${local.arn_prefix}:ssm:${local.region}:${local.account_id}:parameter${local.secret_parameters[x].name}"]
+}
+
+# Secrets are generated here, never written in code or variables. uuid() is random on every
+# plan, so the value is set once at creation and then left alone (rotate by tainting).
+resource "aws_ssm_parameter" "secret" {
+  for_each = local.secret_parameters
+
+  name        = each.value.name
+  description = each.value.description
+  type        = "SecureString"
+  value       = sha256("${uuid()}${uuid()}${timestamp()}")
+
+  lifecycle {
+    ignore_changes = [value]
+  }
 }
 
 resource "aws_lambda_event_source_mapping" "this" {

@@ -55,6 +55,13 @@ run "description" {
   command = apply
 
   assert {
+    condition = (aws_ssm_parameter.secret["feed_cursor_key"].type == "SecureString"
+      && aws_ssm_parameter.secret["feed_cursor_key"].name == "/arcadeflow/feed-cursor-key"
+    && local.function_environment["feeds_api"]["FEED_CURSOR_KEY_PARAMETER"] == "/arcadeflow/feed-cursor-key")
+    error_message = "the feed cursor key is a generated SecureString that feeds_api is told the name of"
+  }
+
+  assert {
     condition     = module.tables["presence"].ttl_attribute == "expiresAt" && module.tables["idempotency"].ttl_attribute == "expiration"
     error_message = "presence must expire on expiresAt and idempotency on expiration"
   }

@@ -180,7 +180,7 @@ def terraform_view(state: dict[str, Any]) -> dict[str, Any]:
     return view
 
 
-GRANT_SERVICES = {"dynamodb", "sqs", "states", "execute-api"}
+GRANT_SERVICES = {"dynamodb", "sqs", "states", "execute-api", "ssm"}
 
 
 def _service_grants(policy: str) -> dict[str, set[str]]:
@@ -366,6 +366,8 @@ def expected_view(
         if fn.websocket_push:
             for c in connections:
                 grants[c] = {"execute-api:ManageConnections"}
+        for x in fn.secrets:
+            grants[arn("ssm", f"parameter{d.parameter_name(x)}")] = {"ssm:GetParameter"}
         function_grants[d.physical_name(f)] = grants
     view["function_grants"] = function_grants
 

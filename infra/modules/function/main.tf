@@ -62,6 +62,12 @@ locals {
       Action   = ["execute-api:ManageConnections"]
       Resource = var.websocket_connections_arns
     }],
+    length(var.secret_parameter_arns) == 0 ? [] : [{
+      Sid      = "ReadSecrets"
+      Effect   = "Allow"
+      Action   = ["ssm:GetParameter"]
+      Resource = var.secret_parameter_arns
+    }],
     # X-Ray defines no resource types for these actions either.
     var.xray_tracing ? [{
       Sid      = "XRayWritesHaveNoResourceTypes"

@@ -120,6 +120,12 @@ variable "state_machines_callback" {
   default     = []
 }
 
+variable "secret_parameter_arns" {
+  description = "ARNs of the SSM SecureString parameters (the description's secrets) the function reads. SecureStrings under the AWS-managed key aws/ssm need no KMS grant."
+  type        = list(string)
+  default     = []
+}
+
 variable "websocket_connections_arns" {
   description = "execute-api ARNs of the WebSocket API's @connections (POST, GET, DELETE) the function may push to."
   type        = list(string)
