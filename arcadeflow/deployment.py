@@ -109,6 +109,9 @@ class Queue(_Strict):
     max_receive_count: int = Field(default=5, alias="maxReceiveCount", ge=1)
     # A queue with a dead-letter queue gets "<name>_dlq" created beside it.
     dead_letter: bool = Field(default=True, alias="deadLetter")
+    # The queue itself holds failed work (e.g. dead-lettered fan-out batches): alarm on its depth
+    # and keep messages for SQS's maximum of 14 days.
+    holds_failures: bool = Field(default=False, alias="holdsFailures")
 
 
 class StateMachine(_Strict):

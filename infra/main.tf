@@ -68,6 +68,7 @@ locals {
     dead_letter_name           = try(q.deadLetter, true) ? "${local.prefix}-${replace("${k}_dlq", "_", "-")}" : null
     visibility_timeout_seconds = try(q.visibilityTimeoutSeconds, 60)
     max_receive_count          = try(q.maxReceiveCount, 5)
+    holds_failures             = try(q.holdsFailures, false)
   } }
 
   state_machines = { for k, s in try(local.deployment.stateMachines, {}) : k => {
@@ -213,6 +214,7 @@ module "queues" {
   dead_letter_queue_name     = each.value.dead_letter_name
   visibility_timeout_seconds = each.value.visibility_timeout_seconds
   max_receive_count          = each.value.max_receive_count
+  holds_failures             = each.value.holds_failures
   alarm_actions              = local.alarm_actions
 }
 

@@ -60,6 +60,11 @@ run "description" {
     && local.function_environment["feeds_api"]["FEED_CURSOR_KEY_PARAMETER"] == "/arcadeflow/feed-cursor-key")
     error_message = "the feed cursor key is a generated SecureString that feeds_api is told the name of"
   }
+  assert {
+    condition = (module.queues["fanout_dead_letters"].alarms["failures_depth"].dimensions.QueueName == "arcadeflow-fanout-dead-letters"
+    && module.queues["fanout_dead_letters"].dead_letter_url == null)
+    error_message = "the fan-out dead-letter queue alarms on its own depth and has no dead-letter queue of its own"
+  }
 
   assert {
     condition     = module.tables["presence"].ttl_attribute == "expiresAt" && module.tables["idempotency"].ttl_attribute == "expiration"

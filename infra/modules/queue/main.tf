@@ -19,6 +19,7 @@ resource "aws_sqs_queue" "dead_letter" {
 resource "aws_sqs_queue" "this" {
   name                       = var.name
   visibility_timeout_seconds = var.visibility_timeout_seconds
+  message_retention_seconds  = var.holds_failures ? var.message_retention_seconds : null
   sqs_managed_sse_enabled    = true
   redrive_policy = var.dead_letter_queue_name == null ? null : jsonencode({
     deadLetterTargetArn = "${local.arn_prefix}:${aws_sqs_queue.dead_letter[0].name}"
@@ -35,6 +36,25 @@ resource "aws_cloudwatch_metric_alarm" "dead_letter_depth" {
   namespace           = "AWS/SQS"
   metric_name         = "ApproximateNumberOfMessagesVisible"
   dimensions          = { QueueName = aws_sqs_queue.dead_letter[0].name }
+  statistic           = "Maximum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = var.alarm_actions
+  ok_actions          = var.alarm_actions
+  tags                = var.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "failures_depth" {
+  count = var.holds_failures ? 1 : 0
+
+  alarm_name          = "${var.name}-depth"
+  alarm_description   = "${var.name} holds failed work: inspect, fix the cause, redrive."
+  namespace           = "AWS/SQS"
+  metric_name         = "ApproximateNumberOfMessagesVisible"
+  dimensions          = { QueueName = aws_sqs_queue.this.name }
   statistic           = "Maximum"
   period              = 300
   evaluation_periods  = 1

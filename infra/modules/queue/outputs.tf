@@ -24,10 +24,17 @@ output "dead_letter_alarm_arn" {
 }
 
 output "alarms" {
-  description = "Dead-letter depth alarm as created (empty without a dead-letter queue)."
-  value = { for a in aws_cloudwatch_metric_alarm.dead_letter_depth : "dead_letter_depth" => {
-    metric        = a.metric_name
-    dimensions    = a.dimensions
-    alarm_actions = a.alarm_actions
-  } }
+  description = "Depth alarms as created: dead_letter_depth (its dead-letter queue) and failures_depth (holds_failures)."
+  value = merge(
+    { for a in aws_cloudwatch_metric_alarm.dead_letter_depth : "dead_letter_depth" => {
+      metric        = a.metric_name
+      dimensions    = a.dimensions
+      alarm_actions = a.alarm_actions
+    } },
+    { for a in aws_cloudwatch_metric_alarm.failures_depth : "failures_depth" => {
+      metric        = a.metric_name
+      dimensions    = a.dimensions
+      alarm_actions = a.alarm_actions
+    } },
+  )
 }

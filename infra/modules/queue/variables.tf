@@ -43,6 +43,12 @@ variable "message_retention_seconds" {
   }
 }
 
+variable "holds_failures" {
+  description = "The queue itself holds failed work (a dead-letter queue by role): alarm when it holds messages and keep them message_retention_seconds."
+  type        = bool
+  default     = false
+}
+
 variable "alarm_actions" {
   description = "ARNs notified when the dead-letter queue holds messages."
   type        = list(string)
