@@ -143,6 +143,10 @@ def deploy(
         attributes: dict[str, str] = {}
         if queue is not None:
             attributes["VisibilityTimeout"] = str(queue.visibility_timeout_seconds)
+            if queue.holds_failures:
+                attributes["MessageRetentionPeriod"] = str(14 * 24 * 3600)  # SQS's maximum, as infra/
+        else:
+            attributes["MessageRetentionPeriod"] = str(14 * 24 * 3600)  # dead-letter queues, as infra/
         url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
         refs.queue_urls[logical] = url
         refs.queue_arns[logical] = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
