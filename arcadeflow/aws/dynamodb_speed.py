@@ -52,6 +52,8 @@ class unpatched_queries:  # noqa: N801 - a context manager, reads as a phrase
 
     def __exit__(self, *exc: object) -> None:
         _bypass.active = False
+
+
 _transaction_lock = threading.Lock()
 
 
