@@ -289,7 +289,7 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--followers", type=int, default=10_000)
-    parser.add_argument("--posts", type=int, default=30, help="POST /statuses samples")
+    parser.add_argument("--posts", type=int, default=200, help="POST /statuses samples")
     parser.add_argument("--sync-posts", type=int, default=5, help="synchronous baseline samples")
     parser.add_argument("--json", type=Path, help="also write the raw results here")
     args = parser.parse_args()

@@ -14,6 +14,16 @@ Inside Query only, this patch makes all_items
 and sorts index results by plain Python key values instead of DynamoType comparisons.
 Results, order, paging and LastEvaluatedKey are moto's own: only the work before them changes.
 
+An index query gets the same treatment through a per-index partition map (index hash key value
+-> the items carrying it), built on the first query of an index and kept until the table is
+written: every DynamoDB backend call that is not a pure read (PutItem, UpdateItem, DeleteItem,
+the writes of BatchWriteItem, TransactWriteItems and its rollback, PartiQL, UpdateTable, the TTL
+reaper's deletes, ...) bumps the written table's version (or every table's, when the call does
+not name one), and a map built at an older version is rebuilt. The map only narrows what moto
+filters: moto still matches the key conditions, sorts, skips to ExclusiveStartKey and pages.
+Skipping to ExclusiveStartKey compares each earlier item with the start key; the start key's
+DynamoType values are built once per query instead of twice per item.
+
 ## TransactWriteItems
 moto deep-copies every table a transaction touches before applying it, to roll back on failure:
 ~270 ms per transaction once the users table holds 10,000 users, so the follows stream's
@@ -31,6 +41,19 @@ from decimal import Decimal
 from typing import Any
 
 _scope = threading.local()
+_bypass = threading.local()
+
+
+class unpatched_queries:  # noqa: N801 - a context manager, reads as a phrase
+    """Within it, this thread's queries run moto's own code: the tests' reference answers."""
+
+    def __enter__(self) -> None:
+        _bypass.active = True
+
+    def __exit__(self, *exc: object) -> None:
+        _bypass.active = False
+
+
 _transaction_lock = threading.Lock()
 
 
@@ -45,22 +68,134 @@ def _plain(value: Any) -> Any:
 def install() -> None:
     _install_query()
     _install_transactions()
+    _install_write_versions()
+
+
+# Backend calls that never change items or indexes; every other public call counts as a write.
+_READS = frozenset(
+    {
+        "get_item",
+        "query",
+        "scan",
+        "batch_get_item",
+        "transact_get_items",
+        "get_table",
+        "get_table_keys_name",
+        "get_keys_value",
+        "get_schema",
+        "get_backup",
+        "get_resource_policy",
+        "iter_tagged_resources",
+        "default_vpc_endpoint_service",
+    }
+)
+_version_lock = threading.Lock()
+
+
+def table_version(table: Any) -> int:
+    return getattr(table, "_arcadeflow_version", 0)
+
+
+def bump(table: Any) -> None:
+    with _version_lock:
+        table._arcadeflow_version = table_version(table) + 1
+        table._arcadeflow_index_partitions = {}
+
+
+def _written_tables(backend: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[Any]:
+    name = kwargs.get("table_name", args[0] if args else None)
+    if isinstance(name, str) and name in backend.tables:
+        return [backend.tables[name]]
+    return list(backend.tables.values())
+
+
+def _install_write_versions() -> None:
+    from moto.dynamodb.models import DynamoDBBackend
+
+    if getattr(DynamoDBBackend, "_arcadeflow_versions", False):
+        return
+    for attr, value in list(vars(DynamoDBBackend).items()):
+        if attr.startswith("_") or not callable(value) or attr in _READS:
+            continue
+        if attr.startswith(("describe_", "list_")):
+            continue
+        setattr(DynamoDBBackend, attr, _versioned(value))
+    DynamoDBBackend._arcadeflow_versions = True  # type: ignore[attr-defined]
+
+
+def _versioned(method: Any) -> Any:
+    import functools
+
+    @functools.wraps(method)
+    def call(self: Any, *args: Any, **kwargs: Any) -> Any:
+        tables = _written_tables(self, args, kwargs)
+        for table in tables:
+            bump(table)  # a query racing the write never keeps a map of the half-written table
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            for table in _written_tables(self, args, kwargs) if not tables else tables:
+                bump(table)
+
+    return call
+
+
+def _index_partition(table: Any, index_name: str, hash_attr: str, value: Any) -> list[Any] | None:
+    """The items whose `hash_attr` equals `value` (a superset of the index partition)."""
+    version = table_version(table)
+    partitions = getattr(table, "_arcadeflow_index_partitions", None)
+    entry = partitions.get(index_name) if partitions else None
+    if entry is None or entry[0] != version:
+        by_value: dict[Any, list[Any]] = {}
+        for hash_set in list(table.items.values()):
+            items = list(hash_set.values()) if table.range_key_attr else [hash_set]
+            for item in items:
+                key = item.attrs.get(hash_attr)
+                if key is not None:
+                    by_value.setdefault(key, []).append(item)
+        entry = (version, by_value)
+        with _version_lock:
+            if table_version(table) == version:
+                if getattr(table, "_arcadeflow_index_partitions", None) is None:
+                    table._arcadeflow_index_partitions = {}
+                table._arcadeflow_index_partitions[index_name] = entry
+    return list(entry[1].get(value, ()))
+
+
+def _index_hash_condition(
+    table: Any, index_name: str, conditions: list[tuple[str, Any]] | None
+) -> tuple[str, str, Any] | None:
+    """(index, hash attribute, value) for narrowing an index query, or None to not narrow."""
+    index = next((i for i in table.all_indexes() if i.name == index_name), None)
+    if index is None:
+        return None
+    hash_attrs = [k["AttributeName"] for k in index.schema if k["KeyType"] == "HASH"]
+    values = dict(conditions or [])
+    if not hash_attrs or hash_attrs[0] not in values:
+        return None
+    return index_name, hash_attrs[0], values[hash_attrs[0]]
 
 
 def _install_query() -> None:
+    from moto.dynamodb.models.dynamo_type import DynamoType
     from moto.dynamodb.models.table import Table
 
     if getattr(Table.query, "_arcadeflow", False):
         return
     original_query = Table.query
     original_all_items = Table.all_items
+    original_sorted_items = Table.sorted_items
 
     def all_items(self: Table) -> list[Any]:
         scoped = getattr(_scope, "query", None)
         if scoped is None or scoped[0] is not self:
             return original_all_items(self)
-        _, hash_key = scoped
-        if hash_key is not None:
+        _, hash_key, index = scoped
+        if index is not None:
+            partition_items = _index_partition(self, *index)
+            if partition_items is not None:
+                return partition_items
+        elif hash_key is not None:
             partition = self.items.get(hash_key)
             if partition is None:
                 return []
@@ -74,24 +209,66 @@ def _install_query() -> None:
         return items
 
     def query(self: Table, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+        if getattr(_bypass, "active", False):
+            return original_query(self, hash_key, *args, **kwargs)
         # index_name is Query's 8th parameter; the backend passes it positionally.
         index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
         partition = hash_key if index_name is None else None
+        index = None
+        if index_name is not None:
+            index = _index_hash_condition(self, index_name, kwargs.get("hash_key_conditions"))
         previous = getattr(_scope, "query", None)
-        _scope.query = (self, partition)
+        _scope.query = (self, partition, index)
+        _scope.start_key = None
         try:
             return original_query(self, hash_key, *args, **kwargs)
         finally:
             _scope.query = previous
+            _scope.start_key = None
 
     def sorted_items(
         self: Table, hash_key_attrs: list[str], range_key_attrs: list[str | None], items: list[Any]
     ) -> list[Any]:
+        if getattr(_bypass, "active", False):
+            return original_sorted_items(self, hash_key_attrs, range_key_attrs, items)
         attrs = self._generate_attr_to_sort_by(hash_key_attrs, range_key_attrs)
         items.sort(key=lambda item: tuple(_plain(item.attrs.get(attr)) for attr in attrs))
         return items
 
+    original_comes_before = Table._item_comes_before_dct
+
+    def item_comes_before_dct(
+        self: Table,
+        item: Any,
+        dct: dict[str, Any],
+        hash_key_attrs: list[str],
+        range_key_attrs: list[str | None],
+        scan_index_forward: bool,
+    ) -> bool:
+        # moto's comparison, with the start key's values and the attribute order built once.
+        scoped = getattr(_scope, "query", None)
+        if scoped is None or scoped[0] is not self:
+            return original_comes_before(self, item, dct, hash_key_attrs, range_key_attrs, scan_index_forward)
+        cache = getattr(_scope, "start_key", None)
+        signature = (tuple(hash_key_attrs), tuple(range_key_attrs))
+        if cache is None or cache[0] is not dct or cache[1] != signature:
+            attrs = self._generate_attr_to_sort_by(hash_key_attrs, range_key_attrs)
+            cache = (dct, signature, attrs, {})
+            _scope.start_key = cache
+        _, _, attrs, starts = cache
+        for attr in attrs:
+            value = item.attrs.get(attr)
+            if value is None:
+                continue
+            start = starts.get(attr)
+            if start is None:
+                start = starts[attr] = DynamoType(dct.get(attr))
+            if value != start:
+                return (value < start) == scan_index_forward
+        return True
+
     query._arcadeflow = True  # type: ignore[attr-defined]
+    Table._item_comes_before_dct = item_comes_before_dct  # type: ignore[method-assign]
     Table.query = query  # type: ignore[method-assign]
     Table.all_items = all_items  # type: ignore[method-assign]
     Table.sorted_items = sorted_items  # type: ignore[method-assign]
@@ -125,6 +302,7 @@ class _ItemSnapshot:
                         table.items.pop(hash_key, None)
             else:
                 table.items.setdefault(hash_key, {})[range_key] = item
+        bump(table)
         if self.stream_length is not None and table.stream_shard is not None:
             del table.stream_shard.items[self.stream_length :]
 

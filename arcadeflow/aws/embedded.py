@@ -196,6 +196,7 @@ class EmbeddedAws:
         )
 
         configure_moto()
+        server_speed.freeze_survivors_of_full_collections()
         # moto's Step Functions interpreter calls Lambda and DynamoDB back on localhost:MOTO_PORT.
         os.environ["MOTO_PORT"] = str(self.port)
         self._moto_app = DomainDispatcherApplication(create_backend_app)

@@ -7,6 +7,11 @@ so every such task failed with `States.Runtime` / `KeyError: 'StateMachineArn'`.
 also came back in boto3's casing with a datetime in it, which the execution could not serialise.
 AWS returns `{"ExecutionArn": ..., "StartDate": <epoch millis>}`; so does this fix.
 
+StopExecution right after StartExecution: moto builds an execution's environment on the
+execution's own thread, and StopExecution called before that thread got that far failed with a
+500 (`'NoneType' object has no attribute 'set_stop'`). AWS stops the execution; so does this
+fix, by building the environment before the thread starts.
+
 Applied once, before any state machine runs (configure_moto calls apply()).
 """
 
@@ -40,6 +45,7 @@ def _epoch_millis(value: Any) -> Any:
 
 
 def apply() -> None:
+    _build_environment_before_start()
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
         state_task_service_sfn as sfn_module,
     )
@@ -82,3 +88,24 @@ def apply() -> None:
     service._normalise_parameters = normalise_parameters
     service._normalise_response = normalise_response
     service._arcadeflow_fixed = True
+
+
+def _build_environment_before_start() -> None:
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+    if getattr(ExecutionWorker.start, "_arcadeflow", False):
+        return
+    original_start = ExecutionWorker.start
+    original_environment = ExecutionWorker._get_evaluation_environment
+
+    def environment(self: Any) -> Any:
+        prebuilt = getattr(self, "_arcadeflow_env", None)
+        return prebuilt if prebuilt is not None else original_environment(self)
+
+    def start(self: Any) -> None:
+        self._arcadeflow_env = self.env = original_environment(self)
+        original_start(self)
+
+    start._arcadeflow = True  # type: ignore[attr-defined]
+    ExecutionWorker._get_evaluation_environment = environment  # type: ignore[method-assign]
+    ExecutionWorker.start = start  # type: ignore[method-assign]
