@@ -9,8 +9,10 @@ AWS returns `{"ExecutionArn": ..., "StartDate": <epoch millis>}`; so does this f
 
 StopExecution right after StartExecution: moto builds an execution's environment on the
 execution's own thread, and StopExecution called before that thread got that far failed with a
-500 (`'NoneType' object has no attribute 'set_stop'`). AWS stops the execution; so does this
-fix, by building the environment before the thread starts.
+500 (`'NoneType' object has no attribute 'set_stop'`), and one called after that but before the
+first state was silently ignored (the program is not "running" yet), so the execution ran to
+its end. AWS stops the execution; so does this fix: the environment is built, running, before
+the thread starts, and a program stopped before its first state only records ExecutionAborted.
 
 Applied once, before any state machine runs (configure_moto calls apply()).
 """
@@ -91,10 +93,21 @@ def apply() -> None:
 
 
 def _build_environment_before_start() -> None:
+    from moto.stepfunctions.parser.asl.component.program.program import Program
+    from moto.stepfunctions.parser.asl.eval.program_state import ProgramRunning, ProgramStopped
     from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
     if getattr(ExecutionWorker.start, "_arcadeflow", False):
         return
+    original_eval = Program.eval
+
+    def program_eval(self: Any, env: Any) -> None:
+        if isinstance(env.program_state(), ProgramStopped):
+            self._eval_body(env)  # runs no state, records ExecutionAborted
+            return
+        original_eval(self, env)
+
+    Program.eval = program_eval  # type: ignore[method-assign]
     original_start = ExecutionWorker.start
     original_environment = ExecutionWorker._get_evaluation_environment
 
@@ -103,7 +116,9 @@ def _build_environment_before_start() -> None:
         return prebuilt if prebuilt is not None else original_environment(self)
 
     def start(self: Any) -> None:
-        self._arcadeflow_env = self.env = original_environment(self)
+        env = original_environment(self)
+        env._program_state = ProgramRunning()  # so that a StopExecution from now on stops it
+        self._arcadeflow_env = self.env = env
         original_start(self)
 
     start._arcadeflow = True  # type: ignore[attr-defined]
