@@ -60,7 +60,7 @@ class RunningStack:
             try:
                 if requests.get(f"{self.http_url}/health", timeout=1).status_code == 200:
                     return
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # busy deploying, not yet up
                 pass
             time.sleep(0.2)
         self.stop()
