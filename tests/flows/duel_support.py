@@ -59,6 +59,24 @@ async def close_all(*clients: DuelClient) -> None:
     await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
 
 
+async def settled(stack, machine: str, name: str, timeout: float = 30.0) -> str:
+    """Waits until the execution `name` of `machine` is no longer RUNNING; returns its status.
+
+    Once a flow has ended, every frame it pushed has been written to the sockets, so a test can
+    assert "exactly one outcome" without guessing how long a second one would take."""
+    arn = stack.endpoints()["stateMachines"][machine].replace(":stateMachine:", ":execution:") + f":{name}"
+    sfn = stack.client("stepfunctions")
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        status = (await asyncio.to_thread(sfn.describe_execution, executionArn=arn))["status"]
+        if status != "RUNNING":
+            await asyncio.sleep(0)  # let the players' readers take what is already on the sockets
+            return status
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"{machine} {name} still RUNNING after {timeout}s")
+        await asyncio.sleep(0.05)
+
+
 def item(stack, table: str, key: dict[str, str]) -> dict[str, Any] | None:
     from functions.duels.repositories import from_item
 
