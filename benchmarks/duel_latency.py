@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 from arcadeflow.auth import LocalIssuer
-from arcadeflow.duel_client import DuelClient
+from tools.duel_client import DuelClient
 from tests.support.stack import RunningStack
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from arcadeflow.commands.executions import execution_history, format_trace
-from arcadeflow.duel_client import DuelClient
+from tools.duel_client import DuelClient
 
 
 def _free_port() -> int:
