@@ -75,7 +75,7 @@ def _add_function_settings(up: argparse.ArgumentParser) -> None:
         return
     group = up.add_argument_group(
         "function settings",
-        "declared under `settings` in infra/deployment.json; the defaults are the functions' environment there",
+        "declared under `settings` in infra/deployment.json; defaults from the functions' environment there",
     )
     for name, setting in sorted(deployment.settings.items()):
         defaults = sorted(set(deployment.environment_defaults(setting.variable).values()))
