@@ -7,6 +7,7 @@ import logging
 import signal
 import sys
 import threading
+from pathlib import Path
 from typing import Any
 
 from arcadeflow.commands import ENTRY_POINT_GROUP, add_state_dir
@@ -126,6 +127,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         table_wcu=dict(args.table_wcu),
         capacity_burst_seconds=args.capacity_burst_seconds,
         deploy=args.deploy,
+        lambda_code=list(args.lambda_code),
     )
     stack = EmbeddedStack(options)
     stop = threading.Event()
@@ -186,6 +188,15 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_false",
         help="start an empty embedded AWS (for `terraform apply` against it); the emulators serve "
         "whatever APIs it then creates",
+    )
+    up.add_argument(
+        "--lambda-code",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="a file or directory of the project that local Lambdas may import besides functions/, "
+        "at its path in the project (repeatable; e.g. tests/support/sample_handlers.py)",
     )
     up.add_argument("--verbose", action="store_true", help="debug logging")
     add_state_dir(up)
