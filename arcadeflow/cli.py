@@ -217,7 +217,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_discovered_commands(sub: Any) -> None:
     """Commands other packages declare in the `arcadeflow.commands` entry point group (the
-    product's tooling: `demo duel`, `populate`, `redrive-fanout`); the runtime knows none of them."""
+    product's tooling in tools/, see pyproject.toml); the runtime knows none of them."""
     from importlib.metadata import entry_points
 
     for entry in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
