@@ -25,7 +25,8 @@ CREATED_AT = "2024-01-01T00:00:00.000000Z"  # fixed, so a second run writes iden
 
 def follower_ids(count: int, celebrity: str, prefix: str) -> list[str]:
     """`count` user ids `<prefix><n>` from n = 1 up, skipping the celebrity's own id."""
-    out, n = [], 1
+    out: list[str] = []
+    n = 1
     while len(out) < count:
         user_id = f"{prefix}{n}"
         if user_id != celebrity:

@@ -3,6 +3,7 @@ settings, the product's commands from entry points, state machine names from the
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
@@ -93,7 +94,8 @@ def test_two_settings_may_not_set_the_same_variable():
 
 
 def test_the_product_commands_come_from_entry_points():
-    commands = build_parser()._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    parser = build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
     assert {"demo", "populate", "redrive-fanout"} <= set(commands)
     populate = commands["populate"].parse_args(["--users", "5", "--state-dir", "/tmp/s"])
     assert (populate.users, populate.celebrity, str(populate.state_dir)) == (5, "testUser1", "/tmp/s")
