@@ -23,7 +23,6 @@ from arcadeflow.deployment import Deployment, ResourceRefs
 
 log = logging.getLogger("arcadeflow")
 
-__all__ = ["ENDPOINTS_FILE", "EmbeddedStack", "StackOptions"]
 # Under the state directory: the task root every local Lambda imports from (functions/ only).
 TASK_ROOT_DIR = "lambda-task"
 
