@@ -105,11 +105,10 @@ def _table_wcu(value: str) -> tuple[str, int]:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
+    from arcadeflow.commands import CommandError
     from arcadeflow.stack import EmbeddedStack, StackOptions
 
     if getattr(args, "description_error", None) is not None:
-        from arcadeflow.commands import CommandError
-
         raise CommandError(f"infra/deployment.json: {args.description_error}")
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
@@ -129,7 +128,10 @@ def cmd_up(args: argparse.Namespace) -> int:
         deploy=args.deploy,
         lambda_code=list(args.lambda_code),
     )
-    stack = EmbeddedStack(options)
+    try:
+        stack = EmbeddedStack(options)
+    except ValueError as exc:  # e.g. a --lambda-code path outside the project: the user's to fix
+        raise CommandError(str(exc)) from exc
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
@@ -191,12 +193,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     up.add_argument(
         "--lambda-code",
-        type=Path,
+        type=lambda text: Path(text).resolve(),
         action="append",
         default=[],
         metavar="PATH",
-        help="a file or directory of the project that local Lambdas may import besides functions/, "
-        "at its path in the project (repeatable; e.g. tests/support/sample_handlers.py)",
+        help="a file or directory of the project that local Lambdas may import besides functions/; "
+        "it keeps its path in the project (repeatable; e.g. tests/support/sample_handlers.py)",
     )
     up.add_argument("--verbose", action="store_true", help="debug logging")
     add_state_dir(up)
