@@ -8,9 +8,12 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from arcadeflow.commands import ENTRY_POINT_GROUP, add_state_dir
+
+if TYPE_CHECKING:
+    from arcadeflow.deployment import Deployment, Setting
 
 log = logging.getLogger("arcadeflow")
 
@@ -30,7 +33,7 @@ class _SetVariable(argparse.Action):
         namespace.environment_overrides = overrides
 
 
-def _setting_value(setting: Any) -> Any:
+def _setting_value(setting: Setting) -> Any:
     def parse(text: str) -> str:
         try:
             return str(setting.parse(text))
@@ -41,7 +44,7 @@ def _setting_value(setting: Any) -> Any:
     return parse
 
 
-def _variable_assignment(deployment: Any) -> Any:
+def _variable_assignment(deployment: Deployment) -> Any:
     """--set VARIABLE=VALUE: VARIABLE must be declared in some function's environment."""
     by_variable = {s.variable: s for s in deployment.settings.values()}
     declared = sorted({v for fn in deployment.functions.values() for v in fn.environment})
@@ -80,14 +83,18 @@ def _add_function_settings(up: argparse.ArgumentParser) -> None:
     )
     for name, setting in sorted(deployment.settings.items()):
         defaults = sorted(set(deployment.environment_defaults(setting.variable).values()))
-        group.add_argument(
-            f"--{name}",
-            action=_SetVariable,
-            variable=setting.variable,
-            type=_setting_value(setting),
-            metavar=setting.type.upper(),
-            help=f"{setting.help} (sets {setting.variable}; default {' or '.join(defaults)})",
-        )
+        try:
+            group.add_argument(
+                f"--{name}",
+                action=_SetVariable,
+                variable=setting.variable,
+                type=_setting_value(setting),
+                metavar=setting.type.upper(),
+                help=f"{setting.help} (sets {setting.variable}; default {' or '.join(defaults)})",
+            )
+        except argparse.ArgumentError:
+            clash = ValueError(f"setting {name}: --{name} is an option of up itself")
+            up.set_defaults(description_error=clash)
     group.add_argument(
         "--set",
         action=_SetVariable,

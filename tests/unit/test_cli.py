@@ -12,7 +12,7 @@ import pytest
 from pydantic import ValidationError
 
 from arcadeflow import deployment
-from arcadeflow.cli import build_parser
+from arcadeflow.cli import build_parser, cmd_up
 from arcadeflow.commands import CommandError
 from arcadeflow.commands.executions import resolve_state_machine
 from tests.support.stack import REPO_ROOT
@@ -72,6 +72,17 @@ def test_up_help_lists_the_settings_with_their_defaults_from_the_functions_envir
     assert "(sets SESSION_DURATION_SECONDS; default 600)" in help_text
 
 
+def test_a_setting_clashing_with_an_option_of_up_fails_up_only(monkeypatch):
+    raw = _raw()
+    raw["settings"]["http-port"] = {"variable": "INVITE_TIMEOUT_SECONDS", "type": "positive_int"}
+    del raw["settings"]["invite-timeout"]
+    clashing = deployment.Deployment.model_validate(raw)
+    monkeypatch.setattr(deployment, "load", lambda *_: clashing)
+    assert build_parser().parse_args(["token", "alice"]).user_id == "alice"
+    with pytest.raises(CommandError, match="setting http-port: --http-port is an option of up itself"):
+        cmd_up(_up())
+
+
 def test_a_setting_must_override_a_variable_some_function_declares():
     raw = _raw()
     raw["settings"]["ghost"] = {"variable": "GHOST_SECONDS", "type": "positive_int"}
@@ -103,7 +114,7 @@ def test_the_product_commands_come_from_entry_points():
 
 def test_building_the_parser_imports_no_product_code():
     probe = (
-        "import sys; from arcadeflow.cli import build_parser; build_parser(); "
+        "import sys; from arcadeflow.cli import build_parser, cmd_up; build_parser(); "
         "print(sorted(m for m in sys.modules if m.split('.')[0] == 'functions' or m.startswith('tools.')))"
     )
     out = subprocess.run(
