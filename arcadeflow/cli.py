@@ -4,37 +4,104 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-DEFAULT_STATE_DIR = Path(os.environ.get("ARCADEFLOW_HOME", ".arcadeflow"))
+from arcadeflow.commands import ENTRY_POINT_GROUP, add_state_dir
+
+if TYPE_CHECKING:
+    from arcadeflow.deployment import Deployment, Setting
+
+log = logging.getLogger("arcadeflow")
 
 
-def _add_state_dir(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--state-dir",
-        type=Path,
-        default=DEFAULT_STATE_DIR,
-        help="local signing key, logs and endpoints (default: $ARCADEFLOW_HOME or .arcadeflow)",
+class _SetVariable(argparse.Action):
+    """Collects function settings into `args.environment_overrides` (variable -> value), whether
+    given as a setting's own flag (--invite-timeout 3) or as --set INVITE_TIMEOUT_SECONDS=3."""
+
+    def __init__(self, *args: Any, variable: str | None = None, **kwargs: Any):
+        self.variable = variable
+        super().__init__(*args, **kwargs)
+
+    def __call__(self, parser: Any, namespace: argparse.Namespace, values: Any, option: Any = None) -> None:
+        variable, value = (self.variable, values) if self.variable else values
+        overrides = dict(getattr(namespace, "environment_overrides", None) or {})
+        overrides[variable] = value
+        namespace.environment_overrides = overrides
+
+
+def _setting_value(setting: Setting) -> Any:
+    def parse(text: str) -> str:
+        try:
+            return str(setting.parse(text))
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    parse.__name__ = setting.type  # argparse names the type in its error message
+    return parse
+
+
+def _variable_assignment(deployment: Deployment) -> Any:
+    """--set VARIABLE=VALUE: VARIABLE must be declared in some function's environment."""
+    by_variable = {s.variable: s for s in deployment.settings.values()}
+    declared = sorted({v for fn in deployment.functions.values() for v in fn.environment})
+
+    def parse(text: str) -> tuple[str, str]:
+        variable, sep, value = text.partition("=")
+        if not sep or not variable:
+            raise argparse.ArgumentTypeError(f"expected VARIABLE=VALUE, got {text!r}")
+        if variable not in declared:
+            raise argparse.ArgumentTypeError(
+                f"no function declares {variable} in infra/deployment.json; settable: {', '.join(declared)}"
+            )
+        if variable in by_variable:
+            try:
+                value = by_variable[variable].parse(value)
+            except ValueError as exc:
+                raise argparse.ArgumentTypeError(f"{variable}: {exc}") from None
+        return variable, value
+
+    parse.__name__ = "VARIABLE=VALUE"
+    return parse
+
+
+def _add_function_settings(up: argparse.ArgumentParser) -> None:
+    """One flag per setting of the description, and the generic --set."""
+    from arcadeflow import deployment as deployment_module
+
+    try:
+        deployment = deployment_module.load()
+    except Exception as exc:  # `up` reports it; `token` and the rest must keep working
+        up.set_defaults(description_error=exc)
+        return
+    group = up.add_argument_group(
+        "function settings",
+        "declared under `settings` in infra/deployment.json; defaults from the functions' environment there",
     )
-
-
-def _environment_overrides(args: argparse.Namespace) -> dict[str, str]:
-    """`up` options that change a function setting reach the functions as environment overrides."""
-    overrides = {}
-    if args.presence_ttl is not None:
-        overrides["PRESENCE_TTL_SECONDS"] = str(args.presence_ttl)
-    if args.invite_timeout is not None:
-        overrides["INVITE_TIMEOUT_SECONDS"] = str(args.invite_timeout)
-    if args.session_duration is not None:
-        overrides["SESSION_DURATION_SECONDS"] = str(args.session_duration)
-    if args.feed_write_budget is not None:
-        overrides["FEED_WRITE_BUDGET_WCU"] = str(args.feed_write_budget)
-    return overrides
+    for name, setting in sorted(deployment.settings.items()):
+        defaults = sorted(set(deployment.environment_defaults(setting.variable).values()))
+        try:
+            group.add_argument(
+                f"--{name}",
+                action=_SetVariable,
+                variable=setting.variable,
+                type=_setting_value(setting),
+                metavar=setting.type.upper(),
+                help=f"{setting.help} (sets {setting.variable}; default {' or '.join(defaults)})",
+            )
+        except argparse.ArgumentError:
+            clash = ValueError(f"setting {name}: --{name} is an option of up itself")
+            up.set_defaults(description_error=clash)
+    group.add_argument(
+        "--set",
+        action=_SetVariable,
+        type=_variable_assignment(deployment),
+        metavar="VARIABLE=VALUE",
+        help="override a variable in every function whose environment declares it (repeatable)",
+    )
 
 
 def _table_wcu(value: str) -> tuple[str, int]:
@@ -45,8 +112,11 @@ def _table_wcu(value: str) -> tuple[str, int]:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
+    from arcadeflow.commands import CommandError
     from arcadeflow.stack import EmbeddedStack, StackOptions
 
+    if getattr(args, "description_error", None) is not None:
+        raise CommandError(f"infra/deployment.json: {args.description_error}")
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -59,12 +129,16 @@ def cmd_up(args: argparse.Namespace) -> int:
         aws_port=args.aws_port,
         state_dir=args.state_dir,
         ttl_interval_seconds=args.ttl_interval,
-        environment_overrides=_environment_overrides(args),
+        environment_overrides=dict(args.environment_overrides),
         table_wcu=dict(args.table_wcu),
         capacity_burst_seconds=args.capacity_burst_seconds,
         deploy=args.deploy,
+        lambda_code=list(args.lambda_code),
     )
-    stack = EmbeddedStack(options)
+    try:
+        stack = EmbeddedStack(options)
+    except ValueError as exc:  # e.g. a --lambda-code path outside the project: the user's to fix
+        raise CommandError(str(exc)) from exc
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
@@ -85,13 +159,6 @@ def cmd_up(args: argparse.Namespace) -> int:
     return 0
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
-
-
 def cmd_token(args: argparse.Namespace) -> int:
     from arcadeflow.auth import LocalIssuer
 
@@ -110,19 +177,6 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--aws-port", type=int, default=4566, help="embedded AWS endpoint port (default 4566)")
     up.add_argument("--ttl-interval", type=float, default=5.0, help="seconds between TTL sweeps (default 5)")
     up.add_argument(
-        "--invite-timeout",
-        type=_positive_int,
-        help="seconds an invitee has to answer a duel invite (default 60)",
-    )
-    up.add_argument(
-        "--session-duration", type=_positive_int, help="seconds a duel session lasts (default 600)"
-    )
-    up.add_argument(
-        "--presence-ttl",
-        type=int,
-        help="seconds a presence update keeps a user online (production: 120); short values for tests",
-    )
-    up.add_argument(
         "--table-wcu",
         type=_table_wcu,
         action="append",
@@ -138,72 +192,58 @@ def build_parser() -> argparse.ArgumentParser:
         help="unused capacity an emulated table may save up, in seconds of its WCU (DynamoDB: 300; 0: none)",
     )
     up.add_argument(
-        "--feed-write-budget",
-        type=int,
-        help="write units a second the status fan-out may spend on the feed table (default 100)",
-    )
-    up.add_argument(
         "--no-deploy",
         dest="deploy",
         action="store_false",
         help="start an empty embedded AWS (for `terraform apply` against it); the emulators serve "
         "whatever APIs it then creates",
     )
+    up.add_argument(
+        "--lambda-code",
+        type=lambda text: Path(text).resolve(),
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="a file or directory of the project that local Lambdas may import besides functions/; "
+        "it keeps its path in the project (repeatable; e.g. tests/support/sample_handlers.py)",
+    )
     up.add_argument("--verbose", action="store_true", help="debug logging")
-    _add_state_dir(up)
-    up.set_defaults(func=cmd_up)
+    add_state_dir(up)
+    _add_function_settings(up)
+    up.set_defaults(func=cmd_up, environment_overrides={})
 
     token = sub.add_parser("token", help="print a bearer token the running local stack accepts")
     token.add_argument("user_id", metavar="userId")
     token.add_argument("--name", help="screen name claim (default: the user id)")
     token.add_argument("--avatar", help="avatar URL claim (picture)")
     token.add_argument("--expires-in", type=int, default=24 * 3600, help="seconds (default 86400)")
-    _add_state_dir(token)
+    add_state_dir(token)
     token.set_defaults(func=cmd_token)
     _add_execution_commands(sub)
-    _add_demo_commands(sub)
-    _add_fanout_commands(sub)
+    _add_discovered_commands(sub)
     return parser
 
 
-def _add_demo_commands(sub: Any) -> None:
-    demo = sub.add_parser("demo", help="scripted demonstrations against a stack started for them")
-    demos = demo.add_subparsers(dest="demo", required=True)
-    duel = demos.add_parser(
-        "duel", help="two simulated players: invite, accept, start, stop; each frame and the execution traces"
-    )
-    duel.add_argument("--play-seconds", type=float, default=1.0, help="how long they play before alice stops")
-    duel.add_argument("--state-dir", type=Path, help="state directory (default: a new temporary one)")
+def _add_discovered_commands(sub: Any) -> None:
+    """Commands other packages declare in the `arcadeflow.commands` entry point group (the
+    product's tooling in tools/, see pyproject.toml); the runtime knows none of them."""
+    from importlib.metadata import entry_points
 
-    def run(args: argparse.Namespace) -> int:
-        from arcadeflow.commands.demo_duel import main_demo_duel
-
-        return main_demo_duel(args)
-
-    duel.set_defaults(func=run)
-
-
-def _add_fanout_commands(sub: Any) -> None:
-    from arcadeflow.commands import populate
-
-    fill = sub.add_parser("populate", help="create users who all follow one celebrity (idempotent)")
-    fill.add_argument("--users", type=int, default=10_000, help="followers to create (default 10000)")
-    fill.add_argument("--celebrity", default="testUser1", help="the user they all follow (default testUser1)")
-    fill.add_argument("--prefix", default="testUser", help="follower ids are <prefix><n> (default testUser)")
-    fill.add_argument("--quiet", action="store_true", help="no progress bar")
-    _add_state_dir(fill)
-    fill.set_defaults(func=populate.main)
-
-    redrive = sub.add_parser("redrive-fanout", help="write the fan-out's dead-lettered feed batches again")
-    _add_state_dir(redrive)
-    redrive.set_defaults(func=populate.main_redrive)
+    for entry in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+        try:
+            register = entry.load()
+            register(sub)
+        except Exception as exc:  # one broken plugin must not take `up` and `token` down with it
+            log.warning(
+                "command %s (%s) not available: %s: %s", entry.name, entry.value, type(exc).__name__, exc
+            )
 
 
 def _add_execution_commands(sub: Any) -> None:
     from arcadeflow.commands import executions
 
     def common(parser: argparse.ArgumentParser) -> None:
-        _add_state_dir(parser)
+        add_state_dir(parser)
         parser.add_argument(
             "--endpoint-url",
             help="Step Functions endpoint; default: the running local stack; 'aws' for your AWS account",

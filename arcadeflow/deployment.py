@@ -175,6 +175,27 @@ class WebSocketApi(_Strict):
     routes: dict[str, WebSocketRoute] = {}
 
 
+class Setting(_Strict):
+    """A function setting `arcadeflow up` may change (`--<setting> VALUE`): it overrides
+    `variable` in every function whose `environment` declares it, where its default stays."""
+
+    variable: str = Field(pattern=r"^[A-Z][A-Z0-9_]*$")
+    help: str = ""
+    type: Literal["positive_int", "int", "string"] = "string"
+
+    def parse(self, text: str) -> str:
+        """The value as a function will see it; ValueError when it is not of the setting's type."""
+        if self.type == "string":
+            return text
+        try:
+            value = int(text)
+        except ValueError:
+            raise ValueError(f"expected an integer, got {text!r}") from None
+        if self.type == "positive_int" and value < 1:
+            raise ValueError(f"must be at least 1, got {value}")
+        return str(value)
+
+
 class Deployment(_Strict):
     schema_ref: str | None = Field(default=None, alias="$schema")
     name: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
@@ -186,6 +207,36 @@ class Deployment(_Strict):
     state_machines: dict[str, StateMachine] = Field(default={}, alias="stateMachines")
     http_api: HttpApi = Field(alias="httpApi")
     web_socket_api: WebSocketApi = Field(alias="webSocketApi")
+    # Settings name -> what it overrides; the name is also `arcadeflow up`'s flag (--<name>).
+    settings: dict[str, Setting] = {}
+
+    @model_validator(mode="after")
+    def _settings_override_declared_variables(self) -> Deployment:
+        problems: list[str] = []
+        claimed: dict[str, str] = {}
+        for name, setting in self.settings.items():
+            if not re.match(r"^[a-z][a-z0-9-]*$", name):
+                problems.append(f"setting {name!r}: a name is lowercase words joined by -")
+            defaults = self.environment_defaults(setting.variable)
+            if not defaults:
+                problems.append(f"setting {name}: no function declares {setting.variable} in its environment")
+            for function, default in defaults.items():
+                try:
+                    setting.parse(default)
+                except ValueError as exc:
+                    problems.append(f"setting {name}: function {function}'s default {exc}")
+            if setting.variable in claimed:
+                problems.append(
+                    f"settings {claimed[setting.variable]} and {name} both set {setting.variable}"
+                )
+            claimed[setting.variable] = name
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def environment_defaults(self, variable: str) -> dict[str, str]:
+        """Function -> the value its `environment` gives `variable`, for every function declaring it."""
+        return {f: fn.environment[variable] for f, fn in self.functions.items() if variable in fn.environment}
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Deployment:

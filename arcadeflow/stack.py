@@ -15,13 +15,16 @@ from arcadeflow.apigateway.websocket_api import WebSocketApiEmulator
 from arcadeflow.auth import LocalIssuer
 from arcadeflow.aws.embedded import EmbeddedAws
 from arcadeflow.aws.event_sources import EventSourceMappings
+from arcadeflow.aws.lambda_runner import stage_task_root
 from arcadeflow.aws.ttl import TtlReaper
+from arcadeflow.commands import ENDPOINTS_FILE
 from arcadeflow.deployer import deploy
 from arcadeflow.deployment import Deployment, ResourceRefs
 
 log = logging.getLogger("arcadeflow")
 
-ENDPOINTS_FILE = "endpoints.json"
+# Under the state directory: the task root every local Lambda imports from (functions/ only).
+TASK_ROOT_DIR = "lambda-task"
 
 
 @dataclass
@@ -41,6 +44,9 @@ class StackOptions:
     # Emulated provisioned write capacity, logical table -> WCU (arcadeflow/aws/capacity.py).
     table_wcu: dict[str, int] = field(default_factory=dict)
     capacity_burst_seconds: float = 300.0
+    # Project files added to the local function package beside functions/, at their relative
+    # path (e.g. a test's handlers); the deployed zip holds functions/ only.
+    lambda_code: list[Path] = field(default_factory=list)
 
 
 class EmbeddedStack:
@@ -51,6 +57,7 @@ class EmbeddedStack:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.issuer = LocalIssuer(self.state_dir)
         self.aws = EmbeddedAws(options.aws_port, options.region, log_dir=self.state_dir / "logs")
+        self.aws.runner.task_root = stage_task_root(self.state_dir / TASK_ROOT_DIR, options.lambda_code)
         self.event_sources = EventSourceMappings(self.aws)
         self.ttl = TtlReaper(self.aws, options.ttl_interval_seconds)
         self.refs: ResourceRefs | None = None

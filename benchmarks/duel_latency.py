@@ -22,8 +22,8 @@ import time
 from pathlib import Path
 
 from arcadeflow.auth import LocalIssuer
-from arcadeflow.duel_client import DuelClient
 from tests.support.stack import RunningStack
+from tools.duel_client import DuelClient
 
 
 def percentile(samples: list[float], p: float) -> float:

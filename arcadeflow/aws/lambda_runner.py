@@ -5,6 +5,11 @@ AWS's own Lambda backend, so a function created by the deployer or by `terraform
 same way. Each function gets a pool of warm worker processes that see only that function's
 environment. An exception becomes a function error whose errorType is its class name; a handler
 that overruns its timeout is killed and fails with Sandbox.Timedout, as on AWS.
+
+A worker imports only what the deployed package would hold: its task root is a staging directory
+holding `functions/` (a symlink into the checkout, so edits show on the next cold start), plus the
+installed dependencies. The checkout itself (arcadeflow, tools, tests, benchmarks) is not on its
+path, so a handler that imports the runtime fails here as it would on AWS.
 """
 
 from __future__ import annotations
@@ -13,8 +18,10 @@ import json
 import logging
 import os
 import select
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -27,6 +34,11 @@ from typing import Any
 from arcadeflow.deployment import REPO_ROOT
 
 log = logging.getLogger("arcadeflow.lambda")
+
+# What the Lambda zip holds (infra/package_functions.py packages the same directory).
+FUNCTION_PACKAGE = "functions"
+# Run by path, not with -m: `-m arcadeflow...` would need the runtime on the worker's path.
+WORKER_SCRIPT = Path(__file__).resolve().with_name("lambda_worker.py")
 
 WORKER_INIT_TIMEOUT_SECONDS = 30.0
 DEFAULT_MAX_CONCURRENCY = 8
@@ -71,7 +83,9 @@ class _WorkerDied(RuntimeError):
 class _Worker:
     """One warm execution environment (a child Python process)."""
 
-    def __init__(self, config: FunctionConfig, base_env: dict[str, str], log_dir: Path | None):
+    def __init__(
+        self, config: FunctionConfig, base_env: dict[str, str], log_dir: Path | None, task_root: Path
+    ):
         self.config = config
         env = {k: os.environ[k] for k in HOST_PASSTHROUGH if k in os.environ}
         env.update(base_env)
@@ -83,8 +97,8 @@ class _Worker:
                 "AWS_LAMBDA_FUNCTION_TIMEOUT": str(config.timeout_seconds),
                 "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{config.name}",
                 "AWS_EXECUTION_ENV": "AWS_Lambda_python3.11",
-                "LAMBDA_TASK_ROOT": str(REPO_ROOT),
-                "PYTHONPATH": str(REPO_ROOT),
+                "LAMBDA_TASK_ROOT": str(task_root),
+                "PYTHONPATH": str(task_root),
                 "PYTHONUNBUFFERED": "1",
                 "_HANDLER": config.handler,
                 "ARCADEFLOW_FUNCTION_ARN": config.arn,
@@ -96,9 +110,10 @@ class _Worker:
             log_dir.mkdir(parents=True, exist_ok=True)
             self._log_file = open(log_dir / f"{config.name}.log", "ab", buffering=0)  # noqa: SIM115
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "arcadeflow.aws.lambda_worker"],
+            # -P: the script's directory (arcadeflow/aws) is not put on sys.path either.
+            [sys.executable, "-P", str(WORKER_SCRIPT), str(task_root)],
             env=env,
-            cwd=str(REPO_ROOT),
+            cwd=str(task_root),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._log_file if self._log_file else subprocess.DEVNULL,
@@ -168,15 +183,25 @@ class LambdaRunner:
         base_env: dict[str, str],
         log_dir: Path | None = None,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        task_root: Path | None = None,
     ):
         self._resolve = resolve
         self._base_env = base_env
         self._log_dir = log_dir
+        # Every worker's import path (stage_task_root); the stack stages it in its state directory.
+        # None: a temporary staging of the checkout's functions/ alone, made on first use.
+        self.task_root = task_root
         self._max_concurrency = max_concurrency
         self._pools: dict[str, _Pool] = {}
         self._lock = threading.Lock()
         self._async = ThreadPoolExecutor(max_workers=16, thread_name_prefix="lambda-async")
         self.invocation_count = 0
+
+    def _staged_task_root(self) -> Path:
+        with self._lock:
+            if self.task_root is None:
+                self.task_root = stage_task_root(Path(tempfile.mkdtemp(prefix="arcadeflow-task-")))
+            return self.task_root
 
     def _pool_for(self, config: FunctionConfig) -> _Pool:
         with self._lock:
@@ -198,7 +223,7 @@ class LambdaRunner:
             if pool.idle:
                 return pool.idle.pop()
         try:
-            return _Worker(pool.config, self._base_env, self._log_dir)
+            return _Worker(pool.config, self._base_env, self._log_dir, self._staged_task_root())
         except Exception:
             with pool.cond:
                 pool.busy -= 1
@@ -285,3 +310,41 @@ def _failure(error_type: str, message: str, started: float) -> InvocationResult:
         error_type=error_type,
         duration_ms=(time.monotonic() - started) * 1000,
     )
+
+
+def stage_task_root(
+    directory: Path, extra_code: tuple[Path, ...] | list[Path] = (), project_root: Path = REPO_ROOT
+) -> Path:
+    """Makes `directory` the task root of every function, as /var/task is on AWS: the
+    function package (`functions/`) and nothing else of the checkout.
+
+    `extra_code` adds files or directories of the project at the same relative path (with the
+    `__init__.py` of the packages above them), as `zip` run at the project root would: test
+    handlers such as tests/support/sample_handlers.py, without the rest of tests/.
+    """
+    directory = Path(directory)
+    if directory.exists():
+        shutil.rmtree(directory)
+    directory.mkdir(parents=True)
+    project_root = Path(project_root).resolve()
+    (directory / FUNCTION_PACKAGE).symlink_to(project_root / FUNCTION_PACKAGE, target_is_directory=True)
+    for path in extra_code:
+        source = (project_root / path).resolve()
+        try:
+            relative = source.relative_to(project_root)
+        except ValueError:
+            raise ValueError(f"extra Lambda code {path} is outside the project ({project_root})") from None
+        if not source.exists():
+            raise ValueError(f"extra Lambda code {path} does not exist")
+        if relative.parts[0] == FUNCTION_PACKAGE:
+            raise ValueError(f"{path} is already in the function package ({FUNCTION_PACKAGE}/)")
+        for depth in range(1, len(relative.parts)):
+            package = relative.parents[len(relative.parts) - 1 - depth]
+            (directory / package).mkdir(exist_ok=True)
+            init = project_root / package / "__init__.py"
+            if init.exists() and not (directory / package / "__init__.py").exists():
+                (directory / package / "__init__.py").symlink_to(init)
+        target = directory / relative
+        if not target.exists():
+            target.symlink_to(source, target_is_directory=source.is_dir())
+    return directory

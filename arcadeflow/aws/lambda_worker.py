@@ -3,6 +3,12 @@
 The runner starts it with exactly that function's environment (as Lambda does), sends one
 invocation per line on stdin and reads one result per line from the private result pipe.
 The handler's own stdout goes to the log stream (stderr), as print() does on Lambda.
+
+It imports what a Lambda's package would hold and nothing else: the task root (argv[1], which
+holds functions/), the standard library and the installed dependencies. The project's editable
+install (which maps arcadeflow, functions and tools onto the checkout) and any other path outside
+the Python installation are taken off first, so `import arcadeflow` in a handler fails here as it
+does on AWS. Hence this bootstrap imports nothing but the standard library.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import sys
 import time
 import traceback
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 
@@ -34,6 +41,33 @@ class LambdaContext:
 
     def get_remaining_time_in_millis(self) -> int:
         return max(0, self._deadline_ms - int(time.time() * 1000))
+
+
+def _isolate_imports(task_root: Path) -> None:
+    """Leaves on the import path only the task root and the Python installation's own paths."""
+    installation = {Path(p).resolve() for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
+
+    def inside_installation(entry: str) -> bool:
+        path = Path(entry).resolve()
+        return any(path == root or root in path.parents for root in installation)
+
+    task_root = task_root.resolve()
+    sys.path[:] = [
+        entry
+        for entry in sys.path
+        if entry and (Path(entry).resolve() == task_root or inside_installation(entry))
+    ]
+    # setuptools' editable finders (__editable___<project>_finder) are meta-path finders and path
+    # hooks that resolve the project's packages to the checkout, whatever sys.path says.
+    sys.meta_path[:] = [f for f in sys.meta_path if not _is_editable_install(f)]
+    sys.path_hooks[:] = [h for h in sys.path_hooks if not _is_editable_install(h)]
+    sys.path_importer_cache.clear()
+    importlib.invalidate_caches()
+
+
+def _is_editable_install(finder: Any) -> bool:
+    module = getattr(finder, "__module__", "") or type(finder).__module__
+    return module.startswith("__editable__")
 
 
 def _load_handler(spec: str):
@@ -62,14 +96,19 @@ def main() -> None:
     # Anything the handler prints becomes a log line, never a corrupt result.
     os.dup2(2, 1)
     sys.stdout = sys.stderr
+    _isolate_imports(Path(sys.argv[1]))
     handler_spec = os.environ["_HANDLER"]
     init_error: dict[str, Any] | None = None
     try:
         handler = _load_handler(handler_spec)
     except Exception as exc:  # an import error fails every invocation, as on Lambda
         handler = None
-        init_error = _error_payload(exc)
-        init_error["errorType"] = f"Runtime.ImportModuleError.{init_error['errorType']}"
+        # What the AWS Python runtime answers (its message names the module it could not import).
+        init_error = {
+            "errorType": "Runtime.ImportModuleError",
+            "errorMessage": f"Unable to import module '{handler_spec.rpartition('.')[0]}': {exc}",
+            "stackTrace": [],
+        }
     results.write(json.dumps({"ready": True}) + "\n")
 
     for line in sys.stdin:

@@ -14,43 +14,37 @@ from typing import Any, TextIO
 
 import boto3
 
-from arcadeflow.commands import CommandError
-from arcadeflow.stack import ENDPOINTS_FILE
-
-
-class StackNotRunning(CommandError):
-    pass
+from arcadeflow import deployment as deployment_module
+from arcadeflow.commands import CommandError, StackNotRunning, running_stack_endpoints, stack_client
 
 
 def stepfunctions_client(state_dir: Path, endpoint_url: str | None) -> Any:
     if endpoint_url == "aws":
         return boto3.client("stepfunctions")
     if endpoint_url is None:
-        endpoints_path = Path(state_dir) / ENDPOINTS_FILE
-        if not endpoints_path.exists():
-            raise StackNotRunning(
-                f"no running stack found ({endpoints_path} is missing): start `arcadeflow up` "
-                "or pass --endpoint-url"
-            )
-        endpoints = json.loads(endpoints_path.read_text())
-        endpoint_url, region = endpoints["aws"], endpoints["region"]
-    else:
-        region = "us-east-1"
+        try:
+            endpoints = running_stack_endpoints(state_dir)
+        except StackNotRunning as exc:
+            raise StackNotRunning(f"{exc} or pass --endpoint-url") from exc
+        return stack_client(endpoints, "stepfunctions")
     return boto3.client(
         "stepfunctions",
         endpoint_url=endpoint_url,
-        region_name=region,
+        region_name="us-east-1",
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
     )
 
 
-def resolve_state_machine(sfn: Any, name_or_arn: str) -> str:
+def resolve_state_machine(sfn: Any, name_or_arn: str, description: Path | None = None) -> str:
+    """An ARN as given; else the machine named so, or the description's logical name
+    (duel_invite -> <name>-duel-invite, as the deployer and Terraform name it)."""
     if name_or_arn.startswith("arn:"):
         return name_or_arn
+    deployment = deployment_module.load(description or deployment_module.DEFAULT_DESCRIPTION)
     machines = sfn.list_state_machines()["stateMachines"]
     for machine in machines:
-        if machine["name"] in (name_or_arn, f"arcadeflow-{name_or_arn.replace('_', '-')}"):
+        if machine["name"] in (name_or_arn, deployment.physical_name(name_or_arn)):
             return machine["stateMachineArn"]
     known = ", ".join(sorted(m["name"] for m in machines)) or "none"
     raise CommandError(f"no state machine named {name_or_arn!r} (known: {known})")

@@ -96,6 +96,36 @@ def test_overrunning_the_timeout_fails_as_on_aws_and_the_function_recovers(stack
     assert _invoke(stack, name, {"seconds": 0}) == (None, {"slept": 0})
 
 
+def test_a_handler_importing_the_runtime_fails_at_import_as_on_aws(stack):
+    # On AWS the zip holds functions/ only: `import arcadeflow` works locally only if the
+    # checkout leaks into the Lambda's path.
+    name = _function(stack, "tests.support.handler_importing_the_runtime.handler")
+    error, payload = _invoke(stack, name, {})
+    assert error == "Unhandled"
+    assert payload["errorType"] == "Runtime.ImportModuleError"
+    assert payload["errorMessage"] == (
+        "Unable to import module 'tests.support.handler_importing_the_runtime': No module named 'arcadeflow'"
+    )
+
+
+def test_a_function_imports_its_package_and_dependencies_but_nothing_else_of_the_checkout(stack):
+    name = _function(stack, "tests.support.sample_handlers.try_imports")
+    modules = [
+        "functions.shared",
+        "boto3",
+        "pydantic",
+        "arcadeflow",
+        "tools",
+        "benchmarks",
+        "tests.support.stack",
+    ]
+    error, outcome = _invoke(stack, name, {"modules": modules})
+    assert error is None
+    assert outcome["functions.shared"] == outcome["boto3"] == outcome["pydantic"] == "ok"
+    for module in ("arcadeflow", "tools", "benchmarks", "tests.support.stack"):
+        assert outcome[module].startswith("ModuleNotFoundError: No module named"), (module, outcome[module])
+
+
 def test_unknown_function_is_resource_not_found(stack):
     from botocore.exceptions import ClientError
 

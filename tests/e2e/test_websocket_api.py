@@ -16,9 +16,9 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from arcadeflow.auth import AUDIENCE, ISSUER, LocalIssuer
-from arcadeflow.duel_client import DuelClient
 from tests.support.jwt_keys import SigningKey
 from tests.support.stack import wait_for
+from tools.duel_client import DuelClient
 
 pytestmark = pytest.mark.e2e
 

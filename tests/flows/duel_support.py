@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from arcadeflow.auth import LocalIssuer
-from arcadeflow.duel_client import DuelClient
+from tools.duel_client import DuelClient
 
 
 def unique(prefix: str) -> str:

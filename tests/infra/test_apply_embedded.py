@@ -59,6 +59,8 @@ def embedded_aws(tmp_path: Path):
         str(Path(sys.executable).parent / "arcadeflow"), "up",
         "--http-port", str(free_port()), "--ws-port", str(free_port()), "--aws-port", str(aws_port),
         "--state-dir", str(state_dir), "--no-deploy",
+        # The fixture's handler lives in tests/, which local Lambdas see only when added.
+        "--lambda-code", str(INFRA.parent / "tests/infra/apply_handlers.py"),
     ]  # fmt: skip
     log = (tmp_path / "up.log").open("w")
     process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path)

@@ -99,3 +99,17 @@ def record_queue_batch(event, context):
             ExpressionAttributeValues={":one": 1},
         )
     return {"batchItemFailures": failures}
+
+
+def try_imports(event, context):
+    """Which of event["modules"] this function can import: "ok" or the exception it got."""
+    import importlib
+
+    outcome = {}
+    for name in event["modules"]:
+        try:
+            importlib.import_module(name)
+            outcome[name] = "ok"
+        except Exception as exc:
+            outcome[name] = f"{type(exc).__name__}: {exc}"
+    return outcome

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from arcadeflow.commands.executions import execution_history, format_trace
-from arcadeflow.duel_client import DuelClient
+from tools.duel_client import DuelClient
 
 
 def _free_port() -> int:
@@ -49,7 +49,7 @@ async def play(ws_url: str, tokens: dict[str, str], out: TextIO, stop_after: flo
     narrator.say("alice", "--", f"connected to {ws_url}")
     narrator.say("bob", "--", f"connected to {ws_url}")
 
-    frame = {"action": "invite", "to": "bob"}
+    frame: dict[str, Any] = {"action": "invite", "to": "bob"}
     narrator.say("alice", "->", frame)
     await alice.send(**frame)
     invitation = await bob.frame("invite")

@@ -1,4 +1,6 @@
-"""`arcadeflow populate`: many users who all follow one celebrity, for the fan-out benchmark.
+"""`arcadeflow populate` and `arcadeflow redrive-fanout`: product tooling for the status fan-out.
+
+`populate` makes many users who all follow one celebrity, for the fan-out benchmark.
 
 Users and follow edges have the shapes the social API writes (functions/social). Only what is
 missing is written (looked up 100 keys a BatchGetItem, written 25 a BatchWriteItem with
@@ -10,27 +12,21 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterable, Sequence
-from pathlib import Path
 from typing import Any
 
-import boto3
 from botocore.config import Config
 from tqdm import tqdm
 
 from arcadeflow import deployment as deployment_module
-from arcadeflow.commands import CommandError
-from arcadeflow.stack import ENDPOINTS_FILE
+from arcadeflow.commands import CommandError, running_stack_endpoints, stack_client
 
 CREATED_AT = "2024-01-01T00:00:00.000000Z"  # fixed, so a second run writes identical items
 
 
-class StackNotRunning(CommandError):
-    pass
-
-
 def follower_ids(count: int, celebrity: str, prefix: str) -> list[str]:
     """`count` user ids `<prefix><n>` from n = 1 up, skipping the celebrity's own id."""
-    out, n = [], 1
+    out: list[str] = []
+    n = 1
     while len(out) < count:
         user_id = f"{prefix}{n}"
         if user_id != celebrity:
@@ -122,21 +118,10 @@ def populate(
 
 
 def main(args: Any) -> int:
-    endpoints_path = Path(args.state_dir) / ENDPOINTS_FILE
-    if not endpoints_path.exists():
-        raise StackNotRunning(
-            f"no running stack found ({endpoints_path} is missing): start `arcadeflow up` first"
-        )
-    endpoints = json.loads(endpoints_path.read_text())
+    endpoints = running_stack_endpoints(args.state_dir)
     if args.users < 1:
         raise CommandError("--users must be at least 1")
-    client = boto3.client(
-        "dynamodb",
-        endpoint_url=endpoints["aws"],
-        region_name=endpoints["region"],
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    client = stack_client(endpoints, "dynamodb")
     deployment = deployment_module.load()
     tables = endpoints.get("tables") or {t: deployment.physical_name(t) for t in ("users", "follows")}
     outcome = populate(client, tables, args.users, args.celebrity, args.prefix, show_progress=not args.quiet)
@@ -149,20 +134,9 @@ def main(args: Any) -> int:
 
 def main_redrive(args: Any) -> int:
     """Invokes the fanout_redrive function on the running stack and prints what it did."""
-    endpoints_path = Path(args.state_dir) / ENDPOINTS_FILE
-    if not endpoints_path.exists():
-        raise StackNotRunning(
-            f"no running stack found ({endpoints_path} is missing): start `arcadeflow up` first"
-        )
-    endpoints = json.loads(endpoints_path.read_text())
-    client = boto3.client(
-        "lambda",
-        endpoint_url=endpoints["aws"],
-        region_name=endpoints["region"],
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        config=Config(read_timeout=960),
-    )
+    endpoints = running_stack_endpoints(args.state_dir)
+    # fanout_redrive may run for its whole 900 s timeout.
+    client = stack_client(endpoints, "lambda", config=Config(read_timeout=960))
     response = client.invoke(
         FunctionName=deployment_module.load().physical_name("fanout_redrive"), Payload=b"{}"
     )
