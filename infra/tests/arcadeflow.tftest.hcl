@@ -1,5 +1,9 @@
 # Offline checks of the root configuration with a mocked AWS provider: `terraform test` in infra/.
 # Run by tests/infra/test_terraform.py, which also reads the state of each run for the no-drift check.
+# Runs read resolved descriptions: infra/deployment.resolved.json (checked in) and the full fixture,
+# resolved by the test first. By hand:
+#   python -m arcadeflow.deployment infra/tests/fixtures/full.deployment.json --output /tmp/full.resolved.json
+#   terraform test '-var=full_fixture_file="/tmp/full.resolved.json"' -var=package_path=...
 # ARNs the configuration builds itself (tables, queues, functions, state machines) are real-looking;
 # those only AWS knows get the fixed defaults below.
 
@@ -183,7 +187,7 @@ run "description" {
 run "full_fixture" {
   command = apply
   variables {
-    deployment_file = "tests/fixtures/full.deployment.json"
+    deployment_file = var.full_fixture_file
   }
 
   assert {
@@ -191,7 +195,7 @@ run "full_fixture" {
     error_message = "duels TTL or index differs from the fixture"
   }
   assert {
-    condition     = local.tables["feeds"].billing_mode == "PROVISIONED" && local.tables["feeds"].write == 100 && local.tables["users"].billing_mode == "PAY_PER_REQUEST"
+    condition     = local.table_capacity["feeds"].billing_mode == "PROVISIONED" && local.table_capacity["feeds"].write == 100 && local.table_capacity["users"].billing_mode == "PAY_PER_REQUEST"
     error_message = "billing modes differ from the fixture"
   }
   assert {
@@ -258,7 +262,7 @@ run "full_fixture" {
 run "no_star_without_tracing_and_logging" {
   command = plan
   variables {
-    deployment_file         = "tests/fixtures/full.deployment.json"
+    deployment_file         = var.full_fixture_file
     xray_tracing            = false
     state_machine_log_level = "OFF"
   }
