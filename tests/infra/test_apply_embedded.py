@@ -24,7 +24,7 @@ import boto3
 import pytest
 import requests
 
-from tests.infra.conftest import INFRA, Terraform
+from tests.infra.conftest import INFRA, Terraform, resolve_to
 
 pytestmark = pytest.mark.infra
 
@@ -41,7 +41,7 @@ SERVICES = [
     "sqs",
     "sts",
 ]
-DESCRIPTION = "tests/fixtures/embedded_apply.deployment.json"
+DESCRIPTION = INFRA / "tests" / "fixtures" / "embedded_apply.deployment.json"
 
 
 def free_port() -> int:
@@ -108,8 +108,10 @@ def test_apply_then_run_a_flow_then_destroy(terraform: Terraform, embedded_aws, 
     shutil.copytree(INFRA, work, ignore=shutil.ignore_patterns(".terraform", "build", "terraform.tfstate*"))
     (work / "embedded_override.tf").write_text(provider_override(embedded_aws))
     state = tmp_path / "terraform.tfstate"
+    # Terraform reads the fixture as the loader resolved it, as it reads deployment.resolved.json.
+    resolved = resolve_to(DESCRIPTION, tmp_path / "embedded_apply.resolved.json")
     variables = [
-        f"-var=deployment_file={DESCRIPTION}",
+        f"-var=deployment_file={resolved}",
         f"-var=package_path={terraform.package_path}",
         "-var=attach_powertools_layer=false",
         "-var=stage=test",
