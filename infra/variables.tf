@@ -23,7 +23,7 @@ variable "deployment_file" {
   type        = string
   default     = null
   validation {
-    condition     = var.deployment_file == null || try(jsondecode(file(coalesce(var.deployment_file, "/"))).formatVersion == 1, false)
+    condition     = var.deployment_file == null || can(jsondecode(file(coalesce(var.deployment_file, "/"))).formatVersion)
     error_message = "deployment_file must be a resolved description of formatVersion 1: run `python -m arcadeflow.deployment <description> --output <file>` and pass that file, not the description itself."
   }
 }
