@@ -320,3 +320,12 @@ run "rejects_invalid_variables" {
   }
   expect_failures = [var.stage, var.lambda_architecture, var.jwt_jwks_url]
 }
+
+run "rejects_an_unresolved_description" {
+  # The description itself is for the loader; Terraform reads only its resolved form.
+  command = plan
+  variables {
+    deployment_file = "deployment.json"
+  }
+  expect_failures = [var.deployment_file]
+}
