@@ -57,7 +57,7 @@ class Table(_Strict):
 
     def attribute_definitions(self) -> dict[str, str]:
         """Every key attribute of the table and its indexes, name -> type."""
-        attrs = {self.partition_key.name: self.partition_key.type}
+        attrs: dict[str, str] = {self.partition_key.name: self.partition_key.type}
         if self.sort_key:
             attrs[self.sort_key.name] = self.sort_key.type
         for index in self.indexes.values():
@@ -458,7 +458,7 @@ class ResolvedNames(_Strict):
     app_client: str = Field(alias="appClient")
 
 
-FORMAT_VERSION = 1
+FORMAT_VERSION: Literal[1] = 1
 
 
 class ResolvedDeployment(_Strict):

@@ -298,10 +298,11 @@ class WebSocketApiEmulator:
         self.connections[client.connection_id] = client
         websocket.arcadeflow_client = client  # type: ignore[attr-defined]
         if "$connect" in api.routes:
-            status = await self._invoke_connect(client, api.routes["$connect"])
-            if not 200 <= status < 300:
+            connect_status = await self._invoke_connect(client, api.routes["$connect"])
+            if not 200 <= connect_status < 300:
                 self.connections.pop(client.connection_id, None)
-                return _json_reject(websocket, http.HTTPStatus(status), http.HTTPStatus(status).phrase)
+                refused = http.HTTPStatus(connect_status)
+                return _json_reject(websocket, refused, refused.phrase)
         return None
 
     def method_arn(self, client: ClientConnection, route: str = "$connect") -> str:
@@ -634,7 +635,8 @@ class _PortSharingProtocol(asyncio.Protocol):
 
     def eof_received(self) -> bool | None:
         if self.mode == "websocket":
-            return self.websocket.eof_received()
+            # websockets' ServerConnection closes the transport itself at EOF (it returns None).
+            self.websocket.eof_received()
         return None
 
     def connection_lost(self, exc: Exception | None) -> None:

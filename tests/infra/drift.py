@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from arcadeflow.asl import render_definition
@@ -309,7 +309,7 @@ def expected_view(
     )
     table_arn = {t: arn("dynamodb", f"table/{table.name}") for t, table in r.tables.items()}
 
-    def table_grants(tables: dict[str, str]) -> dict[str, set[str]]:
+    def table_grants(tables: Mapping[str, str]) -> dict[str, set[str]]:
         out = {}
         for t, access in tables.items():
             actions = TABLE_READ | (TABLE_WRITE if access == "readwrite" else set())
@@ -409,15 +409,15 @@ def expected_view(
     }
     view["state_machine_grants"] = {}
     for sm in r.state_machines.values():
-        g = sm.grants
-        grants = table_grants(g.tables)
-        for f in g.functions:
+        uses = sm.grants
+        grants = table_grants(uses.tables)
+        for f in uses.functions:
             grants[refs.function_arns[f]] = {"lambda:InvokeFunction"}
-        for q in g.queues_send:
+        for q in uses.queues_send:
             grants[refs.queue_arns[q]] = {"sqs:SendMessage"}
-        for m in g.state_machines_start:
+        for m in uses.state_machines_start:
             grants[refs.state_machine_arns[m]] = {"states:StartExecution"}
-        if g.websocket_push:
+        if uses.websocket_push:
             for c in connections:
                 grants[c] = {"execute-api:Invoke", "execute-api:ManageConnections"}
         view["state_machine_grants"][sm.name] = grants
