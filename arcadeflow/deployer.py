@@ -1,7 +1,8 @@
-"""The embedded deployer: creates everything in infra/deployment.json on an AWS endpoint.
+"""The embedded deployer: creates the resolved description on an AWS endpoint.
 
-It speaks plain boto3, so it works against the embedded AWS (and, for tables, inside moto's
-in-process `mock_aws` used by functional tests). Terraform creates the same resources on AWS.
+It deploys exactly what arcadeflow.deployment resolved (the form Terraform reads too) and speaks
+plain boto3, so it works against the embedded AWS (and, for tables, inside moto's in-process
+`mock_aws` used by functional tests). Terraform creates the same resources on AWS.
 """
 
 from __future__ import annotations
@@ -11,34 +12,39 @@ import json
 import zipfile
 from typing import Any
 
-from arcadeflow.deployment import Deployment, ResourceRefs, Table
+from arcadeflow.deployment import Deployment, ResolvedDeployment, ResolvedTable, ResourceRefs
 
 ACCOUNT_ID = "123456789012"
 LAMBDA_ROLE_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/arcadeflow-local"
+# The embedded WebSocket API's stage: its callback URL ends in it, as on AWS.
+LOCAL_STAGE = "local"
 
 
-def table_request(name: str, table: Table) -> dict[str, Any]:
-    """The CreateTable request for one table of the description."""
+def table_request(table: ResolvedTable) -> dict[str, Any]:
+    """The CreateTable request for one table of the resolved description."""
     key_schema = [{"AttributeName": table.partition_key.name, "KeyType": "HASH"}]
     if table.sort_key:
         key_schema.append({"AttributeName": table.sort_key.name, "KeyType": "RANGE"})
+    attributes = {table.partition_key.name: table.partition_key.type}
+    if table.sort_key:
+        attributes[table.sort_key.name] = table.sort_key.type
+    for index in table.indexes.values():
+        attributes[index.partition_key.name] = index.partition_key.type
+        if index.sort_key:
+            attributes[index.sort_key.name] = index.sort_key.type
     req: dict[str, Any] = {
-        "TableName": name,
+        "TableName": table.name,
         "KeySchema": key_schema,
-        "AttributeDefinitions": [
-            {"AttributeName": n, "AttributeType": t} for n, t in table.attribute_definitions().items()
-        ],
+        "AttributeDefinitions": [{"AttributeName": n, "AttributeType": t} for n, t in attributes.items()],
+        "BillingMode": table.billing_mode,
     }
     capacity = None
-    if table.provisioned:
-        req["BillingMode"] = "PROVISIONED"
+    if table.billing_mode == "PROVISIONED":
         capacity = {
-            "ReadCapacityUnits": table.provisioned.read,
-            "WriteCapacityUnits": table.provisioned.write,
+            "ReadCapacityUnits": table.read_capacity,
+            "WriteCapacityUnits": table.write_capacity,
         }
         req["ProvisionedThroughput"] = capacity
-    else:
-        req["BillingMode"] = "PAY_PER_REQUEST"
     if table.indexes:
         req["GlobalSecondaryIndexes"] = []
         for index_name, index in table.indexes.items():
@@ -58,22 +64,25 @@ def table_request(name: str, table: Table) -> dict[str, Any]:
     return req
 
 
-def create_tables(deployment: Deployment, dynamodb: Any) -> dict[str, str]:
+def _resolved(deployment: Deployment | ResolvedDeployment) -> ResolvedDeployment:
+    return deployment if isinstance(deployment, ResolvedDeployment) else deployment.resolved()
+
+
+def create_tables(deployment: Deployment | ResolvedDeployment, dynamodb: Any) -> dict[str, str]:
     """Create every table (keys, GSIs, stream, TTL). Returns logical -> physical name."""
     names: dict[str, str] = {}
-    for logical, table in deployment.tables.items():
-        name = deployment.physical_name(logical)
-        dynamodb.create_table(**table_request(name, table))
+    for logical, table in _resolved(deployment).tables.items():
+        dynamodb.create_table(**table_request(table))
         if table.ttl_attribute:
             dynamodb.update_time_to_live(
-                TableName=name,
+                TableName=table.name,
                 TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute},
             )
-        names[logical] = name
+        names[logical] = table.name
     return names
 
 
-def table_environment(deployment: Deployment, names: dict[str, str]) -> dict[str, str]:
+def table_environment(deployment: Deployment | ResolvedDeployment, names: dict[str, str]) -> dict[str, str]:
     """The <TABLE>_TABLE variables of every table, for tests that call handlers directly."""
     return {f"{logical.upper()}_TABLE": physical for logical, physical in names.items()}
 
@@ -91,7 +100,7 @@ def refs_json(refs: ResourceRefs) -> str:
 
 
 def deploy(
-    deployment: Deployment,
+    deployment: Deployment | ResolvedDeployment,
     aws: Any,
     *,
     websocket_callback_url: str = "",
@@ -99,24 +108,28 @@ def deploy(
     region: str = "us-east-1",
     environment_overrides: dict[str, str] | None = None,
 ) -> ResourceRefs:
-    """Create every resource of the description on the embedded AWS, in dependency order.
+    """Create every resource of the resolved description on the embedded AWS, in dependency order.
 
     `aws` is an EmbeddedAws (anything with .client(service)). State machine ASL comes from
-    statemachines/ with its ${placeholders} filled from the same variables Terraform passes to
-    templatefile(). `environment_overrides` replaces the value of a variable in every function
-    that declares it (how `arcadeflow up --invite-timeout` and the like reach the handlers).
-    `jwt_jwks_url` is where the local issuer's key is served (the WebSocket authorizer fetches it).
+    statemachines/ with its ${placeholders} filled from its resolved template variables, as
+    Terraform's templatefile() fills them. `environment_overrides` replaces the value of a
+    variable in every function that has it (how `arcadeflow up --invite-timeout` and the like
+    reach the handlers). `jwt_jwks_url` is where the local issuer's key is served (the WebSocket
+    authorizer fetches it).
     """
+    resolved = _resolved(deployment)
     overrides = environment_overrides or {}
     from arcadeflow.asl import render_definition
     from arcadeflow.auth import AUDIENCE, ISSUER
 
     # The local issuer stands in for Cognito; its key is published at jwt_jwks_url.
     refs = ResourceRefs(
+        stage=LOCAL_STAGE,
         websocket_callback_url=websocket_callback_url,
         jwt_issuer=ISSUER,
         jwt_audiences=[AUDIENCE],
         jwt_jwks_url=jwt_jwks_url,
+        secret_parameters={x: s.parameter_name for x, s in resolved.secrets.items()},
     )
     iam, dynamodb, sqs = aws.client("iam"), aws.client("dynamodb"), aws.client("sqs")
     lam, sfn = aws.client("lambda"), aws.client("stepfunctions")
@@ -136,30 +149,31 @@ def deploy(
             }
         ),
     )
-    refs.tables = create_tables(deployment, dynamodb)
+    refs.tables = create_tables(resolved, dynamodb)
 
-    for logical, queue in deployment.all_queues().items():
-        name = deployment.physical_name(logical)
-        attributes: dict[str, str] = {}
-        if queue is not None:
-            attributes["VisibilityTimeout"] = str(queue.visibility_timeout_seconds)
-            if queue.holds_failures:
-                attributes["MessageRetentionPeriod"] = str(14 * 24 * 3600)  # SQS's maximum, as infra/
-        else:
-            attributes["MessageRetentionPeriod"] = str(14 * 24 * 3600)  # dead-letter queues, as infra/
+    def create_queue(logical: str, name: str, attributes: dict[str, str]) -> None:
         url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
         refs.queue_urls[logical] = url
         refs.queue_arns[logical] = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
             "Attributes"
         ]["QueueArn"]
-    for logical, queue in deployment.queues.items():
+
+    fourteen_days = str(14 * 24 * 3600)  # SQS's maximum retention, as infra/modules/queue
+    for logical, queue in resolved.queues.items():
+        attributes = {"VisibilityTimeout": str(queue.visibility_timeout_seconds)}
+        if queue.holds_failures:
+            attributes["MessageRetentionPeriod"] = fourteen_days
+        create_queue(logical, queue.name, attributes)
         if queue.dead_letter:
+            create_queue(
+                queue.dead_letter.logical, queue.dead_letter.name, {"MessageRetentionPeriod": fourteen_days}
+            )
             sqs.set_queue_attributes(
                 QueueUrl=refs.queue_urls[logical],
                 Attributes={
                     "RedrivePolicy": json.dumps(
                         {
-                            "deadLetterTargetArn": refs.queue_arns[f"{logical}_dlq"],
+                            "deadLetterTargetArn": refs.queue_arns[queue.dead_letter.logical],
                             "maxReceiveCount": str(queue.max_receive_count),
                         }
                     )
@@ -167,18 +181,18 @@ def deploy(
             )
 
     refs.state_machine_arns = {
-        logical: f"arn:aws:states:{region}:{ACCOUNT_ID}:stateMachine:{deployment.physical_name(logical)}"
-        for logical in deployment.state_machines
+        logical: f"arn:aws:states:{region}:{ACCOUNT_ID}:stateMachine:{sm.name}"
+        for logical, sm in resolved.state_machines.items()
     }
-    for logical in deployment.functions:
-        refs.function_arns[logical] = (
-            f"arn:aws:lambda:{region}:{ACCOUNT_ID}:function:{deployment.physical_name(logical)}"
-        )
+    refs.function_arns = {
+        logical: f"arn:aws:lambda:{region}:{ACCOUNT_ID}:function:{fn.name}"
+        for logical, fn in resolved.functions.items()
+    }
 
     code = placeholder_zip()
-    for logical, fn in deployment.functions.items():
+    for fn in resolved.functions.values():
         lam.create_function(
-            FunctionName=deployment.physical_name(logical),
+            FunctionName=fn.name,
             Runtime="python3.11",
             Role=LAMBDA_ROLE_ARN,
             Handler=fn.handler,
@@ -186,21 +200,17 @@ def deploy(
             Description=fn.description,
             Timeout=fn.timeout_seconds,
             MemorySize=fn.memory_mb,
-            Environment={
-                "Variables": {
-                    k: overrides.get(k, v) for k, v in deployment.function_environment(logical, refs).items()
-                }
-            },
+            Environment={"Variables": {k: overrides.get(k, v) for k, v in fn.environment_with(refs).items()}},
         )
 
     streams = {
         logical: dynamodb.describe_table(TableName=name)["Table"].get("LatestStreamArn")
         for logical, name in refs.tables.items()
     }
-    for es in deployment.event_sources.values():
-        source_arn = streams[es.table] if es.table else refs.queue_arns[es.queue]  # type: ignore[index]
+    for es in resolved.event_sources.values():
+        source_arn = streams[es.table] if es.table else refs.queue_arns[es.queue or ""]
         request: dict[str, Any] = {
-            "FunctionName": deployment.physical_name(es.function),
+            "FunctionName": resolved.functions[es.function].name,
             "EventSourceArn": source_arn,
             "BatchSize": es.batch_size,
             "FunctionResponseTypes": ["ReportBatchItemFailures"],
@@ -213,12 +223,14 @@ def deploy(
             )
         lam.create_event_source_mapping(**request)
 
-    create_http_api(deployment, aws, refs)
+    create_http_api(resolved, aws, refs)
+    if resolved.web_socket_api.enabled:
+        create_websocket_api(resolved, aws, refs)
 
-    variables = deployment.template_variables(refs)
-    for logical, sm in deployment.state_machines.items():
+    for sm in resolved.state_machines.values():
+        variables = {placeholder: refs.lookup(ref) for placeholder, ref in sm.template_variables.items()}
         sfn.create_state_machine(
-            name=deployment.physical_name(logical),
+            name=sm.name,
             definition=render_definition(sm.definition, variables),
             roleArn=LAMBDA_ROLE_ARN,
             type="STANDARD",
@@ -226,14 +238,20 @@ def deploy(
     return refs
 
 
-def create_http_api(deployment: Deployment, aws: Any, refs: ResourceRefs) -> str:
+def _invoke_arn(region: str, function_arn: str) -> str:
+    """What API Gateway integrations name a Lambda by, as Terraform's invoke_arn."""
+    return f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{function_arn}/invocations"
+
+
+def create_http_api(deployment: Deployment | ResolvedDeployment, aws: Any, refs: ResourceRefs) -> str:
     """The HTTP API as Terraform declares it: JWT authorizer, one Lambda proxy integration per
     function (payload 2.0), StepFunctions-StartExecution integrations, routes, $default stage.
     The API Gateway emulator serves whatever this registry holds."""
     from arcadeflow.auth import AUDIENCE, ISSUER
 
+    resolved = _resolved(deployment)
     apigw = aws.client("apigatewayv2")
-    api_id = apigw.create_api(Name=f"{deployment.name}-http", ProtocolType="HTTP")["ApiId"]
+    api_id = apigw.create_api(Name=resolved.http_api.name, ProtocolType="HTTP")["ApiId"]
     authorizer_id = apigw.create_authorizer(
         ApiId=api_id,
         AuthorizerType="JWT",
@@ -242,7 +260,7 @@ def create_http_api(deployment: Deployment, aws: Any, refs: ResourceRefs) -> str
         JwtConfiguration={"Audience": [AUDIENCE], "Issuer": ISSUER},
     )["AuthorizerId"]
     integrations: dict[str, str] = {}
-    for route_key, route in deployment.http_api.routes.items():
+    for route_key, route in resolved.http_api.routes.items():
         target = route.function or f"sfn:{route.start_execution}"
         if target not in integrations:
             if route.function:
@@ -272,4 +290,47 @@ def create_http_api(deployment: Deployment, aws: Any, refs: ResourceRefs) -> str
             ApiId=api_id, RouteKey=route_key, Target=f"integrations/{integrations[target]}", **auth
         )
     apigw.create_stage(ApiId=api_id, StageName="$default", AutoDeploy=True)
+    return api_id
+
+
+def create_websocket_api(deployment: Deployment | ResolvedDeployment, aws: Any, refs: ResourceRefs) -> str:
+    """The WebSocket API as infra/modules/websocket_api declares it: route selection, one Lambda
+    proxy integration per function, the $connect REQUEST authorizer, the stage. The WebSocket
+    emulator serves whatever this registry holds, so an API `terraform apply` created is served
+    the same way."""
+    resolved = _resolved(deployment)
+    ws = resolved.web_socket_api
+    apigw = aws.client("apigatewayv2")
+    api_id = apigw.create_api(
+        Name=ws.name, ProtocolType="WEBSOCKET", RouteSelectionExpression=ws.route_selection_expression
+    )["ApiId"]
+    region = aws.region if hasattr(aws, "region") else "us-east-1"
+    authorizer_id = None
+    if ws.authorizer:
+        authorizer_id = apigw.create_authorizer(
+            ApiId=api_id,
+            AuthorizerType="REQUEST",
+            Name=ws.authorizer.name,
+            AuthorizerUri=_invoke_arn(region, refs.function_arns[ws.authorizer.function]),
+            IdentitySource=list(ws.authorizer.identity_sources),
+        )["AuthorizerId"]
+    integrations: dict[str, str] = {}
+    for route_key, route in ws.routes.items():
+        if route.function not in integrations:
+            integrations[route.function] = apigw.create_integration(
+                ApiId=api_id,
+                IntegrationType="AWS_PROXY",
+                IntegrationMethod="POST",
+                IntegrationUri=_invoke_arn(region, refs.function_arns[route.function]),
+            )["IntegrationId"]
+        # WebSocket APIs authorize the handshake only; messages inherit the connection's identity.
+        auth: dict[str, Any] = (
+            {"AuthorizationType": "CUSTOM", "AuthorizerId": authorizer_id}
+            if route_key == "$connect" and authorizer_id
+            else {"AuthorizationType": "NONE"}
+        )
+        apigw.create_route(
+            ApiId=api_id, RouteKey=route_key, Target=f"integrations/{integrations[route.function]}", **auth
+        )
+    apigw.create_stage(ApiId=api_id, StageName=refs.stage, AutoDeploy=True)
     return api_id

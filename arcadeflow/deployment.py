@@ -1,8 +1,12 @@
-"""The one description of the deployment (infra/deployment.json).
+"""The one description of the deployment (infra/deployment.json), and its one interpreter.
 
-Terraform (infra/) and the embedded deployer both read this file, so the two can never drift.
-This module validates it and derives every name the way Terraform does: physical names,
-environment variables handed to functions, and the placeholders of the ASL templates.
+This module validates the description and resolves it: every default filled, every physical
+name, each function's environment (literals, or typed references such as
+{"ref": "table_name", "name": "users"}), every grant (a state machine's read from its ASL's
+placeholders), event sources, queues, secrets, routes and the authorizer. The embedded deployer
+deploys the resolved form; Terraform jsondecode()s the same form from
+infra/deployment.resolved.json (`python -m arcadeflow.deployment --write`, checked in, kept
+current by a test) and only maps references onto module outputs, so it decides nothing itself.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DESCRIPTION = REPO_ROOT / "infra" / "deployment.json"
+# What Terraform reads: generated from DEFAULT_DESCRIPTION, checked in, kept current by a test.
+DEFAULT_RESOLVED = REPO_ROOT / "infra" / "deployment.resolved.json"
 
 LOGICAL_NAME = r"^[a-z][a-z0-9_]*$"
 
@@ -51,7 +57,7 @@ class Table(_Strict):
 
     def attribute_definitions(self) -> dict[str, str]:
         """Every key attribute of the table and its indexes, name -> type."""
-        attrs = {self.partition_key.name: self.partition_key.type}
+        attrs: dict[str, str] = {self.partition_key.name: self.partition_key.type}
         if self.sort_key:
             attrs[self.sort_key.name] = self.sort_key.type
         for index in self.indexes.values():
@@ -62,7 +68,8 @@ class Table(_Strict):
 
 
 class Function(_Strict):
-    handler: str = Field(pattern=r"^functions(\.[a-z_][a-z0-9_]*)+$")
+    # Any dotted module path and a function name: the runtime knows no package of the product.
+    handler: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
     description: str = ""
     timeout_seconds: int = Field(default=10, alias="timeoutSeconds", ge=1, le=900)
     memory_mb: int = Field(default=256, alias="memoryMb", ge=128, le=10240)
@@ -115,11 +122,11 @@ class Queue(_Strict):
 
 
 class StateMachine(_Strict):
+    """What the machine may touch is read from its ASL's ${placeholders} (asl.asl_grants): a
+    placeholder is the only way an ASL names a resource, so the grants cannot lag behind it."""
+
     definition: str
-    functions: list[str] = []
-    tables: dict[str, Literal["read", "readwrite"]] = {}
-    queues: list[str] = []
-    state_machines: list[str] = Field(default=[], alias="stateMachines")
+    # Pushes to WebSocket clients directly (no placeholder names the API).
     websocket_push: bool = Field(default=False, alias="websocketPush")
 
 
@@ -247,7 +254,6 @@ class Deployment(_Strict):
             problems += [f"function {fname}: unknown table {t}" for t in fn.tables if t not in self.tables]
             problems += [f"function {fname}: unknown queue {q}" for q in fn.queues if q not in self.queues]
             problems += [f"function {fname}: unknown secret {x}" for x in fn.secrets if x not in self.secrets]
-            problems += [f"function {fname}: unknown secret {x}" for x in fn.secrets if x not in self.secrets]
             problems += [
                 f"function {fname}: unknown state machine {s}"
                 for s in fn.state_machines
@@ -263,25 +269,23 @@ class Deployment(_Strict):
         for sname, sm in self.state_machines.items():
             if not (REPO_ROOT / sm.definition).is_file():
                 problems.append(f"state machine {sname}: no file {sm.definition}")
-            problems += [
-                f"state machine {sname}: unknown function {f}"
-                for f in sm.functions
-                if f not in self.functions
-            ]
-            problems += [
-                f"state machine {sname}: unknown table {t}" for t in sm.tables if t not in self.tables
-            ]
+                continue
+            from arcadeflow.asl import UnknownPlaceholder, asl_grants
+
+            try:
+                asl_grants(sname, sm.definition, self.placeholder_targets())
+            except UnknownPlaceholder as exc:
+                problems.append(str(exc))
         for route, target in self.http_api.routes.items():
             if target.function and target.function not in self.functions:
                 problems.append(f"route {route}: unknown function {target.function}")
             if target.start_execution and target.start_execution not in self.state_machines:
                 problems.append(f"route {route}: unknown state machine {target.start_execution}")
-        for route, target in self.http_api.routes.items():
             if target.request_schema and not (REPO_ROOT / "schemas" / target.request_schema).is_file():
                 problems.append(f"route {route}: no schema file schemas/{target.request_schema}")
-        for route, target in self.web_socket_api.routes.items():
-            if target.function not in self.functions:
-                problems.append(f"websocket route {route}: unknown function {target.function}")
+        for route, ws_target in self.web_socket_api.routes.items():
+            if ws_target.function not in self.functions:
+                problems.append(f"websocket route {route}: unknown function {ws_target.function}")
         authorizer = self.web_socket_api.authorizer
         if authorizer and authorizer.function not in self.functions:
             problems.append(f"websocket authorizer: unknown function {authorizer.function}")
@@ -291,7 +295,7 @@ class Deployment(_Strict):
             raise ValueError("; ".join(problems))
         return self
 
-    # --- names, derived exactly as infra/ derives them -------------------------------------
+    # --- names: derived here and nowhere else (Terraform reads them from the resolved file) --
 
     def physical_name(self, logical: str) -> str:
         return f"{self.name}-{logical.replace('_', '-')}"
@@ -309,48 +313,402 @@ class Deployment(_Strict):
         """The SSM parameter holding a secret: /<name>/<secret with _ as ->."""
         return f"/{self.name}/{secret.replace('_', '-')}"
 
+    def placeholder_targets(self) -> dict[str, Ref]:
+        """Every placeholder an ASL template may use, and the resource each one names."""
+        out: dict[str, Ref] = {}
+        for t in self.tables:
+            out[f"{t}_table"] = Ref(ref="table_name", name=t)
+        for f in self.functions:
+            out[f"{f}_function_arn"] = Ref(ref="function_arn", name=f)
+        for q in self.all_queues():
+            out[f"{q}_queue_url"] = Ref(ref="queue_url", name=q)
+            out[f"{q}_queue_arn"] = Ref(ref="queue_arn", name=q)
+        for s in self.state_machines:
+            out[f"{s}_state_machine_arn"] = Ref(ref="state_machine_arn", name=s)
+        return out
+
+    def websocket_needed(self) -> bool:
+        return bool(
+            self.web_socket_api.routes
+            or any(f.websocket_push for f in self.functions.values())
+            or any(s.websocket_push for s in self.state_machines.values())
+        )
+
+    def resolved(self) -> ResolvedDeployment:
+        return resolve(self)
+
+    # --- conveniences over the resolved description, for the deployer and tests ----------------
+
     def function_environment(self, name: str, endpoints: ResourceRefs) -> dict[str, str]:
         """The environment a function gets: one variable per resource it declares, nothing else."""
-        fn = self.functions[name]
-        env = {
-            "POWERTOOLS_SERVICE_NAME": self.physical_name(name),
-            "ARCADEFLOW_STAGE": endpoints.stage,
-        }
-        for table in fn.tables:
-            env[f"{table.upper()}_TABLE"] = endpoints.tables[table]
-        for queue in fn.queues:
-            env[f"{queue.upper()}_QUEUE_URL"] = endpoints.queue_urls[queue]
-        for secret in fn.secrets:
-            env[f"{secret.upper()}_PARAMETER"] = self.parameter_name(secret)
-        for sm in fn.state_machines:
-            env[f"{sm.upper()}_STATE_MACHINE_ARN"] = endpoints.state_machine_arns[sm]
-        if fn.websocket_push:
-            env["WEBSOCKET_CALLBACK_URL"] = endpoints.websocket_callback_url
-        if self.web_socket_api.authorizer and self.web_socket_api.authorizer.function == name:
-            # The same issuer and app clients the HTTP API's JWT authorizer accepts.
-            env["JWT_ISSUER"] = endpoints.jwt_issuer
-            env["JWT_AUDIENCES"] = ",".join(endpoints.jwt_audiences)
-            env["JWT_JWKS_URL"] = endpoints.jwt_jwks_url
-        env.update(fn.environment)
+        literal, refs = _function_environment(self, name)
+        # Parameter names are known from the description alone: callers need not repeat them.
+        known = {x: self.parameter_name(x) for x in self.secrets}
+        endpoints = endpoints.model_copy(update={"secret_parameters": known | endpoints.secret_parameters})
+        env = {key: endpoints.lookup(ref) for key, ref in refs.items()}
+        env.update(literal)
         return env
 
     def template_variables(self, refs: ResourceRefs) -> dict[str, str]:
-        """Every placeholder an ASL template may use; templatefile() gets the same map."""
+        """Every placeholder an ASL template may use, filled."""
+        return {placeholder: refs.lookup(ref) for placeholder, ref in self.placeholder_targets().items()}
+
+
+# --- the resolved description: what Terraform jsondecode()s ---------------------------------
+
+RefKind = Literal[
+    "table_name",
+    "function_arn",
+    "queue_url",
+    "queue_arn",
+    "state_machine_arn",
+    "secret_parameter_name",
+    # Values of the deployment itself: stage, websocket_callback_url, jwt_issuer,
+    # jwt_audiences (comma-separated), jwt_jwks_url.
+    "deployment",
+]
+DEPLOYMENT_VALUES = ("stage", "websocket_callback_url", "jwt_issuer", "jwt_audiences", "jwt_jwks_url")
+
+
+class Ref(_Strict):
+    """A value only known once something is deployed: Terraform maps kind -> its module outputs,
+    the embedded deployer -> what it created."""
+
+    ref: RefKind
+    name: str
+
+
+class ResolvedIndex(_Strict):
+    partition_key: KeyAttribute = Field(alias="partitionKey")
+    sort_key: KeyAttribute | None = Field(alias="sortKey")
+    projection: Literal["ALL", "KEYS_ONLY"]
+
+
+class ResolvedTable(_Strict):
+    name: str
+    partition_key: KeyAttribute = Field(alias="partitionKey")
+    sort_key: KeyAttribute | None = Field(alias="sortKey")
+    indexes: dict[str, ResolvedIndex]
+    stream: str | None
+    ttl_attribute: str | None = Field(alias="ttlAttribute")
+    # Terraform's table_capacity variable may override these per environment.
+    billing_mode: Literal["PAY_PER_REQUEST", "PROVISIONED"] = Field(alias="billingMode")
+    read_capacity: int | None = Field(alias="readCapacity")
+    write_capacity: int | None = Field(alias="writeCapacity")
+
+
+class FunctionGrants(_Strict):
+    """What the function's role may touch, by logical name."""
+
+    tables: dict[str, Literal["read", "readwrite"]]
+    streams: list[str]  # tables whose streams feed it (event sources)
+    queues_send: list[str] = Field(alias="queuesSend")
+    queues_consume: list[str] = Field(alias="queuesConsume")  # declared or event sources
+    state_machines_start: list[str] = Field(alias="stateMachinesStart")
+    state_machines_callback: list[str] = Field(alias="stateMachinesCallback")
+    websocket_push: bool = Field(alias="websocketPush")
+    secrets: list[str]
+
+
+class ResolvedFunction(_Strict):
+    name: str
+    handler: str
+    description: str
+    timeout_seconds: int = Field(alias="timeoutSeconds")
+    memory_mb: int = Field(alias="memoryMb")
+    # Literal values, and values that are references; no variable is in both.
+    environment: dict[str, str]
+    environment_refs: dict[str, Ref] = Field(alias="environmentRefs")
+    grants: FunctionGrants
+
+    def environment_with(self, refs: ResourceRefs) -> dict[str, str]:
+        env = {key: refs.lookup(ref) for key, ref in self.environment_refs.items()}
+        env.update(self.environment)
+        return dict(sorted(env.items()))
+
+
+class ResolvedSecret(_Strict):
+    parameter_name: str = Field(alias="parameterName")
+    description: str
+
+
+class ResolvedEventSource(_Strict):
+    function: str
+    table: str | None
+    queue: str | None
+    batch_size: int = Field(alias="batchSize")
+    # Stream-only settings (null for a queue, which retries through its redrive policy).
+    starting_position: str | None = Field(alias="startingPosition")
+    maximum_retry_attempts: int | None = Field(alias="maximumRetryAttempts")
+    bisect_batch_on_function_error: bool | None = Field(alias="bisectBatchOnFunctionError")
+
+
+class ResolvedDeadLetterQueue(_Strict):
+    logical: str
+    name: str
+
+
+class ResolvedQueue(_Strict):
+    name: str
+    visibility_timeout_seconds: int = Field(alias="visibilityTimeoutSeconds")
+    max_receive_count: int = Field(alias="maxReceiveCount")
+    dead_letter: ResolvedDeadLetterQueue | None = Field(alias="deadLetter")
+    holds_failures: bool = Field(alias="holdsFailures")
+
+
+class StateMachineGrants(_Strict):
+    """Read from the ASL's placeholders (arcadeflow.asl.asl_grants)."""
+
+    functions: list[str]
+    tables: dict[str, Literal["read", "readwrite"]]
+    queues_send: list[str] = Field(alias="queuesSend")
+    state_machines_start: list[str] = Field(alias="stateMachinesStart")
+    websocket_push: bool = Field(alias="websocketPush")
+
+
+class ResolvedStateMachine(_Strict):
+    name: str
+    definition: str
+    # Exactly the placeholders its ASL uses: a template changed after resolving fails
+    # templatefile() at plan time, and the up-to-date test before that.
+    template_variables: dict[str, Ref] = Field(alias="templateVariables")
+    grants: StateMachineGrants
+
+
+class ResolvedHttpRoute(_Strict):
+    function: str | None
+    start_execution: str | None = Field(alias="startExecution")
+    auth: bool
+    request_schema: str | None = Field(alias="requestSchema")
+    summary: str
+
+
+class ResolvedHttpApi(_Strict):
+    name: str
+    routes: dict[str, ResolvedHttpRoute]
+
+
+class ResolvedAuthorizer(_Strict):
+    name: str
+    function: str
+    identity_sources: list[str] = Field(alias="identitySources")
+
+
+class ResolvedWebSocketApi(_Strict):
+    name: str
+    # False: no route and nobody pushes, so no WebSocket API is created.
+    enabled: bool
+    route_selection_expression: str = Field(alias="routeSelectionExpression")
+    routes: dict[str, WebSocketRoute]
+    authorizer: ResolvedAuthorizer | None
+
+
+class ResolvedNames(_Strict):
+    alarm_topic: str = Field(alias="alarmTopic")
+    user_pool: str = Field(alias="userPool")
+    app_client: str = Field(alias="appClient")
+
+
+FORMAT_VERSION: Literal[1] = 1
+
+
+class ResolvedDeployment(_Strict):
+    """infra/deployment.json with every default filled, every physical name, every function's
+    environment and every grant spelled out. Terraform maps it onto resources; it decides nothing."""
+
+    format_version: Literal[1] = Field(alias="formatVersion")
+    generated_by: str = Field(alias="generatedBy")
+    name: str
+    names: ResolvedNames
+    tables: dict[str, ResolvedTable]
+    functions: dict[str, ResolvedFunction]
+    secrets: dict[str, ResolvedSecret]
+    event_sources: dict[str, ResolvedEventSource] = Field(alias="eventSources")
+    queues: dict[str, ResolvedQueue]
+    state_machines: dict[str, ResolvedStateMachine] = Field(alias="stateMachines")
+    http_api: ResolvedHttpApi = Field(alias="httpApi")
+    web_socket_api: ResolvedWebSocketApi = Field(alias="webSocketApi")
+
+    def queue_names(self) -> dict[str, str]:
+        """Logical -> physical name of every queue, dead-letter queues included."""
         out: dict[str, str] = {}
-        for t in self.tables:
-            out[f"{t}_table"] = refs.tables[t]
-        for f in self.functions:
-            out[f"{f}_function_arn"] = refs.function_arns[f]
-        for q in self.all_queues():
-            out[f"{q}_queue_url"] = refs.queue_urls[q]
-            out[f"{q}_queue_arn"] = refs.queue_arns[q]
-        for s in self.state_machines:
-            out[f"{s}_state_machine_arn"] = refs.state_machine_arns[s]
+        for logical, queue in self.queues.items():
+            out[logical] = queue.name
+            if queue.dead_letter:
+                out[queue.dead_letter.logical] = queue.dead_letter.name
         return out
+
+    def to_json(self) -> str:
+        return json.dumps(self.model_dump(by_alias=True, mode="json"), indent=2) + "\n"
+
+
+def _function_environment(d: Deployment, name: str) -> tuple[dict[str, str], dict[str, Ref]]:
+    fn = d.functions[name]
+    literal = {"POWERTOOLS_SERVICE_NAME": d.physical_name(name)}
+    refs: dict[str, Ref] = {"ARCADEFLOW_STAGE": Ref(ref="deployment", name="stage")}
+    for table in fn.tables:
+        refs[f"{table.upper()}_TABLE"] = Ref(ref="table_name", name=table)
+    for queue in fn.queues:
+        refs[f"{queue.upper()}_QUEUE_URL"] = Ref(ref="queue_url", name=queue)
+    for secret in fn.secrets:
+        refs[f"{secret.upper()}_PARAMETER"] = Ref(ref="secret_parameter_name", name=secret)
+    for sm in fn.state_machines:
+        refs[f"{sm.upper()}_STATE_MACHINE_ARN"] = Ref(ref="state_machine_arn", name=sm)
+    if fn.websocket_push:
+        refs["WEBSOCKET_CALLBACK_URL"] = Ref(ref="deployment", name="websocket_callback_url")
+    if d.web_socket_api.authorizer and d.web_socket_api.authorizer.function == name:
+        # The same issuer and app clients the HTTP API's JWT authorizer accepts.
+        refs["JWT_ISSUER"] = Ref(ref="deployment", name="jwt_issuer")
+        refs["JWT_AUDIENCES"] = Ref(ref="deployment", name="jwt_audiences")
+        refs["JWT_JWKS_URL"] = Ref(ref="deployment", name="jwt_jwks_url")
+    # What the description sets itself wins over what is derived.
+    literal.update(fn.environment)
+    for key in fn.environment:
+        refs.pop(key, None)
+    return dict(sorted(literal.items())), dict(sorted(refs.items()))
+
+
+def _function_grants(d: Deployment, name: str) -> FunctionGrants:
+    fn = d.functions[name]
+    sources = [es for es in d.event_sources.values() if es.function == name]
+    consumed = {q for q, use in fn.queues.items() if use == "consume"}
+    consumed |= {es.queue for es in sources if es.queue}
+    return FunctionGrants(
+        tables=dict(fn.tables),
+        streams=sorted({es.table for es in sources if es.table}),
+        queuesSend=sorted(q for q, use in fn.queues.items() if use == "send"),
+        queuesConsume=sorted(consumed),
+        stateMachinesStart=sorted(
+            s for s, use in fn.state_machines.items() if use in ("start", "start_and_callback")
+        ),
+        stateMachinesCallback=sorted(
+            s for s, use in fn.state_machines.items() if use in ("callback", "start_and_callback")
+        ),
+        websocketPush=fn.websocket_push,
+        secrets=sorted(fn.secrets),
+    )
+
+
+def resolve(d: Deployment) -> ResolvedDeployment:
+    """The one interpretation of the description (see ResolvedDeployment)."""
+    from arcadeflow.asl import asl_grants
+
+    tables = {
+        logical: ResolvedTable(
+            name=d.physical_name(logical),
+            partitionKey=t.partition_key,
+            sortKey=t.sort_key,
+            indexes={
+                n: ResolvedIndex(partitionKey=i.partition_key, sortKey=i.sort_key, projection=i.projection)
+                for n, i in t.indexes.items()
+            },
+            stream=t.stream,
+            ttlAttribute=t.ttl_attribute,
+            billingMode="PROVISIONED" if t.provisioned else "PAY_PER_REQUEST",
+            readCapacity=t.provisioned.read if t.provisioned else None,
+            writeCapacity=t.provisioned.write if t.provisioned else None,
+        )
+        for logical, t in d.tables.items()
+    }
+    functions = {}
+    for logical, fn in d.functions.items():
+        literal, refs = _function_environment(d, logical)
+        functions[logical] = ResolvedFunction(
+            name=d.physical_name(logical),
+            handler=fn.handler,
+            description=fn.description,
+            timeoutSeconds=fn.timeout_seconds,
+            memoryMb=fn.memory_mb,
+            environment=literal,
+            environmentRefs=refs,
+            grants=_function_grants(d, logical),
+        )
+    targets = d.placeholder_targets()
+    machines = {}
+    for logical, sm in d.state_machines.items():
+        used = asl_grants(logical, sm.definition, targets)
+        machines[logical] = ResolvedStateMachine(
+            name=d.physical_name(logical),
+            definition=sm.definition,
+            templateVariables={p: targets[p] for p in sorted(used.placeholders)},
+            grants=StateMachineGrants(
+                functions=sorted(used.functions),
+                tables=dict(sorted(used.tables.items())),
+                queuesSend=sorted(used.queues),
+                stateMachinesStart=sorted(used.state_machines),
+                websocketPush=sm.websocket_push,
+            ),
+        )
+    authorizer = d.web_socket_api.authorizer
+    return ResolvedDeployment(
+        formatVersion=FORMAT_VERSION,
+        generatedBy="python -m arcadeflow.deployment --write (from infra/deployment.json; do not edit)",
+        name=d.name,
+        names=ResolvedNames(
+            alarmTopic=f"{d.name}-alarms", userPool=f"{d.name}-players", appClient=f"{d.name}-game"
+        ),
+        tables=tables,
+        functions=functions,
+        secrets={
+            x: ResolvedSecret(parameterName=d.parameter_name(x), description=s.description)
+            for x, s in d.secrets.items()
+        },
+        eventSources={
+            k: ResolvedEventSource(
+                function=es.function,
+                table=es.table,
+                queue=es.queue,
+                batchSize=es.batch_size,
+                startingPosition=es.starting_position if es.table else None,
+                maximumRetryAttempts=es.maximum_retry_attempts if es.table else None,
+                bisectBatchOnFunctionError=es.bisect_batch_on_function_error if es.table else None,
+            )
+            for k, es in d.event_sources.items()
+        },
+        queues={
+            q: ResolvedQueue(
+                name=d.physical_name(q),
+                visibilityTimeoutSeconds=queue.visibility_timeout_seconds,
+                maxReceiveCount=queue.max_receive_count,
+                deadLetter=ResolvedDeadLetterQueue(logical=f"{q}_dlq", name=d.physical_name(f"{q}_dlq"))
+                if queue.dead_letter
+                else None,
+                holdsFailures=queue.holds_failures,
+            )
+            for q, queue in d.queues.items()
+        },
+        stateMachines=machines,
+        httpApi=ResolvedHttpApi(
+            name=f"{d.name}-http",
+            routes={
+                key: ResolvedHttpRoute(
+                    function=r.function,
+                    startExecution=r.start_execution,
+                    auth=r.auth,
+                    requestSchema=r.request_schema,
+                    summary=r.summary,
+                )
+                for key, r in d.http_api.routes.items()
+            },
+        ),
+        webSocketApi=ResolvedWebSocketApi(
+            name=f"{d.name}-websocket",
+            enabled=d.websocket_needed(),
+            routeSelectionExpression=d.web_socket_api.route_selection_expression,
+            routes=dict(d.web_socket_api.routes),
+            authorizer=ResolvedAuthorizer(
+                name=f"{d.name}-websocket-connect",
+                function=authorizer.function,
+                identitySources=list(authorizer.identity_source),
+            )
+            if authorizer
+            else None,
+        ),
+    )
 
 
 class ResourceRefs(BaseModel):
-    """Names, ARNs and URLs of deployed resources, by logical name."""
+    """Names, ARNs and URLs of deployed resources, by logical name: what a Ref points at."""
 
     stage: str = "local"
     tables: dict[str, str] = {}
@@ -358,12 +716,79 @@ class ResourceRefs(BaseModel):
     queue_urls: dict[str, str] = {}
     queue_arns: dict[str, str] = {}
     state_machine_arns: dict[str, str] = {}
+    secret_parameters: dict[str, str] = {}
     websocket_callback_url: str = ""
     # Who signs the tokens the APIs accept: Cognito on AWS, the local issuer when embedded.
     jwt_issuer: str = ""
     jwt_audiences: list[str] = []
     jwt_jwks_url: str = ""
 
+    def lookup(self, ref: Ref) -> str:
+        if ref.ref == "deployment":
+            if ref.name == "jwt_audiences":
+                return ",".join(self.jwt_audiences)
+            if ref.name not in DEPLOYMENT_VALUES:
+                raise KeyError(f"no deployment value {ref.name!r}")
+            return str(getattr(self, ref.name))
+        table: dict[str, str] = {
+            "table_name": self.tables,
+            "function_arn": self.function_arns,
+            "queue_url": self.queue_urls,
+            "queue_arn": self.queue_arns,
+            "state_machine_arn": self.state_machine_arns,
+            "secret_parameter_name": self.secret_parameters,
+        }[ref.ref]
+        return table[ref.name]
+
 
 def load(path: Path = DEFAULT_DESCRIPTION) -> Deployment:
     return Deployment.model_validate(json.loads(Path(path).read_text()))
+
+
+def load_resolved(path: Path = DEFAULT_RESOLVED) -> ResolvedDeployment:
+    raw = json.loads(Path(path).read_text())
+    if raw.get("formatVersion") != FORMAT_VERSION:
+        raise ValueError(
+            f"{path}: formatVersion {raw.get('formatVersion')!r}, this loader writes {FORMAT_VERSION}"
+            " (regenerate it with `python -m arcadeflow.deployment --write`)"
+        )
+    return ResolvedDeployment.model_validate(raw)
+
+
+def resolved_path(description: Path) -> Path:
+    """infra/deployment.json -> infra/deployment.resolved.json, beside its description."""
+    description = Path(description)
+    return description.with_name(description.name.removesuffix(".json") + ".resolved.json")
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m arcadeflow.deployment",
+        description="Validate a deployment description and write its resolved form, which Terraform reads.",
+    )
+    parser.add_argument("description", nargs="?", type=Path, default=DEFAULT_DESCRIPTION)
+    parser.add_argument("--output", type=Path, help="default: <description>.resolved.json beside it")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--write", action="store_true", help="write the resolved file (the default)")
+    mode.add_argument("--check", action="store_true", help="fail if the resolved file is not up to date")
+    args = parser.parse_args(argv)
+    output = args.output or resolved_path(args.description)
+    try:
+        text = load(args.description).resolved().to_json()
+    except (ValueError, OSError) as exc:
+        print(f"{args.description}: {exc}")
+        return 1
+    if args.check:
+        if not output.is_file() or output.read_text() != text:
+            print(f"{output} is not up to date: run python -m arcadeflow.deployment --write")
+            return 1
+        return 0
+    output.write_text(text)
+    print(f"wrote {output}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

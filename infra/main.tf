@@ -1,148 +1,83 @@
-# Everything here is derived from the deployment description (deployment.json), the same file
-# arcadeflow/deployment.py loads for the embedded deployer. Names, environment variables and ASL
-# template variables follow that loader exactly; tests/infra/test_no_drift.py holds the two together.
+# Terraform decides nothing here: it maps the resolved description (deployment.resolved.json,
+# written by `python -m arcadeflow.deployment --write` from deployment.json) onto modules. Every
+# default, physical name, environment variable and grant was settled by arcadeflow/deployment.py,
+# the description's only interpreter; references ({ref, name}) become module outputs below.
 
 data "aws_partition" "current" {}
 data "aws_region" "current" {}
 data "aws_caller_identity" "current" {}
 
 locals {
-  deployment = jsondecode(file(coalesce(var.deployment_file, "${path.module}/deployment.json")))
+  deployment = jsondecode(file(coalesce(var.deployment_file, "${path.module}/deployment.resolved.json")))
   repo_root  = abspath("${path.module}/..")
   package    = coalesce(var.package_path, "${path.module}/build/functions.zip")
-  prefix     = local.deployment.name
 
   arn_prefix = "arn:${data.aws_partition.current.partition}"
   region     = data.aws_region.current.name
   account_id = data.aws_caller_identity.current.account_id
 
-  # --- the description, with the loader's defaults filled in ------------------------------
-  tables = { for k, t in local.deployment.tables : k => {
-    name          = "${local.prefix}-${replace(k, "_", "-")}"
-    partition_key = t.partitionKey
-    sort_key      = try(t.sortKey, null)
-    indexes = { for ik, i in try(t.indexes, {}) : ik => {
-      partition_key = i.partitionKey
-      sort_key      = try(i.sortKey, null)
-      projection    = try(i.projection, "ALL")
-    } }
-    stream        = try(t.stream, null)
-    ttl_attribute = try(t.ttlAttribute, null)
-    billing_mode  = try(var.table_capacity[k].billing_mode, try(t.provisioned, null) == null ? "PAY_PER_REQUEST" : "PROVISIONED")
-    read          = try(var.table_capacity[k].read, t.provisioned.read, 5)
-    write         = try(var.table_capacity[k].write, t.provisioned.write, 5)
+  tables         = local.deployment.tables
+  functions      = local.deployment.functions
+  secrets        = local.deployment.secrets
+  event_sources  = local.deployment.eventSources
+  queues         = local.deployment.queues
+  state_machines = local.deployment.stateMachines
+  http_api       = local.deployment.httpApi
+  websocket_api  = local.deployment.webSocketApi
+
+  # table_capacity (a per-environment choice) overrides the description's billing.
+  table_capacity = { for k, t in local.tables : k => contains(keys(var.table_capacity), k) ? var.table_capacity[k] : {
+    billing_mode = t.billingMode
+    read         = t.readCapacity
+    write        = t.writeCapacity
   } }
 
-  functions = { for k, f in local.deployment.functions : k => {
-    name           = "${local.prefix}-${replace(k, "_", "-")}"
-    handler        = f.handler
-    description    = try(f.description, "")
-    timeout        = try(f.timeoutSeconds, 10)
-    memory         = try(f.memoryMb, 256)
-    tables         = try(f.tables, {})
-    queues         = try(f.queues, {})
-    state_machines = try(f.stateMachines, {})
-    websocket_push = try(f.websocketPush, false)
-    secrets        = try(f.secrets, [])
-    environment    = try(f.environment, {})
-  } }
-
-  # deployment.py's parameter_name(): /<name>/<secret with _ as ->.
-  secret_parameters = { for k, x in try(local.deployment.secrets, {}) : k => {
-    name        = "/${local.prefix}/${replace(k, "_", "-")}"
-    description = try(x.description, "")
-  } }
-
-  event_sources = { for k, e in try(local.deployment.eventSources, {}) : k => {
-    function                       = e.function
-    table                          = try(e.table, null)
-    queue                          = try(e.queue, null)
-    batch_size                     = try(e.batchSize, 100)
-    starting_position              = try(e.startingPosition, "TRIM_HORIZON")
-    maximum_retry_attempts         = try(e.maximumRetryAttempts, 10)
-    bisect_batch_on_function_error = try(e.bisectBatchOnFunctionError, true)
-  } }
-
-  queues = { for k, q in try(local.deployment.queues, {}) : k => {
-    name                       = "${local.prefix}-${replace(k, "_", "-")}"
-    dead_letter_name           = try(q.deadLetter, true) ? "${local.prefix}-${replace("${k}_dlq", "_", "-")}" : null
-    visibility_timeout_seconds = try(q.visibilityTimeoutSeconds, 60)
-    max_receive_count          = try(q.maxReceiveCount, 5)
-    holds_failures             = try(q.holdsFailures, false)
-  } }
-
-  state_machines = { for k, s in try(local.deployment.stateMachines, {}) : k => {
-    name           = "${local.prefix}-${replace(k, "_", "-")}"
-    definition     = s.definition
-    functions      = try(s.functions, [])
-    tables         = try(s.tables, {})
-    queues         = try(s.queues, [])
-    state_machines = try(s.stateMachines, [])
-    websocket_push = try(s.websocketPush, false)
-  } }
-
-  http_routes = { for key, r in local.deployment.httpApi.routes : key => {
-    function      = try(r.function, null)
-    state_machine = try(r.startExecution, null)
-    auth          = try(r.auth, true)
-  } }
-
-  websocket_route_selection = try(local.deployment.webSocketApi.routeSelectionExpression, "$request.body.action")
-  websocket_routes          = try(local.deployment.webSocketApi.routes, {})
-  websocket_authorizer = try(local.deployment.webSocketApi.authorizer, null) == null ? null : {
-    function         = local.deployment.webSocketApi.authorizer.function
-    identity_sources = try(local.deployment.webSocketApi.authorizer.identitySource, ["route.request.querystring.token"])
-  }
-  websocket_needed = (length(local.websocket_routes) > 0
-    || anytrue([for f in values(local.functions) : f.websocket_push])
-  || anytrue([for s in values(local.state_machines) : s.websocket_push]))
-
-  # --- references -------------------------------------------------------------------------
-  # State machine ARNs are built, not read back, so a function can start a machine that invokes it.
+  # AWS's ARN format for names the description fixed: known at plan time, and a function may
+  # start a machine that invokes it without a dependency cycle.
   state_machine_arns = { for k, s in local.state_machines :
   k => "${local.arn_prefix}:states:${local.region}:${local.account_id}:stateMachine:${s.name}" }
 
-  # Declared queues plus their "<name>_dlq" dead-letter queues (deployment.py's all_queues()).
+  # Declared queues plus their dead-letter queues, by logical name.
   queue_refs = merge(
     { for k in keys(local.queues) : k => { url = module.queues[k].url, arn = module.queues[k].arn } },
-    { for k, q in local.queues : "${k}_dlq" => {
+    { for k, q in local.queues : q.deadLetter.logical => {
       url = module.queues[k].dead_letter_url
       arn = module.queues[k].dead_letter_arn
-    } if q.dead_letter_name != null },
+    } if q.deadLetter != null },
   )
 
-  websocket_callback_url     = local.websocket_needed ? module.websocket_api[0].callback_url : ""
-  websocket_connections_arns = local.websocket_needed ? module.websocket_api[0].connections_arns : []
+  websocket_callback_url     = local.websocket_api.enabled ? module.websocket_api[0].callback_url : ""
+  websocket_connections_arns = local.websocket_api.enabled ? module.websocket_api[0].connections_arns : []
 
   # One issuer for both APIs: the HTTP API's JWT authorizer and the WebSocket $connect authorizer.
   jwt_issuer    = var.jwt_issuer != null ? var.jwt_issuer : "https://${aws_cognito_user_pool.players[0].endpoint}"
   jwt_audiences = var.jwt_issuer != null ? var.jwt_audiences : [aws_cognito_user_pool_client.game[0].id]
   jwt_jwks_url  = var.jwt_jwks_url != null ? var.jwt_jwks_url : "${local.jwt_issuer}/.well-known/jwks.json"
 
-  # deployment.py's function_environment(): one variable per resource the function declares.
-  function_environment = { for k, f in local.functions : k => merge(
-    { POWERTOOLS_SERVICE_NAME = f.name, ARCADEFLOW_STAGE = var.stage },
-    { for t in keys(f.tables) : "${upper(t)}_TABLE" => module.tables[t].name },
-    { for q in keys(f.queues) : "${upper(q)}_QUEUE_URL" => module.queues[q].url },
-    { for x in f.secrets : "${upper(x)}_PARAMETER" => local.secret_parameters[x].name },
-    { for s in keys(f.state_machines) : "${upper(s)}_STATE_MACHINE_ARN" => local.state_machine_arns[s] },
-    f.websocket_push ? { WEBSOCKET_CALLBACK_URL = local.websocket_callback_url } : {},
-    k == try(local.websocket_authorizer.function, null) ? {
-      JWT_ISSUER    = local.jwt_issuer
-      JWT_AUDIENCES = join(",", local.jwt_audiences)
-      JWT_JWKS_URL  = local.jwt_jwks_url
-    } : {},
-    f.environment,
-  ) }
+  # What each reference kind of the resolved description means here. A function's environment
+  # never names another function, so this table does not depend on module.functions.
+  environment_references = {
+    table_name            = { for k, t in module.tables : k => t.name }
+    queue_url             = { for k, q in local.queue_refs : k => q.url }
+    queue_arn             = { for k, q in local.queue_refs : k => q.arn }
+    state_machine_arn     = local.state_machine_arns
+    secret_parameter_name = { for k, p in aws_ssm_parameter.secret : k => p.name }
+    deployment = {
+      stage                  = var.stage
+      websocket_callback_url = local.websocket_callback_url
+      jwt_issuer             = local.jwt_issuer
+      jwt_audiences          = join(",", local.jwt_audiences)
+      jwt_jwks_url           = local.jwt_jwks_url
+    }
+  }
+  template_references = merge(local.environment_references, {
+    function_arn = { for k, f in module.functions : k => f.arn }
+  })
 
-  # deployment.py's template_variables(): every placeholder an ASL template may use.
-  template_variables = merge(
-    { for t in keys(local.tables) : "${t}_table" => module.tables[t].name },
-    { for f in keys(local.functions) : "${f}_function_arn" => module.functions[f].arn },
-    { for q, ref in local.queue_refs : "${q}_queue_url" => ref.url },
-    { for q, ref in local.queue_refs : "${q}_queue_arn" => ref.arn },
-    { for s in keys(local.state_machines) : "${s}_state_machine_arn" => local.state_machine_arns[s] },
-  )
+  function_environment = { for k, f in local.functions : k => merge(
+    f.environment,
+    { for name, r in f.environmentRefs : name => local.environment_references[r.ref][r.name] },
+  ) }
 
   table_grants = { for k in keys(local.tables) : k => {
     arn        = module.tables[k].arn
@@ -154,35 +89,20 @@ locals {
   alarm_actions = [coalesce(var.alarm_topic_arn, one(aws_sns_topic.alarms[*].arn))]
 }
 
-# Fail the plan, not the apply, when the description names something it does not declare.
-resource "terraform_data" "description_references" {
+# The one thing checked here: the file is the resolved form this configuration maps (the loader
+# already validated everything it says).
+resource "terraform_data" "resolved_description" {
   lifecycle {
     precondition {
-      condition = alltrue(concat(
-        [for f in values(local.functions) : alltrue([for t in keys(f.tables) : contains(keys(local.tables), t)])],
-        [for f in values(local.functions) : alltrue([for q in keys(f.queues) : contains(keys(local.queues), q)])],
-        [for f in values(local.functions) : alltrue([for s in keys(f.state_machines) : contains(keys(local.state_machines), s)])],
-        [for e in values(local.event_sources) : contains(keys(local.functions), e.function)],
-        [for e in values(local.event_sources) : e.table == null ? true : try(local.tables[e.table].stream != null, false)],
-        [for e in values(local.event_sources) : e.queue == null ? true : contains(keys(local.queues), e.queue)],
-        [for s in values(local.state_machines) : alltrue([for f in s.functions : contains(keys(local.functions), f)])],
-        [for s in values(local.state_machines) : alltrue([for t in keys(s.tables) : contains(keys(local.tables), t)])],
-        [for s in values(local.state_machines) : alltrue([for q in s.queues : contains(keys(local.queue_refs), q)])],
-        [for s in values(local.state_machines) : alltrue([for m in s.state_machines : contains(keys(local.state_machines), m)])],
-        [for r in values(local.http_routes) : (r.function == null) != (r.state_machine == null)],
-        [for r in values(local.http_routes) : r.function == null ? true : contains(keys(local.functions), r.function)],
-        [for r in values(local.http_routes) : r.state_machine == null ? true : contains(keys(local.state_machines), r.state_machine)],
-        [for r in values(local.websocket_routes) : contains(keys(local.functions), r.function)],
-        [local.websocket_authorizer == null ? true : contains(keys(local.functions), local.websocket_authorizer.function)],
-      ))
-      error_message = "The deployment description refers to a table, queue, function or state machine it does not declare (run `python -c 'import arcadeflow.deployment as d; d.load()'` for details)."
+      condition     = local.deployment.formatVersion == 1
+      error_message = "deployment_file is not a resolved description of formatVersion 1: run `python -m arcadeflow.deployment --write`."
     }
   }
 }
 
 resource "aws_sns_topic" "alarms" {
   count = var.alarm_topic_arn == null ? 1 : 0
-  name  = "${local.prefix}-alarms"
+  name  = local.deployment.names.alarmTopic
 }
 
 # --- storage and queues --------------------------------------------------------------------
@@ -191,15 +111,19 @@ module "tables" {
   source   = "./modules/table"
   for_each = local.tables
 
-  name                   = each.value.name
-  partition_key          = each.value.partition_key
-  sort_key               = each.value.sort_key
-  indexes                = each.value.indexes
+  name          = each.value.name
+  partition_key = each.value.partitionKey
+  sort_key      = each.value.sortKey
+  indexes = { for name, i in each.value.indexes : name => {
+    partition_key = i.partitionKey
+    sort_key      = i.sortKey
+    projection    = i.projection
+  } }
   stream_view_type       = each.value.stream
-  ttl_attribute          = each.value.ttl_attribute
-  billing_mode           = each.value.billing_mode
-  read_capacity          = each.value.read
-  write_capacity         = each.value.write
+  ttl_attribute          = each.value.ttlAttribute
+  billing_mode           = local.table_capacity[each.key].billing_mode
+  read_capacity          = local.table_capacity[each.key].read
+  write_capacity         = local.table_capacity[each.key].write
   point_in_time_recovery = var.point_in_time_recovery
   kms_key_arn            = var.table_kms_key_arn
   deletion_protection    = var.table_deletion_protection
@@ -211,10 +135,10 @@ module "queues" {
   for_each = local.queues
 
   name                       = each.value.name
-  dead_letter_queue_name     = each.value.dead_letter_name
-  visibility_timeout_seconds = each.value.visibility_timeout_seconds
-  max_receive_count          = each.value.max_receive_count
-  holds_failures             = each.value.holds_failures
+  dead_letter_queue_name     = each.value.deadLetter == null ? null : each.value.deadLetter.name
+  visibility_timeout_seconds = each.value.visibilityTimeoutSeconds
+  max_receive_count          = each.value.maxReceiveCount
+  holds_failures             = each.value.holdsFailures
   alarm_actions              = local.alarm_actions
 }
 
@@ -231,8 +155,8 @@ module "functions" {
   description        = each.value.description
   runtime            = var.lambda_runtime
   architecture       = var.lambda_architecture
-  memory_mb          = each.value.memory
-  timeout_seconds    = each.value.timeout
+  memory_mb          = each.value.memoryMb
+  timeout_seconds    = each.value.timeoutSeconds
   package_path       = local.package
   package_hash       = filebase64sha256(local.package)
   layers             = var.attach_powertools_layer ? [local.powertools_layer_arn] : []
@@ -240,28 +164,24 @@ module "functions" {
   xray_tracing       = var.xray_tracing
   log_retention_days = var.log_retention_days
 
-  tables = { for t, access in each.value.tables : t => merge(local.table_grants[t], { access = access }) }
-  stream_arns = [for e in values(local.event_sources) :
-  module.tables[e.table].stream_arn if e.function == each.key && e.table != null]
-  queues_send = [for q, use in each.value.queues : module.queues[q].arn if use == "send"]
-  queues_consume = distinct(concat(
-    [for q, use in each.value.queues : module.queues[q].arn if use == "consume"],
-    [for e in values(local.event_sources) : module.queues[e.queue].arn if e.function == each.key && e.queue != null],
-  ))
-  state_machines_start       = [for s, use in each.value.state_machines : local.state_machine_arns[s] if contains(["start", "start_and_callback"], use)]
-  state_machines_callback    = [for s, use in each.value.state_machines : local.state_machine_arns[s] if contains(["callback", "start_and_callback"], use)]
-  websocket_connections_arns = each.value.websocket_push ? local.websocket_connections_arns : []
+  tables                     = { for t, access in each.value.grants.tables : t => merge(local.table_grants[t], { access = access }) }
+  stream_arns                = [for t in each.value.grants.streams : module.tables[t].stream_arn]
+  queues_send                = [for q in each.value.grants.queuesSend : local.queue_refs[q].arn]
+  queues_consume             = [for q in each.value.grants.queuesConsume : local.queue_refs[q].arn]
+  state_machines_start       = [for s in each.value.grants.stateMachinesStart : local.state_machine_arns[s]]
+  state_machines_callback    = [for s in each.value.grants.stateMachinesCallback : local.state_machine_arns[s]]
+  websocket_connections_arns = each.value.grants.websocketPush ? local.websocket_connections_arns : []
   # Built from the name, as the other ARNs here, so the policy is known at plan time.
-  secret_parameter_arns = [for x in each.value.secrets :
-  "${local.arn_prefix}:ssm:${local.region}:${local.account_id}:parameter${local.secret_parameters[x].name}"]
+  secret_parameter_arns = [for x in each.value.grants.secrets :
+  "${local.arn_prefix}:ssm:${local.region}:${local.account_id}:parameter${local.secrets[x].parameterName}"]
 }
 
 # Secrets are generated here, never written in code or variables. uuid() is random on every
 # plan, so the value is set once at creation and then left alone (rotate by tainting).
 resource "aws_ssm_parameter" "secret" {
-  for_each = local.secret_parameters
+  for_each = local.secrets
 
-  name        = each.value.name
+  name        = each.value.parameterName
   description = each.value.description
   type        = "SecureString"
   value       = sha256("${uuid()}${uuid()}${timestamp()}")
@@ -276,13 +196,13 @@ resource "aws_lambda_event_source_mapping" "this" {
 
   function_name    = module.functions[each.value.function].arn
   event_source_arn = each.value.table != null ? module.tables[each.value.table].stream_arn : module.queues[each.value.queue].arn
-  batch_size       = each.value.batch_size
+  batch_size       = each.value.batchSize
   # Handlers report the records that failed (batchItemFailures), as the embedded runtime honours.
   function_response_types = ["ReportBatchItemFailures"]
-  # Stream-only settings; SQS retries through the queue's redrive policy instead.
-  starting_position              = each.value.table != null ? each.value.starting_position : null
-  maximum_retry_attempts         = each.value.table != null ? each.value.maximum_retry_attempts : null
-  bisect_batch_on_function_error = each.value.table != null ? each.value.bisect_batch_on_function_error : null
+  # Stream-only settings (null for queues, which retry through their redrive policy).
+  starting_position              = each.value.startingPosition
+  maximum_retry_attempts         = each.value.maximumRetryAttempts
+  bisect_batch_on_function_error = each.value.bisectBatchOnFunctionError
 }
 
 # --- state machines ------------------------------------------------------------------------
@@ -291,13 +211,16 @@ module "state_machines" {
   source   = "./modules/state_machine"
   for_each = local.state_machines
 
-  name                       = each.value.name
-  definition                 = templatefile("${local.repo_root}/${each.value.definition}", local.template_variables)
-  functions                  = [for f in each.value.functions : module.functions[f].arn]
-  tables                     = { for t, access in each.value.tables : t => merge(local.table_grants[t], { access = access }) }
-  queues_send                = [for q in each.value.queues : local.queue_refs[q].arn]
-  state_machines_start       = [for m in each.value.state_machines : local.state_machine_arns[m]]
-  websocket_connections_arns = each.value.websocket_push ? local.websocket_connections_arns : []
+  name = each.value.name
+  # Only the placeholders the ASL uses: one it gained since the file was resolved fails here.
+  definition = templatefile("${local.repo_root}/${each.value.definition}", {
+    for p, r in each.value.templateVariables : p => local.template_references[r.ref][r.name]
+  })
+  functions                  = [for f in each.value.grants.functions : module.functions[f].arn]
+  tables                     = { for t, access in each.value.grants.tables : t => merge(local.table_grants[t], { access = access }) }
+  queues_send                = [for q in each.value.grants.queuesSend : local.queue_refs[q].arn]
+  state_machines_start       = [for m in each.value.grants.stateMachinesStart : local.state_machine_arns[m]]
+  websocket_connections_arns = each.value.grants.websocketPush ? local.websocket_connections_arns : []
   log_level                  = var.state_machine_log_level
   log_retention_days         = var.log_retention_days
   xray_tracing               = var.xray_tracing
@@ -309,7 +232,7 @@ module "state_machines" {
 resource "aws_cognito_user_pool" "players" {
   count = var.jwt_issuer == null ? 1 : 0
 
-  name                     = "${local.prefix}-players"
+  name                     = local.deployment.names.userPool
   username_attributes      = ["email"]
   auto_verified_attributes = ["email"]
   deletion_protection      = var.table_deletion_protection ? "ACTIVE" : "INACTIVE"
@@ -326,7 +249,7 @@ resource "aws_cognito_user_pool" "players" {
 resource "aws_cognito_user_pool_client" "game" {
   count = var.jwt_issuer == null ? 1 : 0
 
-  name                          = "${local.prefix}-game"
+  name                          = local.deployment.names.appClient
   user_pool_id                  = aws_cognito_user_pool.players[0].id
   generate_secret               = false
   explicit_auth_flows           = ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
@@ -336,13 +259,13 @@ resource "aws_cognito_user_pool_client" "game" {
 module "http_api" {
   source = "./modules/http_api"
 
-  name = "${local.prefix}-http"
-  routes = { for key, r in local.http_routes : key => {
+  name = local.http_api.name
+  routes = { for key, r in local.http_api.routes : key => {
     function = r.function == null ? null : {
       name       = module.functions[r.function].name
       invoke_arn = module.functions[r.function].invoke_arn
     }
-    state_machine = r.state_machine == null ? null : { arn = module.state_machines[r.state_machine].arn }
+    state_machine = r.startExecution == null ? null : { arn = module.state_machines[r.startExecution].arn }
     auth          = r.auth
   } }
   jwt_issuer           = local.jwt_issuer
@@ -353,18 +276,19 @@ module "http_api" {
 
 module "websocket_api" {
   source = "./modules/websocket_api"
-  count  = local.websocket_needed ? 1 : 0
+  count  = local.websocket_api.enabled ? 1 : 0
 
-  name                       = "${local.prefix}-websocket"
+  name                       = local.websocket_api.name
   stage                      = var.stage
-  route_selection_expression = local.websocket_route_selection
-  routes = { for key, r in local.websocket_routes : key => {
+  route_selection_expression = local.websocket_api.routeSelectionExpression
+  routes = { for key, r in local.websocket_api.routes : key => {
     function_name       = module.functions[r.function].name
     function_invoke_arn = module.functions[r.function].invoke_arn
   } }
-  authorizer = local.websocket_authorizer == null ? null : {
-    function_name       = module.functions[local.websocket_authorizer.function].name
-    function_invoke_arn = module.functions[local.websocket_authorizer.function].invoke_arn
-    identity_sources    = local.websocket_authorizer.identity_sources
+  authorizer = local.websocket_api.authorizer == null ? null : {
+    name                = local.websocket_api.authorizer.name
+    function_name       = module.functions[local.websocket_api.authorizer.function].name
+    function_invoke_arn = module.functions[local.websocket_api.authorizer.function].invoke_arn
+    identity_sources    = local.websocket_api.authorizer.identitySources
   }
 }

@@ -5,12 +5,12 @@ output "http_api_url" {
 
 output "websocket_url" {
   description = "wss:// URL game clients connect to, or null when the description has no WebSocket API."
-  value       = local.websocket_needed ? module.websocket_api[0].url : null
+  value       = local.websocket_api.enabled ? module.websocket_api[0].url : null
 }
 
 output "websocket_callback_url" {
   description = "https:// @connections endpoint handlers push through (WEBSOCKET_CALLBACK_URL), or null."
-  value       = local.websocket_needed ? module.websocket_api[0].callback_url : null
+  value       = local.websocket_api.enabled ? module.websocket_api[0].callback_url : null
 }
 
 output "table_names" {

@@ -19,12 +19,12 @@ variable "stage" {
 }
 
 variable "deployment_file" {
-  description = "The deployment description (tables, functions, event sources, queues, state machines, routes) that the embedded deployer reads too. null: infra/deployment.json."
+  description = "The resolved deployment description Terraform maps onto resources, written by `python -m arcadeflow.deployment --write` (or `python -m arcadeflow.deployment <description> --output <file>`). null: infra/deployment.resolved.json, generated from infra/deployment.json and checked in."
   type        = string
   default     = null
   validation {
-    condition     = var.deployment_file == null || can(jsondecode(file(coalesce(var.deployment_file, "/"))))
-    error_message = "deployment_file must name a readable JSON file."
+    condition     = var.deployment_file == null || can(jsondecode(file(coalesce(var.deployment_file, "/"))).formatVersion)
+    error_message = "deployment_file must be a resolved description of formatVersion 1: run `python -m arcadeflow.deployment <description> --output <file>` and pass that file, not the description itself."
   }
 }
 

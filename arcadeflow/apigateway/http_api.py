@@ -113,7 +113,7 @@ class HttpApiEmulator:
         self.aws = aws
         self.issuer = issuer
         self.port = port
-        self.api_name = api_name or f"{deployment.name}-http"
+        self.api_name = api_name or deployment.resolved().http_api.name
         self.ready = threading.Event()
         self._server: BaseWSGIServer | None = None
         self._sfn = aws.client("stepfunctions")

@@ -1,10 +1,15 @@
-"""API Gateway WebSocket API emulator: the webSocketApi routes of infra/deployment.json.
+"""API Gateway WebSocket API emulator on 127.0.0.1.
+
+It serves the WebSocket API that exists in the embedded AWS's API Gateway v2 registry, whoever
+created it: the embedded deployer (from the resolved description) or `terraform apply`, as the
+HTTP emulator does for the HTTP API. Route selection, routes -> Lambda integrations and the
+$connect authorizer are read from that API on every handshake and message.
 
 One port serves both halves of the API, as one host does on AWS
 (`wss://{api}.execute-api.{region}.amazonaws.com/{stage}`):
 
-- WebSocket clients connect to `ws://127.0.0.1:{port}/{stage}` (or `/`). When the description
-  names a `webSocketApi.authorizer`, `$connect` runs it as API Gateway runs a Lambda REQUEST
+- WebSocket clients connect to `ws://127.0.0.1:{port}/{stage}` (or `/`; any stage of the API).
+  When the API has a REQUEST authorizer on `$connect`, it runs as API Gateway runs a Lambda REQUEST
   authorizer: a handshake lacking an identity source (e.g. `route.request.querystring.token`) is
   refused with 401 without invoking anything; otherwise the authorizer Lambda gets the REQUEST
   event (methodArn, headers, query string, requestContext) through the local runner. A policy
@@ -51,13 +56,13 @@ from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
-from arcadeflow.deployer import ACCOUNT_ID
-from arcadeflow.deployment import Deployment, WebSocketAuthorizer
+from arcadeflow.apigateway.http_api import _function_arn
+from arcadeflow.deployer import ACCOUNT_ID, LOCAL_STAGE
+from arcadeflow.deployment import Deployment
 
 log = logging.getLogger("arcadeflow.websocket_api")
 
-API_ID = "arcadeflowws"
-DEFAULT_STAGE = "local"
+DEFAULT_STAGE = LOCAL_STAGE
 # API Gateway: 32 KB per frame, 128 KB per message posted to a connection.
 MAX_FRAME_BYTES = 32 * 1024
 MAX_POST_BYTES = 128 * 1024
@@ -85,6 +90,57 @@ def new_connection_id() -> str:
     return base64.urlsafe_b64encode(os.urandom(8)).decode()[:11] + "="
 
 
+@dataclass(frozen=True)
+class ConnectAuthorizer:
+    """A Lambda REQUEST authorizer of $connect, as the registry holds it."""
+
+    function_arn: str
+    identity_source: list[str]
+
+
+@dataclass(frozen=True)
+class ServedApi:
+    """One WebSocket API of the registry, read at one moment."""
+
+    api_id: str
+    stages: frozenset[str]
+    selection_path: list[str]
+    # route key -> function ARN of its Lambda proxy integration
+    routes: dict[str, str]
+    authorizer: ConnectAuthorizer | None
+
+
+def served_api(api: Any) -> ServedApi:
+    """What the emulator needs of a moto API Gateway v2 WEBSOCKET API."""
+    expression = api.route_selection_expression or ""
+    if not expression.startswith("$request.body."):
+        raise ValueError(f"unsupported route selection expression {expression!r}")
+    routes: dict[str, str] = {}
+    authorizer = None
+    for route in list(api.routes.values()):
+        if not route.target:
+            continue
+        integration = api.integrations.get(route.target.split("/", 1)[1])
+        if integration is None or not integration.integration_uri:
+            continue
+        routes[route.route_key] = _function_arn(integration.integration_uri)
+        if route.route_key == "$connect" and route.authorization_type == "CUSTOM":
+            found = api.authorizers.get(route.authorizer_id)
+            if found is not None:
+                sources = found.identity_source or []
+                authorizer = ConnectAuthorizer(
+                    _function_arn(found.authorizer_uri),
+                    [sources] if isinstance(sources, str) else list(sources),
+                )
+    return ServedApi(
+        api_id=api.api_id,
+        stages=frozenset(api.stages),
+        selection_path=expression[len("$request.body.") :].split("."),
+        routes=routes,
+        authorizer=authorizer,
+    )
+
+
 @dataclass
 class ClientConnection:
     connection_id: str
@@ -97,6 +153,8 @@ class ClientConnection:
     last_active_at_ms: int = field(default_factory=_now_ms)
     websocket: ServerConnection | None = None
     open: bool = False
+    api_id: str = ""
+    stage: str = DEFAULT_STAGE
 
 
 class WebSocketApiEmulator:
@@ -112,12 +170,7 @@ class WebSocketApiEmulator:
         self.port = port
         self.stage = stage
         self.ready = threading.Event()
-        self.routes = {key: route.function for key, route in deployment.web_socket_api.routes.items()}
-        self.authorizer: WebSocketAuthorizer | None = deployment.web_socket_api.authorizer
-        expression = deployment.web_socket_api.route_selection_expression
-        if not expression.startswith("$request.body."):
-            raise ValueError(f"unsupported route selection expression {expression!r}")
-        self._selection_path = expression[len("$request.body.") :].split(".")
+        self.api_name = deployment.resolved().web_socket_api.name
         self.connections: dict[str, ClientConnection] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: Server | None = None
@@ -127,6 +180,20 @@ class WebSocketApiEmulator:
         self.messages_routed = 0
 
     # --- lifecycle --------------------------------------------------------------------------
+
+    def current_api(self) -> ServedApi | None:
+        """The WebSocket API named like the description's, else the only one there is."""
+        from moto.apigatewayv2.models import apigatewayv2_backends
+
+        apis = [
+            api
+            for api in list(apigatewayv2_backends[ACCOUNT_ID][self.aws.region].apis.values())
+            if api.protocol_type == "WEBSOCKET"
+        ]
+        named = [api for api in apis if api.name == self.api_name]
+        if named:
+            return served_api(named[0])
+        return served_api(apis[0]) if len(apis) == 1 else None
 
     @property
     def url(self) -> str:
@@ -204,8 +271,10 @@ class WebSocketApiEmulator:
     async def _process_request(self, websocket: ServerConnection, request: Request) -> Response | None:
         if not self.ready.is_set():
             return websocket.respond(http.HTTPStatus.SERVICE_UNAVAILABLE, "Service Unavailable\n")
+        api = self.current_api()
         parsed = urllib.parse.urlsplit(request.path)
-        if parsed.path.rstrip("/") not in ("", f"/{self.stage}"):
+        stage = parsed.path.strip("/") or self.stage
+        if api is None or (stage != self.stage and stage not in api.stages) or "/" in stage:
             return websocket.respond(http.HTTPStatus.NOT_FOUND, "Not Found\n")
         query = dict(urllib.parse.parse_qsl(parsed.query, keep_blank_values=True))
         remote = websocket.remote_address
@@ -217,27 +286,30 @@ class WebSocketApiEmulator:
             headers={k: v for k, v in request.headers.raw_items()},
             query=query,
             websocket=websocket,
+            api_id=api.api_id,
+            stage=stage,
         )
-        if self.authorizer is not None:
-            status, context = await self._authorize(self.authorizer, client)
+        if api.authorizer is not None:
+            status, context = await self._authorize(api.authorizer, client)
             if status != http.HTTPStatus.OK:
                 return _json_reject(websocket, status, AUTHORIZER_MESSAGES[status])
             client.authorizer = context
         # Known from now on, but not open: a post to it answers 410 until the handshake ends.
         self.connections[client.connection_id] = client
         websocket.arcadeflow_client = client  # type: ignore[attr-defined]
-        if "$connect" in self.routes:
-            status = await self._invoke_connect(client)
-            if not 200 <= status < 300:
+        if "$connect" in api.routes:
+            connect_status = await self._invoke_connect(client, api.routes["$connect"])
+            if not 200 <= connect_status < 300:
                 self.connections.pop(client.connection_id, None)
-                return _json_reject(websocket, http.HTTPStatus(status), http.HTTPStatus(status).phrase)
+                refused = http.HTTPStatus(connect_status)
+                return _json_reject(websocket, refused, refused.phrase)
         return None
 
-    def method_arn(self, route: str = "$connect") -> str:
-        return f"arn:aws:execute-api:{self.aws.region}:{ACCOUNT_ID}:{API_ID}/{self.stage}/{route}"
+    def method_arn(self, client: ClientConnection, route: str = "$connect") -> str:
+        return f"arn:aws:execute-api:{self.aws.region}:{ACCOUNT_ID}:{client.api_id}/{client.stage}/{route}"
 
     async def _authorize(
-        self, authorizer: WebSocketAuthorizer, client: ClientConnection
+        self, authorizer: ConnectAuthorizer, client: ClientConnection
     ) -> tuple[http.HTTPStatus, dict[str, str]]:
         """Runs the REQUEST authorizer as API Gateway does on $connect: the status to answer
         (200 to go on) and, allowed, what routes get as requestContext.authorizer."""
@@ -246,14 +318,14 @@ class WebSocketApiEmulator:
         event = self._event(client, "$connect", "CONNECT")
         event.update(
             type="REQUEST",
-            methodArn=self.method_arn(),
+            methodArn=self.method_arn(client),
             headers=dict(client.headers),
             multiValueHeaders={k: [v] for k, v in client.headers.items()},
             queryStringParameters=dict(client.query),
             multiValueQueryStringParameters={k: [v] for k, v in client.query.items()},
             stageVariables={},
         )
-        result = await self._invoke_function(authorizer.function, "$connect authorizer", event)
+        result = await self._invoke_function(authorizer.function_arn, "$connect authorizer", event)
         if result is None:
             return http.HTTPStatus.INTERNAL_SERVER_ERROR, {}
         if not result.ok:
@@ -262,9 +334,9 @@ class WebSocketApiEmulator:
                 return http.HTTPStatus.UNAUTHORIZED, {}
             return http.HTTPStatus.INTERNAL_SERVER_ERROR, {}
         try:
-            return authorizer_decision(result.json(), self.method_arn())
+            return authorizer_decision(result.json(), self.method_arn(client))
         except MalformedAuthorizerResponse as exc:
-            log.warning("$connect authorizer %s: %s", authorizer.function, exc)
+            log.warning("$connect authorizer %s: %s", authorizer.function_arn, exc)
             return http.HTTPStatus.INTERNAL_SERVER_ERROR, {}
 
     @staticmethod
@@ -275,13 +347,13 @@ class WebSocketApiEmulator:
         lowered = name.lower()
         return next((v for k, v in client.headers.items() if k.lower() == lowered), "")
 
-    async def _invoke_connect(self, client: ClientConnection) -> int:
+    async def _invoke_connect(self, client: ClientConnection, function_arn: str) -> int:
         event = self._event(client, "$connect", "CONNECT")
         event["headers"] = dict(client.headers)
         event["multiValueHeaders"] = {k: [v] for k, v in client.headers.items()}
         event["queryStringParameters"] = dict(client.query)
         event["multiValueQueryStringParameters"] = {k: [v] for k, v in client.query.items()}
-        result = await self._invoke("$connect", event)
+        result = await self._invoke_function(function_arn, "route $connect", event)
         if result is None or not result.ok:
             return 500
         payload = result.json()
@@ -315,33 +387,36 @@ class WebSocketApiEmulator:
                 close_code, close_reason = websocket.close_code, websocket.close_reason or ""
             if pending:
                 await asyncio.wait(pending, timeout=CONNECT_TIMEOUT_SECONDS)
-            if "$disconnect" in self.routes:
+            api = self.current_api()
+            if api is not None and "$disconnect" in api.routes:
                 event = self._event(client, "$disconnect", "DISCONNECT")
                 event["headers"] = {"Host": client.headers.get("Host", "")}
                 event["multiValueHeaders"] = {"Host": [client.headers.get("Host", "")]}
                 event["requestContext"]["disconnectStatusCode"] = close_code
                 event["requestContext"]["disconnectReason"] = close_reason
-                await self._invoke("$disconnect", event)
+                await self._invoke_function(api.routes["$disconnect"], "route $disconnect", event)
 
-    def select_route(self, body: str | bytes) -> str:
+    @staticmethod
+    def select_route(api: ServedApi, body: str | bytes) -> str:
         if isinstance(body, bytes):
             return "$default"
         try:
             value: Any = json.loads(body)
         except ValueError:
             return "$default"
-        for part in self._selection_path:
+        for part in api.selection_path:
             if not isinstance(value, dict) or part not in value:
                 return "$default"
             value = value[part]
-        if isinstance(value, str) and value in self.routes and not value.startswith("$"):
+        if isinstance(value, str) and value in api.routes and not value.startswith("$"):
             return value
         return "$default"
 
     async def _route_message(self, client: ClientConnection, message: str | bytes) -> None:
-        route = self.select_route(message)
+        api = self.current_api()
+        route = self.select_route(api, message) if api else "$default"
         self.messages_routed += 1
-        if route not in self.routes:
+        if api is None or route not in api.routes:
             # No $default route: API Gateway answers the sender itself.
             await self._send(
                 client,
@@ -357,7 +432,7 @@ class WebSocketApiEmulator:
             event["isBase64Encoded"] = True
         else:
             event["body"] = message
-        result = await self._invoke(route, event)
+        result = await self._invoke_function(api.routes[route], f"route {route}", event)
         if result is None or not result.ok:
             # What API Gateway tells the sender when a route's integration fails.
             error = {
@@ -376,14 +451,14 @@ class WebSocketApiEmulator:
                 "extendedRequestId": _request_id(),
                 "requestTime": _request_time(now),
                 "messageDirection": "IN",
-                "stage": self.stage,
+                "stage": client.stage,
                 "connectedAt": client.connected_at_ms,
                 "requestTimeEpoch": now,
                 "identity": {"sourceIp": client.source_ip, "userAgent": client.user_agent},
                 "requestId": _request_id(),
                 "domainName": f"127.0.0.1:{self.port}",
                 "connectionId": client.connection_id,
-                "apiId": API_ID,
+                "apiId": client.api_id,
             },
             "isBase64Encoded": False,
         }
@@ -391,11 +466,7 @@ class WebSocketApiEmulator:
             event["requestContext"]["authorizer"] = dict(client.authorizer)
         return event
 
-    async def _invoke(self, route: str, event: dict[str, Any]) -> Any:
-        return await self._invoke_function(self.routes[route], f"route {route}", event)
-
-    async def _invoke_function(self, logical: str, what: str, event: dict[str, Any]) -> Any:
-        function = self.deployment.physical_name(logical)
+    async def _invoke_function(self, function: str, what: str, event: dict[str, Any]) -> Any:
         payload = json.dumps(event).encode()
         loop = asyncio.get_running_loop()
         try:
@@ -420,12 +491,15 @@ class WebSocketApiEmulator:
     # --- the Management API (@connections) --------------------------------------------------
 
     async def management_api(self, method: str, path: str, body: bytes) -> tuple[int, dict[str, str], bytes]:
-        prefix = f"/{self.stage}/@connections/"
-        if not path.startswith(prefix):
+        stage, marker, rest = path.lstrip("/").partition("/@connections/")
+        api = self.current_api()
+        known_stage = stage == self.stage or (api is not None and stage in api.stages)
+        if not marker or not known_stage:
             return _api_error(404, "NotFoundException", "Not Found")
-        connection_id = urllib.parse.unquote(path[len(prefix) :])
+        connection_id = urllib.parse.unquote(rest)
         client = self.connections.get(connection_id)
-        if client is None or not client.open:
+        # A connection is reached through the stage it connected to, as on AWS.
+        if client is None or not client.open or client.stage != stage:
             return _api_error(410, "GoneException", None)
         if method == "POST":
             if len(body) > MAX_POST_BYTES:
@@ -561,7 +635,8 @@ class _PortSharingProtocol(asyncio.Protocol):
 
     def eof_received(self) -> bool | None:
         if self.mode == "websocket":
-            return self.websocket.eof_received()
+            # websockets' ServerConnection closes the transport itself at EOF (it returns None).
+            self.websocket.eof_received()
         return None
 
     def connection_lost(self, exc: Exception | None) -> None:

@@ -1,5 +1,9 @@
 # Offline checks of the root configuration with a mocked AWS provider: `terraform test` in infra/.
 # Run by tests/infra/test_terraform.py, which also reads the state of each run for the no-drift check.
+# Runs read resolved descriptions: infra/deployment.resolved.json (checked in) and the full fixture,
+# resolved by the test first. By hand:
+#   python -m arcadeflow.deployment infra/tests/fixtures/full.deployment.json --output /tmp/full.resolved.json
+#   terraform test '-var=full_fixture_file="/tmp/full.resolved.json"' -var=package_path=...
 # ARNs the configuration builds itself (tables, queues, functions, state machines) are real-looking;
 # those only AWS knows get the fixed defaults below.
 
@@ -183,7 +187,7 @@ run "description" {
 run "full_fixture" {
   command = apply
   variables {
-    deployment_file = "tests/fixtures/full.deployment.json"
+    deployment_file = var.full_fixture_file
   }
 
   assert {
@@ -191,7 +195,7 @@ run "full_fixture" {
     error_message = "duels TTL or index differs from the fixture"
   }
   assert {
-    condition     = local.tables["feeds"].billing_mode == "PROVISIONED" && local.tables["feeds"].write == 100 && local.tables["users"].billing_mode == "PAY_PER_REQUEST"
+    condition     = local.table_capacity["feeds"].billing_mode == "PROVISIONED" && local.table_capacity["feeds"].write == 100 && local.table_capacity["users"].billing_mode == "PAY_PER_REQUEST"
     error_message = "billing modes differ from the fixture"
   }
   assert {
@@ -258,7 +262,7 @@ run "full_fixture" {
 run "no_star_without_tracing_and_logging" {
   command = plan
   variables {
-    deployment_file         = "tests/fixtures/full.deployment.json"
+    deployment_file         = var.full_fixture_file
     xray_tracing            = false
     state_machine_log_level = "OFF"
   }
@@ -315,4 +319,30 @@ run "rejects_invalid_variables" {
     jwt_jwks_url        = "ftp://keys.example.com/jwks.json"
   }
   expect_failures = [var.stage, var.lambda_architecture, var.jwt_jwks_url]
+}
+
+run "rejects_an_unresolved_description" {
+  # The description itself is for the loader; Terraform reads only its resolved form.
+  command = plan
+  variables {
+    deployment_file = "deployment.json"
+  }
+  expect_failures = [var.deployment_file]
+}
+
+run "table_capacity_overrides_the_description" {
+  command = plan
+  variables {
+    table_capacity = {
+      feed  = { billing_mode = "PAY_PER_REQUEST" }
+      users = { billing_mode = "PROVISIONED", read = 7, write = 9 }
+    }
+  }
+
+  assert {
+    condition = (local.table_capacity["feed"].billing_mode == "PAY_PER_REQUEST"
+      && local.table_capacity["users"] == { billing_mode = "PROVISIONED", read = 7, write = 9 }
+    && local.table_capacity["follows"] == { billing_mode = "PAY_PER_REQUEST", read = null, write = null })
+    error_message = "table_capacity must override the resolved billing of the tables it names, and only those"
+  }
 }

@@ -27,3 +27,29 @@ def record_score(event: dict[str, Any], context: Any) -> dict[str, Any]:
         }
     )
     return {"statusCode": 200, "recorded": body["userId"], "body": json.dumps({"recorded": body["userId"]})}
+
+
+def ws_connect(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """$connect: the authorizer already decided; accept the handshake."""
+    return {"statusCode": 200}
+
+
+def ws_echo(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Route `echo`: answers the sender over @connections with who the authorizer said it is.
+
+    The callback URL comes from the event (https://{domainName}/{stage} on AWS): Terraform's
+    WEBSOCKET_CALLBACK_URL names AWS's host, which the embedded AWS does not serve.
+    """
+    request = event["requestContext"]
+    scheme = "http" if request["domainName"].startswith("127.0.0.1") else "https"
+    client = boto3.client(
+        "apigatewaymanagementapi", endpoint_url=f"{scheme}://{request['domainName']}/{request['stage']}"
+    )
+    frame = {
+        "type": "echo",
+        "said": json.loads(event.get("body") or "{}").get("say"),
+        "userId": (request.get("authorizer") or {}).get("userId"),
+        "stage": request["stage"],
+    }
+    client.post_to_connection(ConnectionId=request["connectionId"], Data=json.dumps(frame).encode())
+    return {"statusCode": 200}

@@ -108,11 +108,34 @@ class TerraformTestRun:
         return next(m["test_summary"] for m in self.messages if m["type"] == "test_summary")
 
 
+FULL_FIXTURE = INFRA / "tests" / "fixtures" / "full.deployment.json"
+
+
+def resolve_to(description: Path, output: Path) -> Path:
+    """What Terraform reads: the description resolved by the loader, as `--write` does."""
+    from arcadeflow.deployment import load
+
+    output.write_text(load(description).resolved().to_json())
+    return output
+
+
 @pytest.fixture(scope="session")
-def terraform_test_run(terraform: Terraform) -> TerraformTestRun:
+def full_fixture_resolved(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return resolve_to(FULL_FIXTURE, tmp_path_factory.mktemp("resolved") / "full.resolved.json")
+
+
+@pytest.fixture(scope="session")
+def terraform_test_run(terraform: Terraform, full_fixture_resolved: Path) -> TerraformTestRun:
     """`terraform test` of infra/tests/*.tftest.hcl with a mocked AWS provider, states included."""
     result = terraform.run(
-        "test", "-json", "-verbose", "-no-color", f"-var=package_path={terraform.package_path}", timeout=240
+        "test",
+        "-json",
+        "-verbose",
+        "-no-color",
+        f"-var=package_path={terraform.package_path}",
+        # A variable no module declares is read as an HCL expression: quoted, it is a string.
+        f"-var=full_fixture_file={json.dumps(str(full_fixture_resolved))}",
+        timeout=240,
     )
     messages = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
     if not messages:

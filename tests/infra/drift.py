@@ -1,20 +1,22 @@
-"""What Terraform declares vs what arcadeflow.deployment (and the embedded deployer) derive.
+"""What Terraform declares vs what the resolved description (arcadeflow.deployment) says.
 
 terraform_view() reads a `terraform show -json` state (here: of a mocked `terraform test` apply);
-expected_view() derives the same shape from the deployment description with the Python loader and
-the embedded deployer's own request builders. compare() lists every difference.
+expected_view() puts the resolved description the loader wrote into the same shape, with the
+embedded deployer's own request builders. It derives nothing: every name, environment variable
+and grant is read from the resolved file, so this checks that Terraform maps it faithfully.
+compare() lists every difference.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from arcadeflow.asl import render_definition
 from arcadeflow.deployer import table_request
-from arcadeflow.deployment import Deployment, ResourceRefs
+from arcadeflow.deployment import ResolvedDeployment, ResourceRefs
 
 
 def resources(module: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -279,55 +281,55 @@ TABLE_WRITE = {"dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:PutIt
 
 
 def expected_view(
-    d: Deployment, tf: dict[str, Any], arn_parts: tuple[str, str, str], stage: str
+    r: ResolvedDeployment, tf: dict[str, Any], arn_parts: tuple[str, str, str], stage: str
 ) -> dict[str, Any]:
-    """What the loader derives. Only values AWS alone knows (queue URLs, the API id) come from tf."""
+    """The resolved description, in Terraform state's terms. Names, environments and grants come
+    from the resolved file as the loader wrote them; only values AWS alone knows (queue URLs, the
+    API id, the user pool) come from tf, and ARNs are put together as AWS forms them."""
     partition, region, account = arn_parts
 
     def arn(service: str, resource: str) -> str:
         return f"arn:{partition}:{service}:{region}:{account}:{resource}"
 
-    queues = d.all_queues()
+    queue_names = r.queue_names()
     refs = ResourceRefs(
         stage=stage,
-        tables={t: d.physical_name(t) for t in d.tables},
-        function_arns={f: arn("lambda", f"function:{d.physical_name(f)}") for f in d.functions},
-        queue_urls={q: tf["outputs"]["queue_urls"].get(q, "?") for q in queues},
-        queue_arns={q: arn("sqs", d.physical_name(q)) for q in queues},
-        state_machine_arns={s: arn("states", f"stateMachine:{d.physical_name(s)}") for s in d.state_machines},
+        tables={t: table.name for t, table in r.tables.items()},
+        function_arns={f: arn("lambda", f"function:{fn.name}") for f, fn in r.functions.items()},
+        queue_urls={q: tf["outputs"]["queue_urls"].get(q, "?") for q in queue_names},
+        queue_arns={q: arn("sqs", name) for q, name in queue_names.items()},
+        state_machine_arns={
+            s: arn("states", f"stateMachine:{sm.name}") for s, sm in r.state_machines.items()
+        },
+        secret_parameters={x: secret.parameter_name for x, secret in r.secrets.items()},
         websocket_callback_url=tf["outputs"].get("websocket_callback_url") or "",
-        # The user pool is created by Terraform (or given): its issuer and client id only AWS knows.
         jwt_issuer=tf["outputs"].get("jwt_issuer") or "",
         jwt_audiences=tf["outputs"].get("jwt_audiences") or [],
         jwt_jwks_url=tf["outputs"].get("jwt_jwks_url") or "",
     )
-    table_arn = {t: arn("dynamodb", f"table/{d.physical_name(t)}") for t in d.tables}
+    table_arn = {t: arn("dynamodb", f"table/{table.name}") for t, table in r.tables.items()}
 
-    def table_grants(tables: dict[str, str]) -> dict[str, set[str]]:
+    def table_grants(tables: Mapping[str, str]) -> dict[str, set[str]]:
         out = {}
         for t, access in tables.items():
             actions = TABLE_READ | (TABLE_WRITE if access == "readwrite" else set())
-            for resource in [table_arn[t], *(f"{table_arn[t]}/index/{i}" for i in d.tables[t].indexes)]:
+            for resource in [table_arn[t], *(f"{table_arn[t]}/index/{i}" for i in r.tables[t].indexes)]:
                 out[resource] = set(actions)
         return out
 
     view: dict[str, Any] = {}
-    view["tables"] = {}
-    for logical, table in d.tables.items():
-        name = d.physical_name(logical)
-        view["tables"][name] = {
-            "request": _normalised(table_request(name, table)),
-            "ttl": table.ttl_attribute,
-        }
-
+    view["tables"] = {
+        table.name: {"request": _normalised(table_request(table)), "ttl": table.ttl_attribute}
+        for table in r.tables.values()
+    }
     view["functions"] = {
-        d.physical_name(f): {
+        fn.name: {
             "handler": fn.handler,
             "timeout": fn.timeout_seconds,
             "memory": fn.memory_mb,
-            "environment": d.function_environment(f, refs),
+            "environment": fn.environment_with(refs),
         }
-        for f, fn in d.functions.items()
+        for fn in r.functions.values()
     }
 
     connections = (
@@ -341,94 +343,100 @@ def expected_view(
     )
 
     function_grants = {}
-    for f, fn in d.functions.items():
-        grants = table_grants(fn.tables)
-        consumed = {q for q, use in fn.queues.items() if use == "consume"}
-        consumed |= {es.queue for es in d.event_sources.values() if es.function == f and es.queue}
-        for q, use in fn.queues.items():
-            if use == "send":
-                grants.setdefault(refs.queue_arns[q], set()).update(
-                    {"sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage"}
-                )
-        for q in consumed:
+    for fn in r.functions.values():
+        g = fn.grants
+        grants = table_grants(g.tables)
+        for q in g.queues_send:
+            grants.setdefault(refs.queue_arns[q], set()).update(
+                {"sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage"}
+            )
+        for q in g.queues_consume:
             grants.setdefault(refs.queue_arns[q], set()).update(QUEUE_CONSUME)
-        for es in d.event_sources.values():
-            if es.function == f and es.table:
-                grants[table_arn[es.table] + LATEST_STREAM] = set(STREAM_READ)
-        for s, use in fn.state_machines.items():
-            if use in ("start", "start_and_callback"):
-                grants.setdefault(refs.state_machine_arns[s], set()).add("states:StartExecution")
-            if use in ("callback", "start_and_callback"):
-                # No resource type exists for these: granted on "*" (infra/README.md, IAM).
-                grants.setdefault("*", set()).update(
-                    {"states:SendTaskFailure", "states:SendTaskHeartbeat", "states:SendTaskSuccess"}
-                )
-        if fn.websocket_push:
+        for t in g.streams:
+            grants[table_arn[t] + LATEST_STREAM] = set(STREAM_READ)
+        for s in g.state_machines_start:
+            grants.setdefault(refs.state_machine_arns[s], set()).add("states:StartExecution")
+        if g.state_machines_callback:
+            # No resource type exists for these: granted on "*" (infra/README.md, IAM).
+            grants.setdefault("*", set()).update(
+                {"states:SendTaskFailure", "states:SendTaskHeartbeat", "states:SendTaskSuccess"}
+            )
+        if g.websocket_push:
             for c in connections:
                 grants[c] = {"execute-api:ManageConnections"}
-        for x in fn.secrets:
-            grants[arn("ssm", f"parameter{d.parameter_name(x)}")] = {"ssm:GetParameter"}
-        function_grants[d.physical_name(f)] = grants
+        for x in g.secrets:
+            grants[arn("ssm", f"parameter{r.secrets[x].parameter_name}")] = {"ssm:GetParameter"}
+        function_grants[fn.name] = grants
     view["function_grants"] = function_grants
 
     view["event_sources"] = {
         key: {
-            "function": d.physical_name(es.function),
-            "source": ("table", d.physical_name(es.table))
+            "function": r.functions[es.function].name,
+            "source": ("table", r.tables[es.table].name)
             if es.table
-            else ("queue", d.physical_name(es.queue)),
+            else ("queue", queue_names[es.queue or ""]),
             "batch_size": es.batch_size,
             # arcadeflow.deployer.deploy() asks for partial batch responses on every mapping.
             "function_response_types": ["ReportBatchItemFailures"],
-            "starting_position": es.starting_position if es.table else None,
-            "maximum_retry_attempts": es.maximum_retry_attempts if es.table else None,
-            "bisect": es.bisect_batch_on_function_error if es.table else None,
+            "starting_position": es.starting_position,
+            "maximum_retry_attempts": es.maximum_retry_attempts,
+            "bisect": es.bisect_batch_on_function_error,
         }
-        for key, es in d.event_sources.items()
+        for key, es in r.event_sources.items()
     }
 
     view["queues"] = {}
-    for q, queue in queues.items():
-        view["queues"][d.physical_name(q)] = {
-            "visibility_timeout": queue.visibility_timeout_seconds if queue else None,
-            "dead_letter": d.physical_name(f"{q}_dlq") if queue and queue.dead_letter else None,
-            "max_receive_count": queue.max_receive_count if queue and queue.dead_letter else None,
+    for queue in r.queues.values():
+        view["queues"][queue.name] = {
+            "visibility_timeout": queue.visibility_timeout_seconds,
+            "dead_letter": queue.dead_letter.name if queue.dead_letter else None,
+            "max_receive_count": queue.max_receive_count if queue.dead_letter else None,
         }
+        if queue.dead_letter:
+            view["queues"][queue.dead_letter.name] = {
+                "visibility_timeout": None,
+                "dead_letter": None,
+                "max_receive_count": None,
+            }
 
-    variables = d.template_variables(refs)
     view["state_machines"] = {
-        d.physical_name(s): json.loads(render_definition(sm.definition, variables))
-        for s, sm in d.state_machines.items()
+        sm.name: json.loads(
+            render_definition(
+                sm.definition, {p: refs.lookup(ref) for p, ref in sm.template_variables.items()}
+            )
+        )
+        for sm in r.state_machines.values()
     }
     view["state_machine_grants"] = {}
-    for s, sm in d.state_machines.items():
-        grants = table_grants(sm.tables)
-        for f in sm.functions:
+    for sm in r.state_machines.values():
+        uses = sm.grants
+        grants = table_grants(uses.tables)
+        for f in uses.functions:
             grants[refs.function_arns[f]] = {"lambda:InvokeFunction"}
-        for q in sm.queues:
+        for q in uses.queues_send:
             grants[refs.queue_arns[q]] = {"sqs:SendMessage"}
-        for m in sm.state_machines:
+        for m in uses.state_machines_start:
             grants[refs.state_machine_arns[m]] = {"states:StartExecution"}
-        if sm.websocket_push:
+        if uses.websocket_push:
             for c in connections:
                 grants[c] = {"execute-api:Invoke", "execute-api:ManageConnections"}
-        view["state_machine_grants"][d.physical_name(s)] = grants
+        view["state_machine_grants"][sm.name] = grants
 
     view["http_routes"] = {
-        key: ("function", d.physical_name(r.function))
-        if r.function
-        else ("startExecution", d.physical_name(r.start_execution))
-        for key, r in d.http_api.routes.items()
+        key: ("function", r.functions[route.function].name)
+        if route.function
+        else ("startExecution", r.state_machines[route.start_execution or ""].name)
+        for key, route in r.http_api.routes.items()
     }
+    ws = r.web_socket_api
     view["websocket_routes"] = {
-        key: ("function", d.physical_name(r.function)) for key, r in d.web_socket_api.routes.items()
+        key: ("function", r.functions[route.function].name) for key, route in ws.routes.items()
     }
-    authorizer = d.web_socket_api.authorizer
     view["websocket_authorization"] = {
-        key: ("REQUEST", d.physical_name(authorizer.function), sorted(authorizer.identity_source))
-        if authorizer and key == "$connect"
+        key: ("REQUEST", r.functions[ws.authorizer.function].name, sorted(ws.authorizer.identity_sources))
+        if ws.authorizer and key == "$connect"
         else ("NONE",)
-        for key in d.web_socket_api.routes
+        for key in ws.routes
     }
     return view
 

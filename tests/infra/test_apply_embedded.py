@@ -1,13 +1,15 @@
 """`terraform apply` of the real root configuration against the embedded AWS, then a flow on it.
 
 `arcadeflow up` serves the AWS endpoint (moto plus the Step Functions APIs moto lacks and the local
-Lambda runner). Terraform creates, from a fixture description whose one handler lives in tests/
-(functions/ has no handlers of its own yet): a table with a GSI, TTL and a stream, a function with
-its own role, a state machine with its role, logging and tracing, the HTTP API with a JWT
-authorizer, a Cognito user pool and a direct StartExecution route, a WebSocket API, an SNS topic
-and every alarm. The test then invokes the function, runs the state machine to SUCCEEDED, and
-destroys everything. Only the Powertools layer is left off: moto resolves layers from its own
-account only, and the public layer lives in AWS's.
+Lambda runner). Terraform creates, from a fixture description (its handlers live in
+tests/infra/apply_handlers.py, but for the product's WebSocket authorizer): a table with a GSI,
+TTL and a stream, functions with their own roles, a state machine with its role, logging and
+tracing, the HTTP API with a JWT authorizer and a direct StartExecution route, a WebSocket API
+with the $connect authorizer, an SNS topic and every alarm. The test then invokes the function,
+runs the state machine to SUCCEEDED, calls both APIs through the emulators (which serve what
+Terraform created), and destroys everything. The issuer is the local one (the jwt_* variables),
+so no Cognito pool is created. Only the Powertools layer is left off: moto resolves layers from
+its own account only, and the public layer lives in AWS's.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import boto3
 import pytest
 import requests
 
-from tests.infra.conftest import INFRA, Terraform
+from tests.infra.conftest import INFRA, Terraform, resolve_to
 
 pytestmark = pytest.mark.infra
 
@@ -41,7 +43,7 @@ SERVICES = [
     "sqs",
     "sts",
 ]
-DESCRIPTION = "tests/fixtures/embedded_apply.deployment.json"
+DESCRIPTION = INFRA / "tests" / "fixtures" / "embedded_apply.deployment.json"
 
 
 def free_port() -> int:
@@ -72,11 +74,8 @@ def embedded_aws(tmp_path: Path):
                     f"arcadeflow up did not come up:\n{(tmp_path / 'up.log').read_text()}", pytrace=False
                 )
             time.sleep(0.3)
-        yield (
-            f"http://127.0.0.1:{aws_port}",
-            json.loads((state_dir / "endpoints.json").read_text())["http"],
-            state_dir,
-        )
+        endpoints = json.loads((state_dir / "endpoints.json").read_text())
+        yield f"http://127.0.0.1:{aws_port}", endpoints["http"], endpoints["websocket"], state_dir
     finally:
         process.terminate()
         try:
@@ -104,17 +103,24 @@ provider "aws" {{
 
 
 def test_apply_then_run_a_flow_then_destroy(terraform: Terraform, embedded_aws, tmp_path: Path) -> None:
-    embedded_aws, http_url, state_dir = embedded_aws
+    embedded_aws, http_url, websocket_url, state_dir = embedded_aws
     # A copy of infra/ (the fixture ASL travels with it), so the override and state stay out of the tree.
     work = tmp_path / "repo" / "infra"
     shutil.copytree(INFRA, work, ignore=shutil.ignore_patterns(".terraform", "build", "terraform.tfstate*"))
     (work / "embedded_override.tf").write_text(provider_override(embedded_aws))
     state = tmp_path / "terraform.tfstate"
+    # Terraform reads the fixture as the loader resolved it, as it reads deployment.resolved.json.
+    resolved = resolve_to(DESCRIPTION, tmp_path / "embedded_apply.resolved.json")
     variables = [
-        f"-var=deployment_file={DESCRIPTION}",
+        f"-var=deployment_file={resolved}",
         f"-var=package_path={terraform.package_path}",
         "-var=attach_powertools_layer=false",
         "-var=stage=test",
+        # The $connect authorizer Terraform creates trusts the local issuer (README: applying
+        # Terraform against the embedded AWS).
+        "-var=jwt_issuer=https://arcadeflow.local/auth",
+        '-var=jwt_audiences=["arcadeflow"]',
+        f"-var=jwt_jwks_url={http_url}/.well-known/jwks.json",
     ]
 
     def tf(*args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
@@ -213,6 +219,24 @@ def test_apply_then_run_a_flow_then_destroy(terraform: Terraform, embedded_aws, 
             assert time.monotonic() < deadline, "the API-started execution did not finish in 60 s"
             time.sleep(0.5)
         assert status["status"] == "SUCCEEDED", status
+
+        # The WebSocket emulator serves the API Terraform created: its stage, its $connect
+        # authorizer (the product's, trusting the local issuer) and a route's Lambda, whose frame
+        # comes back over @connections with the identity the authorizer gave the connection.
+        from websockets.exceptions import InvalidStatus
+        from websockets.sync.client import connect
+
+        stage_url = websocket_url.rsplit("/", 1)[0] + "/test"
+        with pytest.raises(InvalidStatus) as refused:
+            connect(stage_url, open_timeout=30).close()
+        assert refused.value.response.status_code == 401
+        with pytest.raises(InvalidStatus) as forged:
+            connect(f"{stage_url}?token=not-a-jwt", open_timeout=30).close()
+        assert forged.value.response.status_code in (401, 403)
+        with connect(f"{stage_url}?token={token}", open_timeout=30) as ws:
+            ws.send(json.dumps({"action": "echo", "say": "hello"}))
+            frame = json.loads(ws.recv(timeout=30))
+        assert frame == {"type": "echo", "said": "hello", "userId": "carol", "stage": "test"}
 
         alarms = {a["AlarmName"] for a in client("cloudwatch").describe_alarms()["MetricAlarms"]}
         assert {"tfapply-record-flow-ExecutionsFailed", "tfapply-scores-WriteThrottleEvents"} <= alarms

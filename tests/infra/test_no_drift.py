@@ -1,9 +1,11 @@
-"""No drift: Terraform declares exactly what the embedded deployer derives from deployment.json.
+"""No drift: Terraform declares exactly what the loader resolved from deployment.json.
 
-Both sides read the same description; this compares their results resource by resource — table
-requests (keys, indexes, billing, stream, TTL), functions (handler, sizes, every environment
-variable), IAM grants, event sources, queues and their dead-letter queues, rendered ASL, and routes.
-It runs on the real description and on a fixture that uses every feature the loader knows.
+The loader is the description's only interpreter; Terraform maps its resolved form onto modules.
+This compares the two resource by resource — table requests (keys, indexes, billing, stream, TTL),
+functions (handler, sizes, every environment variable), IAM grants, event sources, queues and
+their dead-letter queues, rendered ASL, and routes — so a mapping slip in HCL, or a loader change
+Terraform was not given, fails. It runs on the real description and on a fixture that uses every
+feature the loader knows.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ def views(
     state = states[name]
     tf = terraform_view(state)
     d = d or deployment.load(DESCRIPTIONS[name])
-    return expected_view(d, tf, account_and_region(state), stage="prod"), tf
+    return expected_view(d.resolved(), tf, account_and_region(state), stage="prod"), tf
 
 
 @pytest.mark.parametrize("name", sorted(DESCRIPTIONS))

@@ -66,3 +66,166 @@ def test_the_description_matches_its_checked_in_json_schema():
     broken["tables"]["users"]["stream"] = "EVERYTHING"
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(broken, schema)
+
+
+# --- the resolved description: what Terraform reads -------------------------------------------
+
+
+def test_the_checked_in_resolved_description_is_up_to_date():
+    # Terraform reads infra/deployment.resolved.json; a description edited without regenerating
+    # it would deploy the old description on AWS and the new one locally.
+    expected = deployment.load().resolved().to_json()
+    actual = deployment.DEFAULT_RESOLVED.read_text()
+    assert actual == expected, (
+        "infra/deployment.resolved.json is out of date: run `python -m arcadeflow.deployment --write`"
+        " and commit it"
+    )
+    assert json.loads(actual)["formatVersion"] == deployment.FORMAT_VERSION
+
+
+def test_the_up_to_date_check_fails_when_a_name_derivation_changes(monkeypatch):
+    monkeypatch.setattr(
+        deployment.Deployment, "physical_name", lambda self, logical: f"{self.name}_{logical}"
+    )
+    assert deployment.load().resolved().to_json() != deployment.DEFAULT_RESOLVED.read_text()
+    assert deployment.main(["--check"]) == 1
+
+
+def test_check_command_accepts_the_checked_in_file():
+    assert deployment.main(["--check"]) == 0
+
+
+def test_resolved_file_fills_every_default_and_names_references():
+    resolved = json.loads(deployment.DEFAULT_RESOLVED.read_text())
+    ws_actions = resolved["functions"]["ws_actions"]
+    assert ws_actions["name"] == "arcadeflow-ws-actions"
+    assert ws_actions["timeoutSeconds"] == 10 and ws_actions["memoryMb"] == 256
+    assert ws_actions["environmentRefs"]["INVITES_TABLE"] == {"ref": "table_name", "name": "invites"}
+    assert ws_actions["environmentRefs"]["WEBSOCKET_CALLBACK_URL"] == {
+        "ref": "deployment",
+        "name": "websocket_callback_url",
+    }
+    assert ws_actions["environment"]["INVITE_TIMEOUT_SECONDS"] == "60"
+    assert ws_actions["grants"]["stateMachinesStart"] == ["duel_invite"]
+    assert ws_actions["grants"]["stateMachinesCallback"] == ["duel_invite", "duel_session"]
+    # A queue that is a dead-letter queue by role has none of its own.
+    assert resolved["queues"]["fanout_dead_letters"]["deadLetter"] is None
+    assert resolved["secrets"]["feed_cursor_key"]["parameterName"] == "/arcadeflow/feed-cursor-key"
+    assert resolved["eventSources"]["connections_to_presence_push"]["startingPosition"] == "LATEST"
+    assert resolved["webSocketApi"]["authorizer"]["identitySources"] == ["route.request.querystring.token"]
+    assert resolved["tables"]["feed"]["billingMode"] == "PROVISIONED"
+    assert resolved["tables"]["users"]["billingMode"] == "PAY_PER_REQUEST"
+
+
+def test_state_machine_grants_are_read_from_its_placeholders():
+    machines = deployment.load().resolved().state_machines
+    invite = machines["duel_invite"]
+    assert set(invite.grants.functions) >= {"duel_notify_invitee", "duel_push"}
+    # RecordExpiry updates the invite (a write), ReadInvite reads it: readwrite.
+    assert invite.grants.tables == {"invites": "readwrite"}
+    assert invite.grants.state_machines_start == ["duel_session"]
+    assert machines["status_fanout"].grants.queues_send == ["fanout_dead_letters"]
+    # Exactly the placeholders the ASL uses, each a typed reference.
+    assert invite.template_variables["invites_table"] == deployment.Ref(ref="table_name", name="invites")
+    assert all(p in (deployment.REPO_ROOT / invite.definition).read_text() for p in invite.template_variables)
+
+
+def _with_asl(tmp_path, monkeypatch, states: dict) -> dict:
+    """The checked-in description with duel_invite's ASL replaced by `states`."""
+    repo = deployment.REPO_ROOT
+    monkeypatch.setattr("arcadeflow.deployment.REPO_ROOT", tmp_path)
+    monkeypatch.setattr("arcadeflow.asl.REPO_ROOT", tmp_path)
+    (tmp_path / "schemas").mkdir()
+    for schema in (repo / "schemas").glob("*.json"):
+        (tmp_path / "schemas" / schema.name).write_text(schema.read_text())
+    raw = _raw()
+    for name, sm in raw["stateMachines"].items():
+        source = repo / sm["definition"]
+        target = tmp_path / sm["definition"]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        text = json.dumps({"StartAt": "A", "States": states}) if name == "duel_invite" else source.read_text()
+        target.write_text(text)
+    return raw
+
+
+def test_an_asl_naming_an_undeclared_function_fails_at_load(tmp_path, monkeypatch):
+    raw = _with_asl(
+        tmp_path,
+        monkeypatch,
+        {"A": {"Type": "Task", "Resource": "${refund_player_function_arn}", "End": True}},
+    )
+    with pytest.raises(
+        ValidationError, match=r"state machine duel_invite: .* uses \$\{refund_player_function_arn\}"
+    ):
+        deployment.Deployment.model_validate(raw)
+
+
+def test_an_asl_naming_an_undeclared_table_fails_at_load(tmp_path, monkeypatch):
+    raw = _with_asl(
+        tmp_path,
+        monkeypatch,
+        {
+            "A": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::dynamodb:putItem",
+                "Parameters": {"TableName": "${refunds_table}", "Item": {}},
+                "End": True,
+            }
+        },
+    )
+    with pytest.raises(ValidationError, match=r"state machine duel_invite: .* uses \$\{refunds_table\}"):
+        deployment.Deployment.model_validate(raw)
+
+
+def test_a_new_placeholder_of_a_declared_resource_is_granted(tmp_path, monkeypatch):
+    # Using another declared table in a write task grants readwrite on it, with nothing to declare.
+    raw = _with_asl(
+        tmp_path,
+        monkeypatch,
+        {
+            "A": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::dynamodb:getItem",
+                "Parameters": {"TableName": "${users_table}", "Key": {}},
+                "Next": "B",
+            },
+            "B": {
+                "Type": "Parallel",
+                "Branches": [
+                    {
+                        "StartAt": "C",
+                        "States": {
+                            "C": {
+                                "Type": "Task",
+                                "Resource": "arn:aws:states:::aws-sdk:dynamodb:deleteItem",
+                                "Parameters": {"TableName": "${sessions_table}", "Key": {}},
+                                "End": True,
+                            }
+                        },
+                    }
+                ],
+                "End": True,
+            },
+        },
+    )
+    grants = deployment.Deployment.model_validate(raw).resolved().state_machines["duel_invite"].grants
+    assert grants.tables == {"users": "read", "sessions": "readwrite"}
+    assert grants.functions == [] and grants.state_machines_start == []
+
+
+def test_the_apply_fixture_loads():
+    # Terraform applies it in tests/infra/test_apply_embedded.py; the loader must accept it too.
+    fixture = deployment.REPO_ROOT / "infra" / "tests" / "fixtures" / "embedded_apply.deployment.json"
+    resolved = deployment.load(fixture).resolved()
+    assert resolved.functions["record_score"].handler == "tests.infra.apply_handlers.record_score"
+    assert resolved.state_machines["record_flow"].grants.tables == {"scores": "read"}
+
+
+def test_a_handler_is_any_dotted_path_but_not_a_bare_name():
+    raw = _raw()
+    first = next(iter(raw["functions"]))
+    raw["functions"][first]["handler"] = "tools.devtools.populate.handler"
+    deployment.Deployment.model_validate(raw)
+    raw["functions"][first]["handler"] = "handler"
+    with pytest.raises(ValidationError, match="handler"):
+        deployment.Deployment.model_validate(raw)

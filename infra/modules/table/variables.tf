@@ -67,22 +67,22 @@ variable "billing_mode" {
 }
 
 variable "read_capacity" {
-  description = "Read capacity units of the table and each index when billing_mode is PROVISIONED."
+  description = "Read capacity units of the table and each index when billing_mode is PROVISIONED (null when on demand)."
   type        = number
-  default     = 5
+  default     = null
   validation {
-    condition     = var.read_capacity >= 1
-    error_message = "read_capacity must be at least 1."
+    condition     = var.read_capacity == null ? var.billing_mode == "PAY_PER_REQUEST" : var.read_capacity >= 1
+    error_message = "read_capacity must be at least 1, and is required with billing_mode PROVISIONED."
   }
 }
 
 variable "write_capacity" {
-  description = "Write capacity units of the table and each index when billing_mode is PROVISIONED."
+  description = "Write capacity units of the table and each index when billing_mode is PROVISIONED (null when on demand)."
   type        = number
-  default     = 5
+  default     = null
   validation {
-    condition     = var.write_capacity >= 1
-    error_message = "write_capacity must be at least 1."
+    condition     = var.write_capacity == null ? var.billing_mode == "PAY_PER_REQUEST" : var.write_capacity >= 1
+    error_message = "write_capacity must be at least 1, and is required with billing_mode PROVISIONED."
   }
 }
 

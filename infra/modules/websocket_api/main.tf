@@ -36,7 +36,7 @@ resource "aws_apigatewayv2_authorizer" "connect" {
   count = var.authorizer == null ? 0 : 1
 
   api_id           = aws_apigatewayv2_api.this.id
-  name             = "${var.name}-connect"
+  name             = var.authorizer.name
   authorizer_type  = "REQUEST"
   authorizer_uri   = var.authorizer.function_invoke_arn
   identity_sources = var.authorizer.identity_sources

@@ -27,8 +27,9 @@ variable "routes" {
 }
 
 variable "authorizer" {
-  description = "Lambda REQUEST authorizer of $connect (function name, its invoke ARN, identity sources), or null for none."
+  description = "Lambda REQUEST authorizer of $connect (its name, the function name, its invoke ARN, identity sources), or null for none."
   type = object({
+    name                = string
     function_name       = string
     function_invoke_arn = string
     identity_sources    = list(string)
