@@ -130,6 +130,16 @@ def test_an_undeliverable_invite_is_expired_both_are_told_and_the_execution_fail
     assert _frames(bench, execution) == [(["alice", "bob"], {"type": "no_response", "inviteId": invite_id})]
 
 
+def test_an_invite_the_flow_cannot_find_still_tells_both_and_fails(bench, flow, invites):
+    # The invite handler wrote to another table than the flow reads: a wiring bug.
+    invite_id = str(uuid.uuid4())
+    bench.script(invite_id, "duel_notify_invitee", {"raise": "InviteNotFound"})
+    execution = flow.run(invite_id, _input(invite_id, ANSWER_IN_TIME_SECONDS))
+    assert (execution.status, execution.error) == ("FAILED", "InviteUndeliverable"), execution.describe()
+    assert bench.get(invites, inviteId=invite_id)["status"] == "expired"
+    assert _frames(bench, execution) == [(["alice", "bob"], {"type": "no_response", "inviteId": invite_id})]
+
+
 def test_an_invite_answered_before_its_delivery_failed_still_starts_the_session_then_fails(
     bench, flow, invites, session_flow
 ):
