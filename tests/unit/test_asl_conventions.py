@@ -4,7 +4,9 @@ Parallel branches and Map iterations included:
 - state names are PascalCase;
 - every Choice has a Default;
 - every Fail says what failed: Error (or ErrorPath) and Cause (or CausePath);
-- every Lambda task retries the transient Lambda errors with backoff and full jitter;
+- every Lambda task retries the transient Lambda errors with backoff and full jitter, and invokes
+  the one way all flows do (arn:aws:states:::lambda:invoke, the result picked by ResultSelector);
+- no state is copied three times in a flow (one state reached from several places instead);
 - a Catch of States.ALL never ends the execution SUCCEEDED: every path from it ends in a Fail
   (after telling whoever waits), or hands the work to a queue that holds failures (it alarms on
   its own depth, infra/deployment.json `holdsFailures`). Otherwise a wiring bug is caught, the
@@ -39,6 +41,9 @@ TRANSIENT_LAMBDA_ERRORS = frozenset(
         "Lambda.TooManyRequestsException",
     }
 )
+LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
+# A copy beyond this many is a state to share (a Parallel branch may need its own copy of one).
+MAX_COPIES_OF_A_STATE = 2
 _FUNCTION_ARN_PLACEHOLDER = re.compile(r"^\$\{[a-z][a-z0-9_]*_function_arn\}$")
 _QUEUE_URL_PLACEHOLDER = re.compile(r"^\$\{([a-z][a-z0-9_]*)_queue_url\}$")
 
@@ -78,7 +83,7 @@ def scopes(definition: dict[str, Any]) -> list[Scope]:
 def is_lambda_task(state: dict[str, Any]) -> bool:
     resource = state.get("Resource", "")
     return state.get("Type") == "Task" and (
-        resource.startswith("arn:aws:states:::lambda:invoke")
+        resource.startswith(LAMBDA_INVOKE)
         or resource.startswith("arn:aws:lambda:")
         or bool(_FUNCTION_ARN_PLACEHOLDER.match(resource))
     )
@@ -195,6 +200,19 @@ def succeeded_paths_from_catch(
 # --- the conventions ----------------------------------------------------------------------------
 
 
+def copied_states(definition: dict[str, Any]) -> dict[str, list[str]]:
+    """States whose bodies are the same (Comment and transition aside), by the first copy's name,
+    when there are more than MAX_COPIES_OF_A_STATE of them."""
+    copies: dict[str, list[str]] = {}
+    for scope in scopes(definition):
+        for name, state in scope.states.items():
+            if state.get("Type") in ("Succeed", "Fail", "Choice"):
+                continue  # small by nature; a Fail names its own failure
+            body = {k: v for k, v in state.items() if k not in ("Comment", "Next", "End")}
+            copies.setdefault(json.dumps(body, sort_keys=True), []).append(scope.label + name)
+    return {names[0]: names for names in copies.values() if len(names) > MAX_COPIES_OF_A_STATE}
+
+
 def violations(file_name: str, definition: dict[str, Any], queues: frozenset[str] = frozenset()) -> list[str]:
     """Each broken convention as "<file>: <state>: <rule>"."""
     problems: list[str] = []
@@ -215,6 +233,8 @@ def violations(file_name: str, definition: dict[str, Any], queues: frozenset[str
                     f"{where}: a Lambda task retries {', '.join(sorted(TRANSIENT_LAMBDA_ERRORS))} "
                     "with backoff and JitterStrategy FULL"
                 )
+            if is_lambda_task(state) and not state["Resource"].startswith(LAMBDA_INVOKE):
+                problems.append(f"{where}: a Lambda task invokes through {LAMBDA_INVOKE}, as every flow does")
             for catcher in state.get("Catch", []):
                 if "States.ALL" not in catcher.get("ErrorEquals", []):
                     continue
@@ -223,6 +243,11 @@ def violations(file_name: str, definition: dict[str, Any], queues: frozenset[str
                         f"{where}: a Catch of States.ALL ends in a Fail (or a queue that holds failures), "
                         f"never SUCCEEDED; this one can succeed: {' -> '.join(path)}"
                     )
+    for first, names in copied_states(definition).items():
+        problems.append(
+            f"{file_name}: {first}: a state is not copied {len(names)} times ({', '.join(names)}): "
+            "reach one state from several places"
+        )
     return problems
 
 
@@ -297,8 +322,29 @@ def test_a_fail_without_cause_is_named_and_paths_count():
     ids=["no retry", "no jitter", "not every transient error", "bare function ARN"],
 )
 def test_a_lambda_task_without_the_transient_retry_is_named(task):
-    (problem,) = violations("f.asl.json", _machine({"ReadPage": task}))
+    problem = violations("f.asl.json", _machine({"ReadPage": task}))[0]
     assert problem.startswith("f.asl.json: ReadPage: a Lambda task retries Lambda.AWSLambdaException")
+
+
+def test_a_lambda_task_invoked_another_way_is_named():
+    bare = {"Type": "Task", "Resource": "${page_reader_function_arn}", "Retry": RETRY, "End": True}
+    (problem,) = violations("f.asl.json", _machine({"ReadPage": bare}))
+    assert (
+        problem == f"f.asl.json: ReadPage: a Lambda task invokes through {LAMBDA_INVOKE}, as every flow does"
+    )
+
+
+def test_a_state_copied_three_times_is_named():
+    states = {f"ReadPage{n}": _lambda_task(Next=f"ReadPage{n + 1}") for n in (1, 2)}
+    states["ReadPage3"] = _lambda_task(End=True, Comment="the same, said differently")
+    (problem,) = violations("f.asl.json", _machine(states))
+    assert problem == (
+        "f.asl.json: ReadPage1: a state is not copied 3 times (ReadPage1, ReadPage2, ReadPage3): "
+        "reach one state from several places"
+    )
+    del states["ReadPage3"]
+    states["ReadPage2"] = _lambda_task(End=True)
+    assert violations("f.asl.json", _machine(states)) == []
 
 
 def test_a_lambda_task_inside_a_map_is_checked_too():
