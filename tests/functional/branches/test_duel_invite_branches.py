@@ -152,6 +152,24 @@ def test_an_invite_answered_before_its_delivery_failed_still_starts_the_session_
     assert _frames(bench, execution) == []
 
 
+def test_an_accepted_invite_whose_session_cannot_start_tells_both_and_fails(bench, invites):
+    # The session flow's ARN is wrong: StartExecution fails however often it is tried.
+    missing = "arn:aws:states:us-east-1:123456789012:stateMachine:branches-no-such-session-flow"
+    flow = bench.state_machine("duel_invite", invites_table=invites, duel_session_state_machine_arn=missing)
+    invite_id, session_id = _invite(bench, invites)
+    execution_arn = flow.start(invite_id, _input(invite_id, ANSWER_IN_TIME_SECONDS))
+    _answer(bench, invites, invite_id, "accepted")
+    execution = flow.finished(execution_arn)
+    assert (execution.status, execution.error) == ("FAILED", "SessionNotStarted"), execution.describe()
+    assert execution.cause.startswith("StartSession failed with ")
+    failed = {
+        "type": "error",
+        "code": "session_failed",
+        "message": f"Duel session {session_id} could not run and has ended.",
+    }
+    assert _frames(bench, execution) == [(["alice", "bob"], failed)]
+
+
 def test_transient_lambda_errors_are_retried_not_caught(bench, flow, invites):
     invite_id, _ = _invite(bench, invites)
     bench.script(
