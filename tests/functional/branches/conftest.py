@@ -27,8 +27,6 @@ STARTUP_TIMEOUT_SECONDS = 60
 # Long enough for a loaded 2-core machine; a branch that takes longer is broken, not slow.
 EXECUTION_TIMEOUT_SECONDS = 30
 SCRIPTED_HANDLER = "tests.functional.branches.scripted_handlers.handler"
-# Tasks that must outlive their timeout to fail with Sandbox.Timedout are given this one.
-SHORT_FUNCTION_TIMEOUT_SECONDS = 1
 
 
 def poll(check: Callable[[], Any], what: str, timeout: float = EXECUTION_TIMEOUT_SECONDS) -> Any:
@@ -118,7 +116,7 @@ class Bench:
         )
         return physical
 
-    def function_arn(self, role: str, timeout: int = 10) -> str:
+    def function_arn(self, role: str) -> str:
         if role not in self._functions:
             self._functions[role] = self.aws.client("lambda").create_function(
                 FunctionName=f"branches-{role.replace('_', '-')}",
@@ -126,7 +124,7 @@ class Bench:
                 Role=ROLE_ARN,
                 Handler=SCRIPTED_HANDLER,
                 Code={"ZipFile": b"PK\x05\x06" + b"\x00" * 18},
-                Timeout=timeout,
+                Timeout=10,
                 Environment={"Variables": {"ROLE": role, "SCRIPT_TABLE": self.script_table}},
             )["FunctionArn"]
         return self._functions[role]

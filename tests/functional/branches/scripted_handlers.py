@@ -4,8 +4,9 @@ The test writes a script per case and role into SCRIPT_TABLE; each invocation re
 and follows the step for its attempt (the last step repeats):
 
     {"return": {...}}               answer; a string value "$.a.b" is read from the event
-    {"raise": "Name", "message": m} fail with an exception of that class name (the ASL error name)
-    {"sleep": s}                    outlive the function's timeout: Sandbox.Timedout
+    {"raise": "Name", "message": m} fail with an exception of that class name (the ASL error name;
+                                    "Lambda.ServiceException" or "Sandbox.Timedout" stand for what
+                                    the Lambda service would report)
 
 The case is what the flow's payload names: sessionId, inviteId, the execution named in
 dedupeKey (push), or the author (status fan-out). A fan-out batch also names its first follower,
@@ -16,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from typing import Any
 
 import boto3
@@ -71,8 +71,6 @@ def handler(event: dict[str, Any], context: Any) -> Any:
         ).get("Item")
     steps = json.loads(script["steps"]) if script else [{"return": {}}]
     step = steps[min(attempt, len(steps)) - 1]
-    if "sleep" in step:
-        time.sleep(float(step["sleep"]))
     if "raise" in step:
         raise type(step["raise"], (Exception,), {})(step.get("message", f"scripted {step['raise']}"))
     return _resolve(step.get("return", {}), event)
