@@ -159,7 +159,7 @@ class PresenceFrame(_Out):
 
 
 class ErrorFrame(_Out):
-    """To the sender of a frame that was refused; nothing changed."""
+    """To a refused frame's sender (nothing changed), or session_failed to both players."""
 
     type: Literal["error"] = "error"
     code: str

@@ -10,6 +10,7 @@ import json
 import os
 import random
 import time
+import uuid
 from datetime import datetime
 
 import pytest
@@ -494,3 +495,99 @@ def test_malformed_and_oversize_frames_are_refused(duel_stack):
         await alice.close()
 
     asyncio.run(scenario())
+
+
+# --- failure paths: a wiring bug still tells both players how it ended, and fails the execution ---
+
+
+def _start_flow_directly(stack, flow: str, execution_input: dict) -> str:
+    """Starts a flow as its starter would, with input the deployment cannot serve."""
+    sfn = stack.client("stepfunctions")
+    return sfn.start_execution(
+        stateMachineArn=stack.endpoints()["stateMachines"][flow],
+        name=str(uuid.uuid4()),
+        input=json.dumps(execution_input),
+    )["executionArn"]
+
+
+def _finished(stack, execution_arn: str) -> dict:
+    sfn = stack.client("stepfunctions")
+    return wait_for(
+        lambda: (d := sfn.describe_execution(executionArn=execution_arn))["status"] != "RUNNING" and d,
+        timeout=30,
+        message="the execution to finish",
+    )
+
+
+def _failure(stack, execution_arn: str) -> tuple[str, str]:
+    events = stack.client("stepfunctions").get_execution_history(executionArn=execution_arn)["events"]
+    (failed,) = [e["executionFailedEventDetails"] for e in events if e["type"] == "ExecutionFailed"]
+    return failed["error"], failed["cause"]
+
+
+def test_an_invite_the_flow_cannot_find_tells_both_no_response_and_fails(duel_stack):
+    invite_id = str(uuid.uuid4())  # never recorded: NotifyInvitee fails with InviteNotFound
+
+    async def scenario():
+        alice, bob = await players(duel_stack, "alice", "bob")
+        execution_arn = _start_flow_directly(
+            duel_stack,
+            "duel_invite",
+            {
+                "inviteId": invite_id,
+                "fromUserId": alice.name,
+                "toUserId": bob.name,
+                "answerWindowSeconds": INVITE_TIMEOUT_SECONDS,
+                "sessionDurationSeconds": SESSION_DURATION_SECONDS,
+                "sessionLeadSeconds": SESSION_LEAD_SECONDS,
+            },
+        )
+        expected = {"type": "no_response", "inviteId": invite_id}
+        assert await alice.frame("no_response") == expected
+        assert await bob.frame("no_response") == expected
+        await close_all(alice, bob)
+        return execution_arn
+
+    execution_arn = asyncio.run(scenario())
+    assert _finished(duel_stack, execution_arn)["status"] == "FAILED"
+    error, cause = _failure(duel_stack, execution_arn)
+    assert error == "InviteUndeliverable" and "InviteNotFound" in cause
+
+
+def test_a_session_that_cannot_open_tells_both_players_and_fails(duel_stack):
+    session_id = str(uuid.uuid4())
+
+    async def scenario():
+        alice, bob = await players(duel_stack, "alice", "bob")
+        execution_arn = _start_flow_directly(
+            duel_stack,
+            "duel_session",
+            {
+                "sessionId": session_id,
+                "inviteId": str(uuid.uuid4()),
+                "userA": alice.name,
+                "userB": bob.name,
+                "durationSeconds": "ten",  # OpenSession refuses it
+                "leadSeconds": SESSION_LEAD_SECONDS,
+            },
+        )
+        expected = {
+            "type": "error",
+            "code": "session_failed",
+            "message": f"Duel session {session_id} could not run and has ended.",
+        }
+        assert await alice.frame("error") == expected
+        assert await bob.frame("error") == expected
+        assert alice.frames("start") == [] and bob.frames("start") == []
+        # The session is over: a stop is refused as ended, not as unknown.
+        await alice.send(action="stop", sessionId=session_id)
+        assert _error(await alice.frame("error", code="session_ended")) == "session_ended"
+        await close_all(alice, bob)
+        return execution_arn
+
+    execution_arn = asyncio.run(scenario())
+    assert _finished(duel_stack, execution_arn)["status"] == "FAILED"
+    error, cause = _failure(duel_stack, execution_arn)
+    assert error == "SessionFailed" and "ValidationError" in cause
+    session = item(duel_stack, "sessions", {"sessionId": session_id})
+    assert (session["status"], session["endReason"]) == ("stopped", "failed")

@@ -1,0 +1,29 @@
+"""The embedded AWS alone (no deployment, no API Gateway emulators), in its own process, for the
+ASL-branch tests: moto's interpreter runs the real ASL and the Lambda runner runs scripted
+handlers. A process of its own, because starting it installs arcadeflow's changes to moto, which
+must not leak into the other tests of the same pytest run.
+
+    python -m tests.functional.branches.embedded_aws_process <port> <log dir>
+
+Prints "ready" once it serves; stops when its stdin closes.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from arcadeflow.aws.embedded import EmbeddedAws
+
+
+def main() -> None:
+    port, log_dir = int(sys.argv[1]), Path(sys.argv[2])
+    aws = EmbeddedAws(port, log_dir=log_dir)
+    aws.start()
+    print("ready", flush=True)
+    sys.stdin.read()
+    aws.stop()
+
+
+if __name__ == "__main__":
+    main()
