@@ -2,7 +2,7 @@
 
 Client -> server frames are a discriminated union on `action`; server -> client frames one on
 `type`. Both are strict (exact JSON types, no unknown fields) and their JSON Schemas are checked
-in under schemas/ (arcadeflow/schemas.py generates them; a test compares).
+in under schemas/ (tools/schemas.py generates them; a test compares).
 """
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter
 
+from functions.shared.models import UserId
+
 # The largest frame a client may send. API Gateway itself takes frames up to 32 KB; every
 # duels frame fits in a few hundred bytes, so anything near the API's limit is a client bug.
 MAX_FRAME_BYTES = 4096
 
-# Cognito subs are UUIDs; local tokens use short names (the same rule as the social API).
-UserId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.@:+-]{0,127}$")]
 # inviteId / sessionId: UUIDs made here; anything else cannot name one.
 FlowId = Annotated[
     str, StringConstraints(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")

@@ -19,10 +19,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.duels import wiring
 from functions.duels.models import PushInput, to_wire
+from functions.shared import config
 
 logger = Logger()
 tracer = Tracer()
-metrics = Metrics(namespace="arcadeflow")
+metrics = Metrics(namespace=config.metrics_namespace())
 persistence = DynamoDBPersistenceLayer(table_name=os.environ.get("IDEMPOTENCY_TABLE", "idempotency"))
 idempotency = IdempotencyConfig(event_key_jmespath="dedupeKey", expires_after_seconds=24 * 3600)
 

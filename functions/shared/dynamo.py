@@ -20,6 +20,11 @@ def to_value(value: Any) -> dict[str, Any]:
     return _serializer.serialize(value)
 
 
+def expression_values(**values: Any) -> dict[str, Any]:
+    """ExpressionAttributeValues from keyword arguments: expression_values(now=1) -> {":now": {"N": "1"}}."""
+    return {f":{name}": _serializer.serialize(value) for name, value in values.items()}
+
+
 def from_item(item: dict[str, Any] | None) -> dict[str, Any] | None:
     """DynamoDB item -> Python dict, whole numbers as int (every number stored here is one)."""
     if item is None:
@@ -33,6 +38,22 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def is_conditional_check_failure(error: Exception) -> bool:
+def error_code(error: Exception) -> str:
+    """The AWS error code of a botocore ClientError ("" for anything else)."""
     response = getattr(error, "response", None) or {}
-    return response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+    return str(response.get("Error", {}).get("Code", ""))
+
+
+def is_conditional_check_failure(error: Exception) -> bool:
+    return error_code(error) == "ConditionalCheckFailedException"
+
+
+def stream_images(record: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """(old, new) images of a DynamoDB stream record, as Python dicts (None when absent)."""
+    change = record.get("dynamodb") or {}
+    return from_item(change.get("OldImage")), from_item(change.get("NewImage"))
+
+
+class MalformedStreamRecord(ValueError):
+    """A stream record without the image its event needs (did the stream view type change?).
+    Raised inside a batch, it reports the record as failed so it is redelivered, not dropped."""

@@ -17,17 +17,17 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions.shared import clock
-from functions.shared.config import METRICS_NAMESPACE
+from functions.shared import clock, config
 from functions.shared.http import create_app, json_response, parse_body, parse_query
+from functions.shared.models import PageQuery
 from functions.shared.pagination import decode_cursor, encode_cursor
 from functions.social import domain, wiring
-from functions.social.models import PageQuery, PresenceUpdate
+from functions.social.models import PresenceUpdate
 from functions.social.repositories import PresenceRepository
 
 logger = Logger()
 tracer = Tracer()
-metrics = Metrics(namespace=METRICS_NAMESPACE)
+metrics = Metrics(namespace=config.metrics_namespace())
 app = create_app(logger)
 
 

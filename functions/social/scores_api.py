@@ -9,15 +9,14 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions.shared import clock
-from functions.shared.config import METRICS_NAMESPACE
+from functions.shared import clock, config
 from functions.shared.http import create_app, json_response, parse_body, parse_query
 from functions.social import domain, wiring
 from functions.social.models import GAME_ID, LeaderboardQuery, ScoreSubmission
 
 logger = Logger()
 tracer = Tracer()
-metrics = Metrics(namespace=METRICS_NAMESPACE)
+metrics = Metrics(namespace=config.metrics_namespace())
 app = create_app(logger)
 
 

@@ -8,16 +8,16 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions.shared import clock
-from functions.shared.config import METRICS_NAMESPACE
+from functions.shared import clock, config
 from functions.shared.exceptions import UserNotFound
 from functions.shared.http import create_app, json_response, parse_body
+from functions.shared.models import USER_ID
 from functions.social import domain, wiring
-from functions.social.models import USER_ID, ProfileUpdate
+from functions.social.models import ProfileUpdate
 
 logger = Logger()
 tracer = Tracer()
-metrics = Metrics(namespace=METRICS_NAMESPACE)
+metrics = Metrics(namespace=config.metrics_namespace())
 app = create_app(logger)
 
 ME = "me"

@@ -8,30 +8,25 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 
 from functions.shared import aws, config
-from functions.shared.config import METRICS_NAMESPACE
 from functions.shared.exceptions import InvalidRequest
 from functions.shared.http import create_app, json_response, parse_query
 from functions.shared.identity import caller_from_event
-from functions.social.models import PageQuery
-from functions.status import cursors, settings
-from functions.status.models import UserId
+from functions.shared.models import USER_ID, PageQuery
+from functions.status import cursors
 from functions.status.repositories import Listings
 
 logger = Logger()
 tracer = Tracer()
-metrics = Metrics(namespace=METRICS_NAMESPACE)
+metrics = Metrics(namespace=config.metrics_namespace())
 app = create_app(logger)
-USER_ID = TypeAdapter(UserId)
 
 
 def _cursor_key() -> bytes:
     # Kept in SSM (SecureString), cached for 5 minutes per execution environment.
-    value = parameters.get_parameter(
-        settings.required("FEED_CURSOR_KEY_PARAMETER"), decrypt=True, max_age=300
-    )
+    value = parameters.get_parameter(config.required("FEED_CURSOR_KEY_PARAMETER"), decrypt=True, max_age=300)
     return str(value).encode()
 
 

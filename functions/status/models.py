@@ -8,9 +8,10 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from pydantic.alias_generators import to_camel
 
+from functions.shared.models import UserId
+
 MAX_POST_CHARACTERS = 500
 
-UserId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.@:+-]{0,127}$")]
 PostText = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_POST_CHARACTERS),

@@ -16,19 +16,19 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
 from functions.shared import aws, clock, config
-from functions.shared.config import METRICS_NAMESPACE
+from functions.shared.dynamo import error_code
 from functions.shared.http import create_app, json_response, parse_body
 from functions.shared.identity import caller_from_event
 from functions.shared.users import UsersRepository
-from functions.status import aws_clients, publishing, settings
+from functions.status import publishing
 from functions.status.exceptions import IdempotencyKeyReused
 from functions.status.fanout import listing_item
 from functions.status.models import Status, StatusPost
-from functions.status.repositories import ListingWriter, PostClaims, error_code
+from functions.status.repositories import ListingWriter, PostClaims
 
 logger = Logger()
 tracer = Tracer()
-metrics = Metrics(namespace=METRICS_NAMESPACE)
+metrics = Metrics(namespace=config.metrics_namespace())
 app = create_app(logger)
 
 
@@ -69,10 +69,10 @@ def post_status():
 
 
 def _start_fanout(status_id: str, status: dict) -> str:
-    state_machine_arn = settings.required("STATUS_FANOUT_STATE_MACHINE_ARN")
+    state_machine_arn = config.required("STATUS_FANOUT_STATE_MACHINE_ARN")
     name = publishing.execution_name(status_id)
     try:
-        return aws_clients.stepfunctions().start_execution(
+        return aws.stepfunctions().start_execution(
             stateMachineArn=state_machine_arn, name=name, input=_json({"status": status})
         )["executionArn"]
     except ClientError as exc:

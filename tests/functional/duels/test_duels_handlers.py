@@ -90,6 +90,26 @@ def test_the_expiry_and_the_answer_cannot_both_win(world):
     assert invites.decide(other, "dave", True, "session-2", late - 2) is True
 
 
+def test_an_answer_after_the_window_is_refused_and_changes_nothing(world, time_machine):
+    invite_id = _pending_invite(world)
+    bob = world.connect("bob")
+    time_machine.advance(61)  # the answer window is 60 s: the flow has not written its expiry yet
+    world.send("bob", bob, {"action": "respond", "inviteId": invite_id, "accept": True})
+    assert _error(world, bob) == "invite_closed"
+    assert "already expired" in world.frames(bob)[-1]["message"]
+    invite = world.item("invites", inviteId=invite_id)
+    assert invite["status"] == "pending" and "sessionId" not in invite
+
+
+def test_a_stop_after_the_sessions_end_is_refused(world, time_machine):
+    session_id = _active_session(world)["sessionId"]
+    bob = world.connect("bob")
+    time_machine.advance(2 + 600 + 1)  # lead + duration: the session is over on the clock
+    world.send("bob", bob, {"action": "stop", "sessionId": session_id})
+    assert _error(world, bob) == "session_ended"
+    assert world.item("sessions", sessionId=session_id)["status"] == "active"  # the flow ends it
+
+
 def _pending_invite_between(world, inviter: str, invitee: str) -> str:
     connection = world.connect(inviter)
     world.connect(invitee)

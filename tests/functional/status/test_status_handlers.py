@@ -13,7 +13,6 @@ from moto import mock_aws
 from arcadeflow.deployer import create_tables
 from arcadeflow.deployment import ResourceRefs, load
 from functions.shared import aws
-from functions.status import aws_clients
 from functions.status.fanout import FeedWriteThrottled, Pacer
 from functions.status.repositories import ListingWriter
 from tests.support.lambda_events import FakeLambdaContext, http_event
@@ -33,7 +32,6 @@ def world(monkeypatch):
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     with mock_aws():
         aws.reset()
-        aws_clients.reset()
         deployment = load()
         tables = create_tables(deployment, boto3.client("dynamodb"))
         machine = boto3.client("stepfunctions").create_state_machine(
@@ -46,7 +44,6 @@ def world(monkeypatch):
             monkeypatch.setenv(name, value)
         yield {"tables": tables, "machine": machine}
     aws.reset()
-    aws_clients.reset()
 
 
 def post(body: Any, headers: dict[str, str] | None = None) -> tuple[int, dict]:
