@@ -83,3 +83,21 @@ class DeadLetteredBatch(_Strict):
     error: str | None = None
     cause: str | None = None
     execution_id: str | None = None
+
+
+# --- executions of status_fanout: input and output (schemas/sfn_status_fanout_*.schema.json) ----
+
+
+class StatusFanoutInput(_Strict):
+    """What POST /statuses starts the fan-out with."""
+
+    status: Status
+
+
+class StatusFanoutOutput(_Strict):
+    """A fan-out that wrote every follower's feed (one that dead-lettered a batch fails instead)."""
+
+    status_id: str
+    followers: int
+    written: int
+    pages: int

@@ -1,0 +1,1 @@
+"""Product tooling beside the runtime: schema generation and other developer commands."""
