@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 from functions.duels.repositories import InvitesRepository, SessionsRepository
+from tests.functional.answers import check_execution_input
 
 
 def _error(world, connection_id: str) -> str:
@@ -26,6 +27,16 @@ def test_invite_records_the_invite_and_its_pair_guard_and_starts_the_flow(world)
     (execution,) = world.executions("duel_invite")
     assert execution["name"] == sent["inviteId"]
     assert world.frames(bob) == []  # the flow delivers it, not the handler
+
+
+def test_the_invite_flow_is_started_with_an_input_its_schema_accepts(world):
+    alice = world.connect("alice")
+    world.connect("bob")
+    world.send("alice", alice, {"action": "invite", "to": "bob"})
+    (execution,) = world.executions("duel_invite")
+    started = world.sfn.describe_execution(executionArn=execution["executionArn"])["input"]
+    flow_input = check_execution_input("duel_invite", started)
+    assert (flow_input["fromUserId"], flow_input["toUserId"]) == ("alice", "bob")
 
 
 def test_refused_invites_change_nothing(world):
