@@ -17,6 +17,7 @@ from functions.shared.dynamo import (
     error_code,
     expression_values,
     from_item,
+    from_items,
     is_conditional_check_failure,
     to_item,
 )
@@ -302,7 +303,7 @@ class SessionsRepository:
             }
             while True:
                 page = self.client.query(**request)
-                sessions += [from_item(item) for item in page.get("Items", [])]  # type: ignore[misc]
+                sessions += from_items(page.get("Items", []))
                 if "LastEvaluatedKey" not in page:
                     break
                 request["ExclusiveStartKey"] = page["LastEvaluatedKey"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -11,7 +12,7 @@ _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
 
-def to_item(values: dict[str, Any]) -> dict[str, Any]:
+def to_item(values: Mapping[str, Any]) -> dict[str, Any]:
     """Python dict -> DynamoDB item; None values are left out (DynamoDB has no use for them here)."""
     return {key: _serializer.serialize(value) for key, value in values.items() if value is not None}
 
@@ -30,6 +31,11 @@ def from_item(item: dict[str, Any] | None) -> dict[str, Any] | None:
     if item is None:
         return None
     return {key: _plain(_deserializer.deserialize(value)) for key, value in item.items()}
+
+
+def from_items(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A page of DynamoDB items -> Python dicts."""
+    return [{key: _plain(_deserializer.deserialize(value)) for key, value in item.items()} for item in items]
 
 
 def _plain(value: Any) -> Any:

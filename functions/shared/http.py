@@ -113,8 +113,8 @@ def _problems(error: ValidationError) -> list[dict[str, str]]:
 def parse_body(app: APIGatewayHttpResolver, model: type[Model]) -> Model:
     """The request body as `model`: size-checked, valid JSON, exact types, no unknown fields."""
     event = app.current_event
-    body = event.decoded_body if event.body is not None else ""
-    size = len(body.encode()) if isinstance(body, str) else len(body)
+    body: str = (event.decoded_body or "") if event.body is not None else ""
+    size = len(body.encode())
     if size > MAX_BODY_BYTES:
         raise BodyTooLarge(f"request body is {size} bytes; the limit is {MAX_BODY_BYTES}")
     if not body:

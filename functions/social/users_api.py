@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from http import HTTPStatus
+from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging import correlation_paths
@@ -39,6 +40,7 @@ def update_profile():
 @tracer.capture_method
 def get_user(user_id: str):
     caller = wiring.register_caller(app)
+    user: dict[str, Any] | None
     if user_id == ME:
         user = caller
     else:

@@ -8,7 +8,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from functions.shared.dynamo import error_code, from_item, is_conditional_check_failure, to_item
+from functions.shared.dynamo import error_code, from_item, from_items, is_conditional_check_failure, to_item
 from functions.status.fanout import (
     BATCH_WRITE_LIMIT,
     FeedWriteThrottled,
@@ -127,7 +127,7 @@ class Listings:
         if before is not None:
             request["ExpressionAttributeNames"] = {"#timestamp": "timestamp"}
         response = self._client.query(**request)
-        items = [from_item(item) for item in response.get("Items", [])]
+        items = from_items(response.get("Items", []))
         last = response.get("LastEvaluatedKey")
         return items, (last["timestamp"]["S"] if last else None)
 

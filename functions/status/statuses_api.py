@@ -21,7 +21,7 @@ from functions.shared.http import create_app, parse_body, respond
 from functions.shared.identity import caller_from_event
 from functions.shared.users import UsersRepository
 from functions.status import publishing
-from functions.status.exceptions import IdempotencyKeyReused
+from functions.status.errors import IdempotencyKeyReused
 from functions.status.fanout import listing_item
 from functions.status.models import Status, StatusPost
 from functions.status.repositories import ListingWriter, PostClaims

@@ -12,7 +12,7 @@ from functions.duels.push import error_frame
 from functions.shared import clock, config
 from functions.shared.exceptions import ArcadeflowError
 from functions.shared.http import error_body, status_for
-from functions.status import exceptions as status_errors  # noqa: F401 - its errors join the family
+from functions.status import errors as status_errors  # noqa: F401 - its errors join the family
 
 
 def test_an_unset_setting_is_missing_and_a_bad_one_invalid(monkeypatch):
