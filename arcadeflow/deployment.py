@@ -137,6 +137,9 @@ class HttpRoute(_Strict):
     auth: bool = True
     # File name under schemas/ of the request body's JSON Schema, for the OpenAPI document.
     request_schema: str | None = Field(default=None, alias="requestSchema")
+    # Status code ("200", "4XX", "default") -> file name under schemas/ of that answer's body
+    # (null: no body, e.g. 204).
+    responses: dict[str, str | None] = {}
     summary: str = ""
 
     @model_validator(mode="after")
@@ -283,6 +286,11 @@ class Deployment(_Strict):
                 problems.append(f"route {route}: unknown state machine {target.start_execution}")
             if target.request_schema and not (REPO_ROOT / "schemas" / target.request_schema).is_file():
                 problems.append(f"route {route}: no schema file schemas/{target.request_schema}")
+            for status, file_name in target.responses.items():
+                if not re.match(r"^([1-5][0-9X]{2}|default)$", status):
+                    problems.append(f"route {route}: response {status!r} is not a status code")
+                if file_name is not None and not (REPO_ROOT / "schemas" / file_name).is_file():
+                    problems.append(f"route {route}: no schema file schemas/{file_name}")
         for route, ws_target in self.web_socket_api.routes.items():
             if ws_target.function not in self.functions:
                 problems.append(f"websocket route {route}: unknown function {ws_target.function}")

@@ -1,4 +1,5 @@
-"""Product tooling: the commands and clients that know arcadeflow's flows (duels, fan-out).
+"""Product tooling: the commands and clients that know arcadeflow's flows (duels, fan-out), and
+the schema generator (`python -m tools.schemas`).
 
 The runtime (arcadeflow/) knows no product; these plug into its CLI through the
 `arcadeflow.commands` entry points declared in pyproject.toml (tools/commands.py). They may use

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functions.shared.config import MissingConfiguration
+
 
 class TokenVerificationError(Exception):
     """Base of every error verifying a token."""
@@ -17,5 +19,6 @@ class SigningKeysUnavailable(TokenVerificationError):
     fails, so API Gateway answers 500 rather than telling a valid user they are refused."""
 
 
-class AuthorizerMisconfigured(TokenVerificationError):
-    """The deployment did not give the authorizer its JWT settings: a wiring bug."""
+class AuthorizerMisconfigured(TokenVerificationError, MissingConfiguration):
+    """The deployment did not give the authorizer its JWT settings: a wiring bug, of the same
+    family as every function's missing setting (functions/shared/config.py)."""

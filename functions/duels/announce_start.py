@@ -12,13 +12,14 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions.duels import clients, wiring
+from functions.duels import wiring
 from functions.duels.errors import SessionNotFound
 from functions.duels.models import AnnounceStartInput, StartFrame, to_wire
+from functions.shared import aws, config
 
 logger = Logger()
 tracer = Tracer()
-metrics = Metrics(namespace="arcadeflow")
+metrics = Metrics(namespace=config.metrics_namespace())
 
 
 @logger.inject_lambda_context
@@ -33,9 +34,7 @@ def handler(task: AnnounceStartInput, context: LambdaContext) -> dict:
         if sessions.get(task.session_id) is None:
             raise SessionNotFound(f"session {task.session_id} does not exist")
         # Ended already (a retried attempt after a stop): let the flow announce how it ended.
-        clients.stepfunctions().send_task_success(
-            taskToken=task.task_token, output=json.dumps({"settled": True})
-        )
+        aws.stepfunctions().send_task_success(taskToken=task.task_token, output=json.dumps({"settled": True}))
         return {"delivered": 0}
     frame = StartFrame(
         sessionId=session["sessionId"],

@@ -10,7 +10,6 @@ import binascii
 import json
 import math
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -32,6 +31,7 @@ from functions.duels.errors import (
     UnknownSession,
 )
 from functions.duels.models import ACTIONS, CLIENT_FRAME, MAX_FRAME_BYTES, ClientFrame
+from functions.shared.clock import iso_ms
 
 PENDING, ACCEPTED, REJECTED, EXPIRED = "pending", "accepted", "rejected", "expired"
 SESSION_PENDING, SESSION_ACTIVE, SESSION_STOPPED = "pending", "active", "stopped"
@@ -54,7 +54,7 @@ GONE_GRACE_SECONDS = 30
 
 
 def parse_frame(body: str | None, is_base64: bool = False) -> ClientFrame:
-    """A client frame, or the DuelError that says exactly what is wrong with it."""
+    """A client frame, or the client error that says exactly what is wrong with it."""
     raw: bytes
     if body is None:
         raise MalformedFrame("the frame is empty")
@@ -94,11 +94,6 @@ def _describe(exc: ValidationError) -> str:
 # --- invites -----------------------------------------------------------------------------------
 
 
-def iso(ms: int) -> str:
-    """UTC ISO 8601 with milliseconds and a Z, the form clients parse."""
-    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
-
-
 def ensure_can_invite(from_user: str, to_user: str, invitee_connections: int) -> None:
     if from_user == to_user:
         raise CannotInviteSelf("you cannot invite yourself")
@@ -134,8 +129,8 @@ def new_invite(
         "fromName": from_name,
         "toUserId": to_user,
         "status": PENDING,
-        "createdAt": iso(now_ms),
-        "expiresAt": iso(expires_ms),
+        "createdAt": iso_ms(now_ms),
+        "expiresAt": iso_ms(expires_ms),
         "expiresAtMs": expires_ms,
         "answerWindowSeconds": answer_window_seconds,
         "sessionDurationSeconds": session_duration_seconds,
@@ -182,10 +177,10 @@ def new_session(
         "userA": user_a,
         "userB": user_b,
         "status": SESSION_PENDING,
-        "startAt": iso(start_ms),
+        "startAt": iso_ms(start_ms),
         "startAtMs": start_ms,
         "durationSeconds": duration_seconds,
-        "endsAt": iso(ends_ms),
+        "endsAt": iso_ms(ends_ms),
         "endsAtMs": ends_ms,
         "expireAt": ends_ms // 1000 + RETENTION_SECONDS,
     }

@@ -1,90 +1,79 @@
-"""Errors of the duels flows. One base class; `code` is what the client sees in the error frame
-{"type": "error", "code": ..., "message": ...}. Handlers map errors by class, never by text."""
+"""Errors of the duels flows. Each is a family of functions/shared/exceptions.py; `code` is what
+the client sees in the error frame {"type": "error", "code": ..., "message": ...}, which the
+WebSocket edge (functions/duels/push.py) makes from the class, never from the text."""
 
 from __future__ import annotations
 
+from http import HTTPStatus
 
-class DuelError(Exception):
-    """Base of every error a WebSocket client can cause and be told about."""
-
-    code = "error"
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
+from functions.shared.exceptions import InvalidRequest, NotFound, RuleViolation
 
 # --- the frame itself is wrong ---------------------------------------------------------------
 
 
-class FrameTooLarge(DuelError):
+class FrameTooLarge(InvalidRequest):
     code = "frame_too_large"
+    http_status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
 
 
-class MalformedFrame(DuelError):
+class MalformedFrame(InvalidRequest):
     """Not UTF-8 JSON, or not a JSON object."""
 
     code = "malformed_frame"
 
 
-class UnknownAction(DuelError):
+class UnknownAction(InvalidRequest):
     code = "unknown_action"
 
 
-class InvalidFrame(DuelError):
+class InvalidFrame(InvalidRequest):
     """A known action with missing, unknown or wrongly typed fields."""
 
     code = "invalid_frame"
 
 
-class Unauthenticated(DuelError):
-    """No verified identity on the connection (the $connect authorizer should have refused it)."""
-
-    code = "unauthenticated"
-
-
 # --- a rule of the duel is broken ------------------------------------------------------------
 
 
-class CannotInviteSelf(DuelError):
+class CannotInviteSelf(RuleViolation):
     code = "cannot_invite_self"
 
 
-class InviteeOffline(DuelError):
+class InviteeOffline(RuleViolation):
     code = "invitee_offline"
 
 
-class InviteAlreadyPending(DuelError):
+class InviteAlreadyPending(RuleViolation):
     code = "invite_already_pending"
 
 
-class UnknownInvite(DuelError):
+class UnknownInvite(NotFound):
     code = "unknown_invite"
 
 
-class NotYourInvite(DuelError):
+class NotYourInvite(RuleViolation):
     code = "not_your_invite"
 
 
-class InviteClosed(DuelError):
+class InviteClosed(RuleViolation):
     """Already answered, or its answer window has passed."""
 
     code = "invite_closed"
 
 
-class UnknownSession(DuelError):
+class UnknownSession(NotFound):
     code = "unknown_session"
 
 
-class NotInSession(DuelError):
+class NotInSession(RuleViolation):
     code = "not_in_session"
 
 
-class SessionNotStarted(DuelError):
+class SessionNotStarted(RuleViolation):
     code = "session_not_started"
 
 
-class SessionEnded(DuelError):
+class SessionEnded(RuleViolation):
     code = "session_ended"
 
 

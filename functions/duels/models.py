@@ -2,21 +2,21 @@
 
 Client -> server frames are a discriminated union on `action`; server -> client frames one on
 `type`. Both are strict (exact JSON types, no unknown fields) and their JSON Schemas are checked
-in under schemas/ (arcadeflow/schemas.py generates them; a test compares).
+in under schemas/ (tools/schemas.py generates them; a test compares).
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter
+
+from functions.shared.models import UserId
 
 # The largest frame a client may send. API Gateway itself takes frames up to 32 KB; every
 # duels frame fits in a few hundred bytes, so anything near the API's limit is a client bug.
 MAX_FRAME_BYTES = 4096
 
-# Cognito subs are UUIDs; local tokens use short names (the same rule as the social API).
-UserId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.@:+-]{0,127}$")]
 # inviteId / sessionId: UUIDs made here; anything else cannot name one.
 FlowId = Annotated[
     str, StringConstraints(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -187,14 +187,19 @@ def to_wire(frame: _Out) -> bytes:
     return frame.model_dump_json(by_alias=True).encode()
 
 
-# --- inputs of the flows' tasks ----------------------------------------------------------------
-
-
 class _TaskInput(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
 
 
-class DuelInviteInput(_TaskInput):
+# --- executions of the flows: input and output (schemas/sfn_duel_*.schema.json) -----------------
+
+
+class _Execution(BaseModel):
+    # Exact: an execution started with a field the flow does not read is a wiring bug.
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class DuelInviteInput(_Execution):
     """The input of a duel_invite execution (the invite handler starts it)."""
 
     invite_id: str = Field(alias="inviteId")
@@ -203,6 +208,78 @@ class DuelInviteInput(_TaskInput):
     answer_window_seconds: int = Field(alias="answerWindowSeconds", ge=1)
     session_duration_seconds: int = Field(alias="sessionDurationSeconds", ge=1)
     session_lead_seconds: int = Field(alias="sessionLeadSeconds", ge=0)
+
+
+class Delivery(_Execution):
+    """What a push task reports: connections that got the frame, connections found gone."""
+
+    delivered: int
+    gone: int = 0
+
+
+class Notified(_Execution):
+    delivery: Delivery
+
+
+class InviteRecord(_Execution):
+    """The invite as the flow read it back (a DynamoDB item: attribute -> typed value)."""
+
+    invite: dict[str, dict[str, Any]]
+
+
+class StartedSession(_Execution):
+    execution_arn: str = Field(alias="executionArn")
+
+
+class DuelInviteOutput(DuelInviteInput):
+    """A succeeded duel_invite execution: its input, the answer (or why none came), the invite as
+    recorded, and either the session it started or the players it told."""
+
+    answer: dict[str, Any] | None = None
+    timed_out: dict[str, Any] | None = Field(default=None, alias="timedOut")
+    delivery_failed: dict[str, Any] | None = Field(default=None, alias="deliveryFailed")
+    decision: InviteRecord
+    session: StartedSession | None = None
+    notified: Notified | None = None
+
+
+class DuelSessionInput(_Execution):
+    """The input of a duel_session execution (duel_invite's StartSession starts it)."""
+
+    session_id: str = Field(alias="sessionId")
+    invite_id: str = Field(alias="inviteId")
+    user_a: str = Field(alias="userA")
+    user_b: str = Field(alias="userB")
+    duration_seconds: int = Field(alias="durationSeconds", ge=1)
+    lead_seconds: int = Field(alias="leadSeconds", ge=0)
+    # Step Functions links a child execution to its parent by this field.
+    started_by: str | None = Field(default=None, alias="AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID")
+
+
+class SessionTimes(_Execution):
+    start_at: str = Field(alias="startAt")
+    ends_at: str = Field(alias="endsAt")
+    wait_seconds: int = Field(alias="waitSeconds")
+
+
+class SessionRecord(_Execution):
+    """The session as the flow read it back (a DynamoDB item: attribute -> typed value)."""
+
+    session: dict[str, dict[str, Any]]
+
+
+class DuelSessionOutput(DuelSessionInput):
+    """A succeeded duel_session execution: its input, the session's times, how it ended as
+    recorded, and the players it told."""
+
+    session: SessionTimes
+    stopped: dict[str, Any] | None = None
+    timed_out: dict[str, Any] | None = Field(default=None, alias="timedOut")
+    outcome: SessionRecord
+    notified: Notified
+
+
+# --- inputs of the flows' tasks ----------------------------------------------------------------
 
 
 class NotifyInviteeInput(_TaskInput):

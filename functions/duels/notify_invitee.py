@@ -12,13 +12,14 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions.duels import clients, wiring
+from functions.duels import wiring
 from functions.duels.errors import InviteNotFound
 from functions.duels.models import InviteFrame, NotifyInviteeInput, to_wire
+from functions.shared import aws, config
 
 logger = Logger()
 tracer = Tracer()
-metrics = Metrics(namespace="arcadeflow")
+metrics = Metrics(namespace=config.metrics_namespace())
 
 
 @logger.inject_lambda_context
@@ -33,9 +34,7 @@ def handler(task: NotifyInviteeInput, context: LambdaContext) -> dict:
         if invites.get(task.invite_id) is None:
             raise InviteNotFound(f"invite {task.invite_id} does not exist")
         # Settled already (a retried attempt after the answer came in): nothing to wait for.
-        clients.stepfunctions().send_task_success(
-            taskToken=task.task_token, output=json.dumps({"settled": True})
-        )
+        aws.stepfunctions().send_task_success(taskToken=task.task_token, output=json.dumps({"settled": True}))
         return {"delivered": 0}
     frame = InviteFrame(
         inviteId=invite["inviteId"], **{"from": invite["fromUserId"]}, expiresAt=invite["expiresAt"]

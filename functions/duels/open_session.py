@@ -6,14 +6,13 @@ created and keeps its times.
 
 from __future__ import annotations
 
-import time
-
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.duels import domain, wiring
 from functions.duels.models import OpenSessionInput
+from functions.shared import clock
 
 logger = Logger()
 tracer = Tracer()
@@ -24,7 +23,7 @@ tracer = Tracer()
 @event_parser(model=OpenSessionInput)
 def handler(task: OpenSessionInput, context: LambdaContext) -> dict:
     logger.append_keys(sessionId=task.session_id)
-    now_ms = int(time.time() * 1000)
+    now_ms = clock.now_ms()
     session = wiring.sessions().open(
         domain.new_session(
             task.session_id,
@@ -41,5 +40,5 @@ def handler(task: OpenSessionInput, context: LambdaContext) -> dict:
         "startAt": session["startAt"],
         "endsAt": session["endsAt"],
         "durationSeconds": session["durationSeconds"],
-        "waitSeconds": domain.seconds_until_end(session, int(time.time() * 1000)),
+        "waitSeconds": domain.seconds_until_end(session, clock.now_ms()),
     }

@@ -11,30 +11,26 @@ same status twice in a row, which a client treats as no change.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions.duels import clients, domain, wiring
+from functions.duels import domain, wiring
 from functions.duels.models import PresenceFrame, to_wire
-from functions.duels.repositories import from_item
+from functions.shared import aws, clock, config
+from functions.shared.dynamo import from_item, stream_images
 
 logger = Logger()
 tracer = Tracer()
-metrics = Metrics(namespace="arcadeflow")
+metrics = Metrics(namespace=config.metrics_namespace())
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 FOLLOWED_BY_INDEX = "FollowedBy"
-
-
-def _images(raw: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
-    change = raw.get("dynamodb") or {}
-    return from_item(change.get("OldImage")), from_item(change.get("NewImage"))
 
 
 def _table_of(raw: dict[str, Any]) -> str:
@@ -46,9 +42,9 @@ def _table_of(raw: dict[str, Any]) -> str:
 def record_handler(record: DynamoDBRecord) -> None:
     raw = record.raw_event
     event_name = raw.get("eventName", "")
-    old, new = _images(raw)
-    now_epoch = int(time.time())
-    if _table_of(raw) == clients.table("connections"):
+    old, new = stream_images(raw)
+    now_epoch = clock.epoch_seconds(clock.now())
+    if _table_of(raw) == config.table_name("connections"):
         change = _connection_change(event_name, old, new, now_epoch)
     else:
         change = domain.presence_change(event_name, old, new)
@@ -89,15 +85,15 @@ def _connection_change(
 
 
 def _presence_of(user_id: str) -> dict[str, Any] | None:
-    out = clients.dynamodb().get_item(
-        TableName=clients.table("presence"), Key={"userId": {"S": user_id}}, ConsistentRead=True
+    out = aws.dynamodb().get_item(
+        TableName=config.table_name("presence"), Key={"userId": {"S": user_id}}, ConsistentRead=True
     )
     return from_item(out.get("Item"))
 
 
 def _followers(user_id: str) -> list[str]:
     request: dict[str, Any] = {
-        "TableName": clients.table("follows"),
+        "TableName": config.table_name("follows"),
         "IndexName": FOLLOWED_BY_INDEX,
         "KeyConditionExpression": "targetUserId = :user",
         "ExpressionAttributeValues": {":user": {"S": user_id}},
@@ -105,7 +101,7 @@ def _followers(user_id: str) -> list[str]:
     }
     followers: list[str] = []
     while True:
-        page = clients.dynamodb().query(**request)
+        page = aws.dynamodb().query(**request)
         followers += [item["userId"]["S"] for item in page.get("Items", [])]
         if "LastEvaluatedKey" not in page:
             return followers
@@ -115,7 +111,7 @@ def _followers(user_id: str) -> list[str]:
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-def handler(event: dict, context: LambdaContext) -> dict:
+def handler(event: dict, context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )

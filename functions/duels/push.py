@@ -7,7 +7,6 @@ A user may hold several connections (tabs): each gets the frame. A connection th
 from __future__ import annotations
 
 import logging
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +15,9 @@ from botocore.exceptions import ClientError
 
 from functions.duels.models import ErrorFrame, to_wire
 from functions.duels.repositories import ConnectionsRepository
+from functions.shared import clock
+from functions.shared.dynamo import error_code
+from functions.shared.exceptions import ArcadeflowError
 
 log = logging.getLogger(__name__)
 _PARALLEL_POSTS = 8
@@ -41,13 +43,13 @@ class Pusher:
         try:
             self.api.post_to_connection(ConnectionId=connection_id, Data=payload)
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "GoneException":
+            if error_code(error) == "GoneException":
                 return False
             raise
         return True
 
     def to_users(self, user_ids: list[str], payload: bytes) -> Delivery:
-        now_ms = int(time.time() * 1000)
+        now_ms = clock.now_ms()
         targets = [
             (user_id, connection_id)
             for user_id in dict.fromkeys(user_ids)
@@ -69,6 +71,11 @@ class Pusher:
                 self.connections.remove_gone(user_id, connection_id, now_ms)
         return outcome
 
-    def error_to(self, connection_id: str, code: str, message: str) -> None:
+    def error_to(self, connection_id: str, error: ArcadeflowError) -> None:
         """The reply to a refused frame goes to the connection that sent it, not to every tab."""
-        self.post(connection_id, to_wire(ErrorFrame(code=code, message=message)))
+        self.post(connection_id, to_wire(error_frame(error)))
+
+
+def error_frame(error: ArcadeflowError) -> ErrorFrame:
+    """The one mapping of a client error to the WebSocket wire (the HTTP one is functions/shared/http.py)."""
+    return ErrorFrame(code=error.code, message=error.message)

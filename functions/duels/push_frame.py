@@ -19,10 +19,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.duels import wiring
 from functions.duels.models import PushInput, to_wire
+from functions.shared import config
 
 logger = Logger()
 tracer = Tracer()
-metrics = Metrics(namespace="arcadeflow")
+metrics = Metrics(namespace=config.metrics_namespace())
+# Made at import (the decorator needs it), when a test may not have set the variable yet; the
+# deployment always sets it, and the default only keeps the import from failing.
 persistence = DynamoDBPersistenceLayer(table_name=os.environ.get("IDEMPOTENCY_TABLE", "idempotency"))
 idempotency = IdempotencyConfig(event_key_jmespath="dedupeKey", expires_after_seconds=24 * 3600)
 

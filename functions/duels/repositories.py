@@ -6,44 +6,24 @@ learns whether it won (True) or lost (False) and never overwrites the winner.
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from functions.duels import domain
 from functions.duels.errors import InviteAlreadyPending
-
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
+from functions.shared.clock import iso_ms
+from functions.shared.dynamo import (
+    error_code,
+    expression_values,
+    from_item,
+    from_items,
+    is_conditional_check_failure,
+    to_item,
+)
 
 SESSIONS_BY_USER_A = "SessionsByUserA"
 SESSIONS_BY_USER_B = "SessionsByUserB"
-
-
-def to_item(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: _serializer.serialize(v) for k, v in values.items() if v is not None}
-
-
-def from_item(item: dict[str, Any] | None) -> dict[str, Any] | None:
-    if item is None:
-        return None
-    return {k: _plain(_deserializer.deserialize(v)) for k, v in item.items()}
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    return value
-
-
-def _values(**values: Any) -> dict[str, Any]:
-    return {f":{k}": _serializer.serialize(v) for k, v in values.items()}
-
-
-def _lost_condition(error: ClientError) -> bool:
-    return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
 
 class ConnectionsRepository:
@@ -60,7 +40,7 @@ class ConnectionsRepository:
                     "userId": user_id,
                     "connectionId": connection_id,
                     "screenName": screen_name,
-                    "connectedAt": domain.iso(now_ms),
+                    "connectedAt": iso_ms(now_ms),
                     "connectedAtMs": now_ms,
                     "expireAt": now_ms // 1000 + domain.CONNECTION_LIFETIME_SECONDS,
                 }
@@ -79,10 +59,10 @@ class ConnectionsRepository:
                 TableName=self.table,
                 Key=to_item({"userId": user_id, "connectionId": connection_id}),
                 ConditionExpression="connectedAtMs < :cutoff",
-                ExpressionAttributeValues=_values(cutoff=now_ms - domain.GONE_GRACE_SECONDS * 1000),
+                ExpressionAttributeValues=expression_values(cutoff=now_ms - domain.GONE_GRACE_SECONDS * 1000),
             )
         except ClientError as error:
-            if _lost_condition(error):
+            if is_conditional_check_failure(error):
                 return False
             raise
         return True
@@ -94,7 +74,7 @@ class ConnectionsRepository:
             "TableName": self.table,
             "KeyConditionExpression": "userId = :user",
             "FilterExpression": "expireAt > :now",
-            "ExpressionAttributeValues": _values(user=user_id, now=now_epoch),
+            "ExpressionAttributeValues": expression_values(user=user_id, now=now_epoch),
             "ProjectionExpression": "connectionId",
             "ConsistentRead": True,
         }
@@ -151,7 +131,7 @@ class InvitesRepository:
             guard_put["ConditionExpression"] = "attribute_not_exists(fromUserId)"
         else:
             guard_put["ConditionExpression"] = "attribute_not_exists(fromUserId) OR inviteId = :previous"
-            guard_put["ExpressionAttributeValues"] = _values(previous=replaces_invite_id)
+            guard_put["ExpressionAttributeValues"] = expression_values(previous=replaces_invite_id)
         try:
             self.client.transact_write_items(
                 TransactItems=[
@@ -166,7 +146,7 @@ class InvitesRepository:
                 ]
             )
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "TransactionCanceledException":
+            if error_code(error) == "TransactionCanceledException":
                 raise InviteAlreadyPending(
                     f"you already have a pending invite to {invite['toUserId']}"
                 ) from error
@@ -180,7 +160,7 @@ class InvitesRepository:
             UpdateExpression="SET #status = :failed",
             ConditionExpression="#status = :pending",
             ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues=_values(failed="failed", pending=domain.PENDING),
+            ExpressionAttributeValues=expression_values(failed="failed", pending=domain.PENDING),
         )
 
     def store_token(self, invite_id: str, task_token: str) -> dict[str, Any] | None:
@@ -192,11 +172,11 @@ class InvitesRepository:
                 UpdateExpression="SET taskToken = :token",
                 ConditionExpression="#status = :pending",
                 ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues=_values(token=task_token, pending=domain.PENDING),
+                ExpressionAttributeValues=expression_values(token=task_token, pending=domain.PENDING),
                 ReturnValues="ALL_NEW",
             )
         except ClientError as error:
-            if _lost_condition(error):
+            if is_conditional_check_failure(error):
                 return None
             raise
         return from_item(out["Attributes"])
@@ -207,7 +187,7 @@ class InvitesRepository:
         update = "SET #status = :decision, decidedAt = :now"
         values = {
             "decision": domain.ACCEPTED if accept else domain.REJECTED,
-            "now": domain.iso(now_ms),
+            "now": iso_ms(now_ms),
             "pending": domain.PENDING,
             "invitee": invitee,
             "nowMs": now_ms,
@@ -225,10 +205,10 @@ class InvitesRepository:
                     " AND attribute_exists(taskToken)"
                 ),
                 ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues=_values(**values),
+                ExpressionAttributeValues=expression_values(**values),
             )
         except ClientError as error:
-            if _lost_condition(error):
+            if is_conditional_check_failure(error):
                 return False
             raise
         return True
@@ -255,7 +235,7 @@ class SessionsRepository:
                 ConditionExpression="attribute_not_exists(sessionId)",
             )
         except ClientError as error:
-            if not _lost_condition(error):
+            if not is_conditional_check_failure(error):
                 raise
             existing = self.get(session["sessionId"])
             assert existing is not None
@@ -271,13 +251,13 @@ class SessionsRepository:
                 UpdateExpression="SET #status = :active, taskToken = :token",
                 ConditionExpression="#status IN (:pending, :active)",
                 ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues=_values(
+                ExpressionAttributeValues=expression_values(
                     active=domain.SESSION_ACTIVE, pending=domain.SESSION_PENDING, token=task_token
                 ),
                 ReturnValues="ALL_NEW",
             )
         except ClientError as error:
-            if _lost_condition(error):
+            if is_conditional_check_failure(error):
                 return None
             raise
         return from_item(out["Attributes"])
@@ -296,17 +276,17 @@ class SessionsRepository:
                     "#status = :active AND endsAtMs > :nowMs AND (userA = :player OR userB = :player)"
                 ),
                 ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues=_values(
+                ExpressionAttributeValues=expression_values(
                     stopped=domain.SESSION_STOPPED,
                     stop=domain.END_BY_STOP,
                     player=player,
-                    now=domain.iso(now_ms),
+                    now=iso_ms(now_ms),
                     active=domain.SESSION_ACTIVE,
                     nowMs=now_ms,
                 ),
             )
         except ClientError as error:
-            if _lost_condition(error):
+            if is_conditional_check_failure(error):
                 return False
             raise
         return True
@@ -319,11 +299,11 @@ class SessionsRepository:
                 "IndexName": index,
                 "KeyConditionExpression": f"{attribute} = :user AND #status = :active",
                 "ExpressionAttributeNames": {"#status": "status"},
-                "ExpressionAttributeValues": _values(user=user_id, active=domain.SESSION_ACTIVE),
+                "ExpressionAttributeValues": expression_values(user=user_id, active=domain.SESSION_ACTIVE),
             }
             while True:
                 page = self.client.query(**request)
-                sessions += [from_item(item) for item in page.get("Items", [])]  # type: ignore[misc]
+                sessions += from_items(page.get("Items", []))
                 if "LastEvaluatedKey" not in page:
                     break
                 request["ExclusiveStartKey"] = page["LastEvaluatedKey"]

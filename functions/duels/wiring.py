@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from functions.duels import clients
 from functions.duels.push import Pusher
 from functions.duels.repositories import ConnectionsRepository, InvitesRepository, SessionsRepository
+from functions.shared import aws, config
 
 # Production values; `arcadeflow up --invite-timeout/--session-duration` override the variables.
 DEFAULT_INVITE_TIMEOUT_SECONDS = 60
@@ -14,36 +14,39 @@ DEFAULT_SESSION_LEAD_SECONDS = 2
 
 
 def connections() -> ConnectionsRepository:
-    return ConnectionsRepository(clients.dynamodb(), clients.table("connections"))
+    return ConnectionsRepository(aws.dynamodb(), config.table_name("connections"))
 
 
 def invites() -> InvitesRepository:
-    return InvitesRepository(clients.dynamodb(), clients.table("invites"))
+    return InvitesRepository(aws.dynamodb(), config.table_name("invites"))
 
 
 def invites_with_guards() -> InvitesRepository:
-    return InvitesRepository(clients.dynamodb(), clients.table("invites"), clients.table("pending_invites"))
+    return InvitesRepository(
+        aws.dynamodb(), config.table_name("invites"), config.table_name("pending_invites")
+    )
 
 
 def sessions() -> SessionsRepository:
-    return SessionsRepository(clients.dynamodb(), clients.table("sessions"))
+    return SessionsRepository(aws.dynamodb(), config.table_name("sessions"))
 
 
 def pusher() -> Pusher:
-    return Pusher(clients.management_api(), connections())
+    return Pusher(aws.management_api(), connections())
 
 
 def invite_timeout_seconds() -> int:
-    return clients.int_setting("INVITE_TIMEOUT_SECONDS", DEFAULT_INVITE_TIMEOUT_SECONDS, minimum=1)
+    return config.int_setting("INVITE_TIMEOUT_SECONDS", DEFAULT_INVITE_TIMEOUT_SECONDS)
 
 
 def session_duration_seconds() -> int:
-    return clients.int_setting("SESSION_DURATION_SECONDS", DEFAULT_SESSION_DURATION_SECONDS, minimum=1)
+    return config.int_setting("SESSION_DURATION_SECONDS", DEFAULT_SESSION_DURATION_SECONDS)
 
 
 def session_lead_seconds() -> int:
-    return clients.int_setting("SESSION_LEAD_SECONDS", DEFAULT_SESSION_LEAD_SECONDS, minimum=0)
+    # Zero is allowed: a test (or an impatient operator) may start sessions at once.
+    return config.int_setting("SESSION_LEAD_SECONDS", DEFAULT_SESSION_LEAD_SECONDS, minimum=0)
 
 
 def duel_invite_state_machine() -> str:
-    return clients.setting("DUEL_INVITE_STATE_MACHINE_ARN")
+    return config.required("DUEL_INVITE_STATE_MACHINE_ARN")

@@ -9,7 +9,6 @@ settled by conditional writes in the repositories; the flows announce whatever w
 from __future__ import annotations
 
 import json
-import time
 import uuid
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -19,8 +18,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
-from functions.duels import clients, domain, wiring
-from functions.duels.errors import DuelError, InviteClosed, SessionEnded, Unauthenticated
+from functions.duels import domain, wiring
+from functions.duels.errors import InviteClosed, SessionEnded
 from functions.duels.events import MessageEvent
 from functions.duels.models import (
     DuelInviteInput,
@@ -35,10 +34,13 @@ from functions.duels.models import (
     StopAction,
     to_wire,
 )
+from functions.shared import aws, clock, config
+from functions.shared.dynamo import error_code
+from functions.shared.exceptions import ArcadeflowError, Unauthenticated
 
 logger = Logger()
 tracer = Tracer()
-metrics = Metrics(namespace="arcadeflow")
+metrics = Metrics(namespace=config.metrics_namespace())
 
 # The flow has moved on (timed out, or finished): its own conditional write already settled it.
 _FLOW_NO_LONGER_WAITING = {"TaskTimedOut", "InvalidToken", "TaskDoesNotExist"}
@@ -68,16 +70,16 @@ def handler(event: dict, context: LambdaContext) -> dict:
             list_sessions(user_id, connection_id)
         elif isinstance(frame, PingAction):
             wiring.pusher().post(connection_id, to_wire(PongFrame(id=frame.id)))
-    except DuelError as error:
+    except ArcadeflowError as error:
         logger.info("frame refused", extra={"code": error.code, "reason": error.message})
         metrics.add_metric(name="FrameRefused", unit=MetricUnit.Count, value=1)
-        wiring.pusher().error_to(connection_id, error.code, error.message)
+        wiring.pusher().error_to(connection_id, error)
     return {"statusCode": 200}
 
 
 @tracer.capture_method
 def invite(user_id: str, screen_name: str, frame: InviteAction) -> None:
-    now_ms = _now_ms()
+    now_ms = clock.now_ms()
     domain.ensure_can_invite(user_id, frame.to, len(wiring.connections().live(frame.to, now_ms // 1000)))
     invites = wiring.invites_with_guards()
     previous = invites.holder_of_pair(user_id, frame.to)
@@ -102,7 +104,7 @@ def invite(user_id: str, screen_name: str, frame: InviteAction) -> None:
     )
     try:
         # Named after the invite: a repeated start cannot make a second flow for it.
-        clients.stepfunctions().start_execution(
+        aws.stepfunctions().start_execution(
             stateMachineArn=wiring.duel_invite_state_machine(),
             name=record["inviteId"],
             input=flow_input.model_dump_json(by_alias=True),
@@ -118,12 +120,12 @@ def invite(user_id: str, screen_name: str, frame: InviteAction) -> None:
 @tracer.capture_method
 def respond(user_id: str, frame: RespondAction) -> None:
     invites = wiring.invites()
-    now_ms = _now_ms()
+    now_ms = clock.now_ms()
     record = domain.ensure_can_answer(invites.get(frame.invite_id), user_id, now_ms)
     session_id = str(uuid.uuid4()) if frame.accept else None
     if not invites.decide(frame.invite_id, user_id, frame.accept, session_id, now_ms):
         # Lost to the expiry (or to another tab's answer): say why, from what was recorded.
-        domain.ensure_can_answer(invites.get(frame.invite_id), user_id, _now_ms())
+        domain.ensure_can_answer(invites.get(frame.invite_id), user_id, clock.now_ms())
         raise InviteClosed("this invite is already answered")
     metrics.add_metric(
         name="InviteAccepted" if frame.accept else "InviteRejected", unit=MetricUnit.Count, value=1
@@ -134,10 +136,10 @@ def respond(user_id: str, frame: RespondAction) -> None:
 @tracer.capture_method
 def stop(user_id: str, frame: StopAction) -> None:
     sessions = wiring.sessions()
-    now_ms = _now_ms()
+    now_ms = clock.now_ms()
     record = domain.ensure_can_stop(sessions.get(frame.session_id), user_id, now_ms)
     if not sessions.stop(frame.session_id, user_id, now_ms):
-        domain.ensure_can_stop(sessions.get(frame.session_id), user_id, _now_ms())
+        domain.ensure_can_stop(sessions.get(frame.session_id), user_id, clock.now_ms())
         raise SessionEnded("this session has already ended")
     metrics.add_metric(name="SessionStopped", unit=MetricUnit.Count, value=1)
     _resume_flow(record["taskToken"], {"endReason": domain.END_BY_STOP})
@@ -145,7 +147,7 @@ def stop(user_id: str, frame: StopAction) -> None:
 
 @tracer.capture_method
 def list_sessions(user_id: str, connection_id: str) -> None:
-    running = wiring.sessions().active_of(user_id, _now_ms())
+    running = wiring.sessions().active_of(user_id, clock.now_ms())
     frame = SessionsFrame(
         sessions=[
             SessionSummary(
@@ -165,13 +167,9 @@ def _resume_flow(task_token: str, output: dict) -> None:
     """Ends the flow's wait. If the flow has already timed out, its conditional write lost to
     ours and it announces what we recorded, so there is nothing more to do here."""
     try:
-        clients.stepfunctions().send_task_success(taskToken=task_token, output=json.dumps(output))
+        aws.stepfunctions().send_task_success(taskToken=task_token, output=json.dumps(output))
     except ClientError as error:
-        code = error.response.get("Error", {}).get("Code")
+        code = error_code(error)
         if code not in _FLOW_NO_LONGER_WAITING:
             raise
         logger.info("flow no longer waiting", extra={"code": code})
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)

@@ -7,8 +7,6 @@ connections stream (presence_push), so the handshake does not wait for a fan-out
 
 from __future__ import annotations
 
-import time
-
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import parse
@@ -16,10 +14,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.duels import wiring
 from functions.duels.events import ConnectEvent, DisconnectEvent
+from functions.shared import clock, config
 
 logger = Logger()
 tracer = Tracer()
-metrics = Metrics(namespace="arcadeflow")
+metrics = Metrics(namespace=config.metrics_namespace())
 
 
 @logger.inject_lambda_context
@@ -34,7 +33,7 @@ def handler(event: dict, context: LambdaContext) -> dict:
             who.user_id,
             connect.request_context.connection_id,
             who.screen_name or who.user_id,
-            int(time.time() * 1000),
+            clock.now_ms(),
         )
         logger.append_keys(userId=who.user_id, connectionId=connect.request_context.connection_id)
         logger.info("connected")

@@ -1,15 +1,22 @@
-"""Domain errors. One base class; the HTTP layer maps them to status codes by class, never by text.
+"""The one family of errors a client can cause and be told about, HTTP and WebSocket alike.
 
-`code` is the stable, machine-readable name clients see in {"error": {"code": ...}}.
+Every such error is an ArcadeflowError with a stable, machine-readable `code` (what clients see
+in {"error": {"code": ...}} and in {"type": "error", "code": ...}) and an `http_status` that
+its family sets. The HTTP edge (functions/shared/http.py) and the WebSocket edge
+(functions/duels/push.py) each map them once, by class, never by message text. A flow adds its
+own errors as subclasses of these families (functions/<flow>/errors.py).
 """
 
 from __future__ import annotations
+
+from http import HTTPStatus
 
 
 class ArcadeflowError(Exception):
     """Base of every error a caller can cause and be told about."""
 
     code = "error"
+    http_status = HTTPStatus.BAD_REQUEST
 
     def __init__(self, message: str, details: list[dict[str, str]] | None = None) -> None:
         super().__init__(message)
@@ -44,12 +51,15 @@ class InvalidCursor(InvalidRequest):
 
 class BodyTooLarge(InvalidRequest):
     code = "body_too_large"
+    http_status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
 
 
 class Unauthenticated(ArcadeflowError):
-    """No usable identity in the token claims (the authorizer should have refused it)."""
+    """No usable identity in the token claims or on the connection (the authorizer should have
+    refused it)."""
 
     code = "unauthenticated"
+    http_status = HTTPStatus.UNAUTHORIZED
 
 
 # --- the request is well formed but names something that is not there ----------------------
@@ -57,6 +67,7 @@ class Unauthenticated(ArcadeflowError):
 
 class NotFound(ArcadeflowError):
     code = "not_found"
+    http_status = HTTPStatus.NOT_FOUND
 
 
 class UserNotFound(NotFound):
@@ -68,6 +79,7 @@ class UserNotFound(NotFound):
 
 class RuleViolation(ArcadeflowError):
     code = "rule_violation"
+    http_status = HTTPStatus.UNPROCESSABLE_ENTITY
 
 
 class CannotFollowSelf(RuleViolation):

@@ -1,7 +1,10 @@
 """The HTTP side every API function shares: the resolver, body and query parsing, error mapping.
 
-Errors leave as {"error": {"code": ..., "message": ..., "details": [...]}}. Domain errors map to
-a status by class (walking the class hierarchy), never by message text.
+Errors leave as {"error": {"code": ..., "message": ..., "details": [...]}} (ErrorResponse).
+A client error's status is its class's `http_status` (functions/shared/exceptions.py), never
+read from its text. Successful answers are pydantic response models: a handler returns
+`respond(status, model)`, and the model's JSON Schema (schemas/http_*.schema.json) is what the
+OpenAPI document says the route answers.
 """
 
 from __future__ import annotations
@@ -13,48 +16,60 @@ from typing import Any, TypeVar
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from functions.shared.exceptions import (
     ArcadeflowError,
     BodyTooLarge,
     InvalidBody,
     InvalidQuery,
-    InvalidRequest,
     MalformedJson,
-    NotFound,
-    RuleViolation,
-    Unauthenticated,
 )
 
 # Every request body is small (ids, a score, a status); 16 KiB is generous and bounds the work
 # a single request can cause.
 MAX_BODY_BYTES = 16 * 1024
 
-STATUS_BY_ERROR: dict[type[ArcadeflowError], HTTPStatus] = {
-    BodyTooLarge: HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
-    InvalidRequest: HTTPStatus.BAD_REQUEST,
-    Unauthenticated: HTTPStatus.UNAUTHORIZED,
-    NotFound: HTTPStatus.NOT_FOUND,
-    RuleViolation: HTTPStatus.UNPROCESSABLE_ENTITY,
-    ArcadeflowError: HTTPStatus.BAD_REQUEST,
-}
-
 Model = TypeVar("Model", bound=BaseModel)
 
 
+class ErrorProblem(BaseModel):
+    field: str
+    problem: str
+
+
+class ErrorDetail(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(description="stable, machine-readable; clients branch on it")
+    message: str = Field(description="for people; may change")
+    # Sent only when there is something to say (a body or query that failed validation).
+    details: list[ErrorProblem] = Field(
+        default_factory=list, exclude_if=lambda value: not value, description="which fields are wrong"
+    )
+
+
+class ErrorResponse(BaseModel):
+    """The one error shape of the HTTP API."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    error: ErrorDetail
+
+
 def status_for(error: ArcadeflowError) -> HTTPStatus:
-    for cls in type(error).__mro__:
-        if cls in STATUS_BY_ERROR:
-            return STATUS_BY_ERROR[cls]
-    return HTTPStatus.BAD_REQUEST
+    return HTTPStatus(error.http_status)
 
 
 def error_body(code: str, message: str, details: list[dict[str, str]] | None = None) -> dict[str, Any]:
-    error: dict[str, Any] = {"code": code, "message": message}
-    if details:
-        error["details"] = details
-    return {"error": error}
+    problems = [ErrorProblem.model_validate(d) for d in details or []]
+    return ErrorResponse(error=ErrorDetail(code=code, message=message, details=problems)).model_dump()
+
+
+def respond(status: int, model: BaseModel | None) -> Response:
+    """A typed answer on the wire: the model by its aliases (None: no body, e.g. 204)."""
+    body = None if model is None else model.model_dump(mode="json", by_alias=True)
+    return json_response(status, body)
 
 
 def json_response(status: int, body: Any) -> Response:
@@ -98,8 +113,8 @@ def _problems(error: ValidationError) -> list[dict[str, str]]:
 def parse_body(app: APIGatewayHttpResolver, model: type[Model]) -> Model:
     """The request body as `model`: size-checked, valid JSON, exact types, no unknown fields."""
     event = app.current_event
-    body = event.decoded_body if event.body is not None else ""
-    size = len(body.encode()) if isinstance(body, str) else len(body)
+    body: str = (event.decoded_body or "") if event.body is not None else ""
+    size = len(body.encode())
     if size > MAX_BODY_BYTES:
         raise BodyTooLarge(f"request body is {size} bytes; the limit is {MAX_BODY_BYTES}")
     if not body:

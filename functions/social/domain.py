@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from functions.shared.exceptions import CannotFollowSelf, PresenceNeedsGame
@@ -207,8 +207,8 @@ def leaderboard(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
 def profile_view(
     user: Mapping[str, Any],
     presence: dict[str, Any],
-    best_scores: list[Mapping[str, Any]],
-    recent_games: list[Mapping[str, Any]],
+    best_scores: Sequence[Mapping[str, Any]],
+    recent_games: Sequence[Mapping[str, Any]],
 ) -> dict[str, Any]:
     return {
         "userId": user["userId"],

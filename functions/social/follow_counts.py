@@ -16,27 +16,23 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
 from functions.shared import aws, clock, config
-from functions.shared.config import METRICS_NAMESPACE
-from functions.shared.dynamo import from_item, to_value
+from functions.shared.dynamo import MalformedStreamRecord, error_code, stream_images, to_value
 from functions.social import domain
 
 logger = Logger()
 tracer = Tracer()
-metrics = Metrics(namespace=METRICS_NAMESPACE)
+metrics = Metrics(namespace=config.metrics_namespace())
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 # Longer than a stream record can live (24 h), so no redelivery outlives its marker.
 MARKER_LIFETIME_SECONDS = 2 * 24 * 3600
 MARKER_PREFIX = "follow_counts#"
-
-
-class MalformedStreamRecord(ValueError):
-    """A follows stream record without the image its event needs (stream view type changed?)."""
 
 
 class FollowCounters:
@@ -82,7 +78,7 @@ class FollowCounters:
         try:
             self._client.transact_write_items(TransactItems=items)
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+            if error_code(exc) != "TransactionCanceledException":
                 raise
             if self._already_applied(marker_id):
                 return False
@@ -102,10 +98,8 @@ def counters() -> FollowCounters:
 
 @tracer.capture_method
 def count_follow_change(record: DynamoDBRecord) -> None:
-    change = record.raw_event.get("dynamodb") or {}
     event_name = record.raw_event.get("eventName", "")
-    old = from_item(change.get("OldImage"))
-    new = from_item(change.get("NewImage"))
+    old, new = stream_images(record.raw_event)
     if (event_name == "INSERT" and new is None) or (event_name == "REMOVE" and old is None):
         raise MalformedStreamRecord(f"{event_name} record {record.event_id} has no image to count from")
     changes = domain.count_changes(event_name, old, new)
@@ -120,7 +114,7 @@ def count_follow_change(record: DynamoDBRecord) -> None:
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-def handler(event: dict, context: LambdaContext) -> dict:
+def handler(event: dict, context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(
         event=event, record_handler=count_follow_change, processor=processor, context=context
     )

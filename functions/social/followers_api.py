@@ -9,17 +9,18 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions.shared import clock
-from functions.shared.config import METRICS_NAMESPACE
+from functions.shared import clock, config
 from functions.shared.exceptions import UserNotFound
-from functions.shared.http import create_app, json_response, parse_body, parse_query
+from functions.shared.http import create_app, parse_body, parse_query, respond
+from functions.shared.models import USER_ID
 from functions.shared.pagination import decode_cursor, encode_cursor
 from functions.social import domain, wiring
-from functions.social.models import USER_ID, FollowListQuery, FollowRequest
+from functions.social.models import FollowListQuery, FollowRequest
+from functions.social.responses import FollowEntry, FollowPage
 
 logger = Logger()
 tracer = Tracer()
-metrics = Metrics(namespace=METRICS_NAMESPACE)
+metrics = Metrics(namespace=config.metrics_namespace())
 app = create_app(logger)
 
 
@@ -37,10 +38,10 @@ def follow():
     if follows.add(edge):
         metrics.add_metric(name="FollowCreated", unit=MetricUnit.Count, value=1)
         logger.info("follow created", extra={"target_user_id": request.target_user_id})
-        return json_response(HTTPStatus.CREATED, domain.following_entry(edge))
+        return respond(HTTPStatus.CREATED, FollowEntry.model_validate(domain.following_entry(edge)))
     # Already following: the same answer as the first time, nothing written.
     existing = follows.get(follower["userId"], request.target_user_id) or edge
-    return json_response(HTTPStatus.OK, domain.following_entry(existing))
+    return respond(HTTPStatus.OK, FollowEntry.model_validate(domain.following_entry(existing)))
 
 
 @app.delete("/followers/<target_user_id>")
@@ -52,7 +53,7 @@ def unfollow(target_user_id: str):
     if removed:
         metrics.add_metric(name="FollowRemoved", unit=MetricUnit.Count, value=1)
     # 204 either way: unfollowing someone you do not follow leaves you not following them.
-    return json_response(HTTPStatus.NO_CONTENT, None)
+    return respond(HTTPStatus.NO_CONTENT, None)
 
 
 @app.get("/followers")
@@ -74,15 +75,13 @@ def list_follows():
         start = decode_cursor(query.cursor, shape, partition) if query.cursor else None
         edges, last = follows.followers(user_id, query.limit, start)
         entries = [domain.follower_entry(edge) for edge in edges]
-    return json_response(
-        HTTPStatus.OK,
-        {
-            "userId": user_id,
-            "direction": query.direction,
-            "items": entries,
-            "nextCursor": encode_cursor(last) if last else None,
-        },
+    page = FollowPage(
+        user_id=user_id,
+        direction=query.direction,
+        items=[FollowEntry.model_validate(entry) for entry in entries],
+        next_cursor=encode_cursor(last) if last else None,
     )
+    return respond(HTTPStatus.OK, page)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -1,7 +1,7 @@
 """Request bodies and query strings of the social API (presence, followers, profiles, scores).
 
 Bodies are strict: exact JSON types, no unknown fields. Their JSON Schemas are checked in under
-schemas/ (arcadeflow/schemas.py generates them; a test compares).
+schemas/ (tools/schemas.py generates them; a test compares).
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from typing import Annotated, Literal
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter
 from pydantic.alias_generators import to_camel
 
-# Cognito subs are UUIDs; local tokens use short names. '#' is excluded: sort keys use it.
-UserId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.@:+-]{0,127}$")]
+from functions.shared.models import QueryParams, UserId
+
 GameId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
 ScreenName = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32, pattern=r"^[^\x00-\x1f\x7f]+$")
@@ -21,7 +21,6 @@ ScreenName = Annotated[
 # JSON's safe integer range: every client can hold it exactly.
 Score = Annotated[int, Field(ge=0, le=2**53 - 1)]
 
-USER_ID = TypeAdapter(UserId)
 GAME_ID = TypeAdapter(GameId)
 
 
@@ -68,20 +67,11 @@ class PresenceUpdate(RequestBody):
 # --- query strings (not bodies: every value arrives as a string, so types are lax) ----------
 
 
-class QueryParams(BaseModel):
-    model_config = ConfigDict(extra="ignore", alias_generator=to_camel, frozen=True)
-
-
 class FollowListQuery(QueryParams):
     """GET /followers?userId=&direction=following|followers&limit=&cursor="""
 
     user_id: UserId | None = None
     direction: Literal["following", "followers"] = "following"
-    limit: int = Field(default=50, ge=1, le=100)
-    cursor: str | None = None
-
-
-class PageQuery(QueryParams):
     limit: int = Field(default=50, ge=1, le=100)
     cursor: str | None = None
 

@@ -17,17 +17,18 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions.shared import clock
-from functions.shared.config import METRICS_NAMESPACE
-from functions.shared.http import create_app, json_response, parse_body, parse_query
+from functions.shared import clock, config
+from functions.shared.http import create_app, parse_body, parse_query, respond
+from functions.shared.models import PageQuery
 from functions.shared.pagination import decode_cursor, encode_cursor
 from functions.social import domain, wiring
-from functions.social.models import PageQuery, PresenceUpdate
+from functions.social.models import PresenceUpdate
 from functions.social.repositories import PresenceRepository
+from functions.social.responses import OnlineEntry, OnlinePage, PresenceUpdated
 
 logger = Logger()
 tracer = Tracer()
-metrics = Metrics(namespace=METRICS_NAMESPACE)
+metrics = Metrics(namespace=config.metrics_namespace())
 app = create_app(logger)
 
 
@@ -50,10 +51,8 @@ def update_presence():
     )
     wiring.presence().put(record)
     metrics.add_metric(name="PresenceUpdated", unit=MetricUnit.Count, value=1)
-    return json_response(
-        HTTPStatus.OK,
-        {**domain.presence_view(record, clock.epoch_seconds(now)), "expiresAt": record["expiresAt"]},
-    )
+    view = domain.presence_view(record, clock.epoch_seconds(now))
+    return respond(HTTPStatus.OK, PresenceUpdated.model_validate({**view, "expiresAt": record["expiresAt"]}))
 
 
 @app.get("/presence/online")
@@ -71,13 +70,11 @@ def list_online():
     for shard in domain.all_online_shards(wiring.online_shards()):
         candidates += _shard_candidates(repository, shard, now_epoch, before, query.limit + 1)
     page, resume = domain.online_page(candidates, query.limit, before)
-    return json_response(
-        HTTPStatus.OK,
-        {
-            "items": [domain.online_entry(record) for record in page],
-            "nextCursor": encode_cursor({"expiresAt": resume[0], "userId": resume[1]}) if resume else None,
-        },
+    listing = OnlinePage(
+        items=[OnlineEntry.model_validate(domain.online_entry(record)) for record in page],
+        next_cursor=encode_cursor({"expiresAt": resume[0], "userId": resume[1]}) if resume else None,
     )
+    return respond(HTTPStatus.OK, listing)
 
 
 def _shard_candidates(
@@ -113,12 +110,10 @@ def list_following_online():
         record = records.get(edge["targetUserId"])
         if domain.is_online(record, now_epoch):
             assert record is not None
-            online.append(domain.online_entry(record))
+            online.append(OnlineEntry.model_validate(domain.online_entry(record)))
     # A page examines `limit` of the people followed and lists those online, so it can hold
     # fewer than `limit` entries (even none) and still have a nextCursor.
-    return json_response(
-        HTTPStatus.OK, {"items": online, "nextCursor": encode_cursor(last) if last else None}
-    )
+    return respond(HTTPStatus.OK, OnlinePage(items=online, next_cursor=encode_cursor(last) if last else None))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

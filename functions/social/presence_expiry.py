@@ -11,23 +11,20 @@ from __future__ import annotations
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions.shared.config import METRICS_NAMESPACE
-from functions.shared.dynamo import from_item
+from functions.shared import config
+from functions.shared.dynamo import MalformedStreamRecord, stream_images
 from functions.social import wiring
 
 logger = Logger()
 tracer = Tracer()
-metrics = Metrics(namespace=METRICS_NAMESPACE)
+metrics = Metrics(namespace=config.metrics_namespace())
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 TTL_PRINCIPAL = "dynamodb.amazonaws.com"
-
-
-class MalformedStreamRecord(ValueError):
-    """A TTL REMOVE without the old image (the stream must carry OLD_IMAGE)."""
 
 
 def removed_by_ttl(raw: dict) -> bool:
@@ -44,7 +41,7 @@ def record_last_seen(record: DynamoDBRecord) -> None:
     raw = record.raw_event
     if not removed_by_ttl(raw):
         return
-    old = from_item((raw.get("dynamodb") or {}).get("OldImage"))
+    old, _ = stream_images(raw)
     if old is None or "userId" not in old or "updatedAt" not in old:
         raise MalformedStreamRecord(f"TTL REMOVE {record.event_id} has no usable old image")
     if wiring.users().record_last_seen(old["userId"], old["updatedAt"]):
@@ -54,7 +51,7 @@ def record_last_seen(record: DynamoDBRecord) -> None:
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-def handler(event: dict, context: LambdaContext) -> dict:
+def handler(event: dict, context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(
         event=event, record_handler=record_last_seen, processor=processor, context=context
     )

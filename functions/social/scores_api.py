@@ -9,15 +9,15 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions.shared import clock
-from functions.shared.config import METRICS_NAMESPACE
-from functions.shared.http import create_app, json_response, parse_body, parse_query
+from functions.shared import clock, config
+from functions.shared.http import create_app, parse_body, parse_query, respond
 from functions.social import domain, wiring
 from functions.social.models import GAME_ID, LeaderboardQuery, ScoreSubmission
+from functions.social.responses import Leaderboard, ScoreRecorded
 
 logger = Logger()
 tracer = Tracer()
-metrics = Metrics(namespace=METRICS_NAMESPACE)
+metrics = Metrics(namespace=config.metrics_namespace())
 app = create_app(logger)
 
 
@@ -39,7 +39,9 @@ def post_score():
     if new_best:
         metrics.add_metric(name="BestScoreRaised", unit=MetricUnit.Count, value=1)
     logger.info("score recorded", extra={"game_id": submission.game_id, "new_best": new_best})
-    return json_response(HTTPStatus.OK, {**domain.game_stats_entry(stats), "newBest": new_best})
+    return respond(
+        HTTPStatus.OK, ScoreRecorded.model_validate({**domain.game_stats_entry(stats), "newBest": new_best})
+    )
 
 
 @app.get("/games/<game_id>/leaderboard")
@@ -49,7 +51,9 @@ def get_leaderboard(game_id: str):
     game_id = wiring.path_value(GAME_ID, game_id, "gameId")
     query = parse_query(app, LeaderboardQuery)
     rows = wiring.game_stats().top_scores(game_id, query.limit)
-    return json_response(HTTPStatus.OK, {"gameId": game_id, "entries": domain.leaderboard(rows)})
+    return respond(
+        HTTPStatus.OK, Leaderboard.model_validate({"gameId": game_id, "entries": domain.leaderboard(rows)})
+    )
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 from http import HTTPStatus
+from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions.shared import clock
-from functions.shared.config import METRICS_NAMESPACE
+from functions.shared import clock, config
 from functions.shared.exceptions import UserNotFound
-from functions.shared.http import create_app, json_response, parse_body
+from functions.shared.http import create_app, parse_body, respond
+from functions.shared.models import USER_ID
 from functions.social import domain, wiring
-from functions.social.models import USER_ID, ProfileUpdate
+from functions.social.models import ProfileUpdate
+from functions.social.responses import Profile, UserProfile
 
 logger = Logger()
 tracer = Tracer()
-metrics = Metrics(namespace=METRICS_NAMESPACE)
+metrics = Metrics(namespace=config.metrics_namespace())
 app = create_app(logger)
 
 ME = "me"
@@ -31,13 +33,14 @@ def update_profile():
     avatar = str(update.avatar) if update.avatar is not None else None
     user = wiring.users().update_profile(caller["userId"], update.screen_name, avatar)
     logger.info("profile updated")
-    return json_response(HTTPStatus.OK, _profile(user))
+    return respond(HTTPStatus.OK, _profile(user))
 
 
 @app.get("/users/<user_id>")
 @tracer.capture_method
 def get_user(user_id: str):
     caller = wiring.register_caller(app)
+    user: dict[str, Any] | None
     if user_id == ME:
         user = caller
     else:
@@ -55,11 +58,11 @@ def get_user(user_id: str):
         stats.of_user(user["userId"], domain.BEST_SCORES_SHOWN),
         stats.recent_of_user(user["userId"], domain.RECENT_GAMES_SHOWN),
     )
-    return json_response(HTTPStatus.OK, view)
+    return respond(HTTPStatus.OK, UserProfile.model_validate(view))
 
 
-def _profile(user: dict) -> dict:
-    return {"userId": user["userId"], "screenName": user.get("screenName"), "avatar": user.get("avatar")}
+def _profile(user: dict) -> Profile:
+    return Profile(user_id=user["userId"], screen_name=user.get("screenName"), avatar=user.get("avatar"))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -53,7 +53,7 @@ def chunks(values: Sequence[Any], size: int) -> Iterator[list[Any]]:
 
 def page_within_bytes(ids: Sequence[str], max_bytes: int = MAX_PAGE_BYTES) -> list[str]:
     """The longest prefix of `ids` whose JSON stays within max_bytes (at least one id)."""
-    size, kept = 2, []
+    size, kept = 2, list[str]()
     for user_id in ids:
         size += len(json.dumps(user_id)) + 1
         if size > max_bytes and kept:

@@ -8,22 +8,23 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions.status import aws_clients, settings
+from functions.shared import aws, config
+from functions.status import settings
 from functions.status.fanout import Pacer, listing_item
 from functions.status.models import FeedBatch
 from functions.status.repositories import ListingWriter
 
 logger = Logger()
 tracer = Tracer()
-metrics = Metrics(namespace="arcadeflow")
+metrics = Metrics(namespace=config.metrics_namespace())
 
 
 def write_feed_batch(batch: FeedBatch, pacer: Pacer) -> dict:
     status = batch.status.model_dump(by_alias=True)
     items = [listing_item(follower, status) for follower in dict.fromkeys(batch.follower_ids)]
     writer = ListingWriter(
-        aws_clients.feed_writer_dynamodb(),
-        settings.table("feed"),
+        aws.self_paced_dynamodb(),
+        config.table_name("feed"),
         max_attempts=settings.feed_write_max_attempts(),
     )
     try:

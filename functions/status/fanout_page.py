@@ -9,7 +9,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions.shared import aws
+from functions.shared import aws, config
 from functions.status import settings
 from functions.status.fanout import chunks, page_within_bytes, tally, worker_rate
 from functions.status.models import FollowerPageRequest
@@ -17,7 +17,7 @@ from functions.status.repositories import Followers
 
 logger = Logger()
 tracer = Tracer()
-metrics = Metrics(namespace="arcadeflow")
+metrics = Metrics(namespace=config.metrics_namespace())
 
 
 @logger.inject_lambda_context
@@ -39,7 +39,7 @@ def handler(request: FollowerPageRequest, context: LambdaContext) -> dict:
         metrics.add_metric(name="FeedWritesDeadLettered", unit=MetricUnit.Count, value=totals["deadLettered"])
         return {**base, "batches": [], "cursor": None, "started": True, "finished": True}
 
-    followers = Followers(aws.dynamodb(), settings.table("follows"))
+    followers = Followers(aws.dynamodb(), config.table_name("follows"))
     ids, more = followers.page(request.author_id, request.cursor, settings.fanout_page_size())
     kept = page_within_bytes(ids)
     more = more or len(kept) < len(ids)

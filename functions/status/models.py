@@ -8,9 +8,10 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from pydantic.alias_generators import to_camel
 
+from functions.shared.models import UserId
+
 MAX_POST_CHARACTERS = 500
 
-UserId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.@:+-]{0,127}$")]
 PostText = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_POST_CHARACTERS),
@@ -82,3 +83,21 @@ class DeadLetteredBatch(_Strict):
     error: str | None = None
     cause: str | None = None
     execution_id: str | None = None
+
+
+# --- executions of status_fanout: input and output (schemas/sfn_status_fanout_*.schema.json) ----
+
+
+class StatusFanoutInput(_Strict):
+    """What POST /statuses starts the fan-out with."""
+
+    status: Status
+
+
+class StatusFanoutOutput(_Strict):
+    """A fan-out that wrote every follower's feed (one that dead-lettered a batch fails instead)."""
+
+    status_id: str
+    followers: int
+    written: int
+    pages: int

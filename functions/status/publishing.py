@@ -7,7 +7,7 @@ import re
 import uuid
 from typing import Any
 
-from functions.status.exceptions import InvalidIdempotencyKey
+from functions.status.errors import InvalidIdempotencyKey
 from functions.status.fanout import sort_key
 
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")

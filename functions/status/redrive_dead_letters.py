@@ -13,14 +13,15 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
-from functions.status import aws_clients, settings
+from functions.shared import aws, config
+from functions.status import settings
 from functions.status.fanout import FeedWriteThrottled, Pacer
 from functions.status.fanout_batch import write_feed_batch
 from functions.status.models import DeadLetteredBatch, FeedBatch
 
 logger = Logger()
 tracer = Tracer()
-metrics = Metrics(namespace="arcadeflow")
+metrics = Metrics(namespace=config.metrics_namespace())
 
 # Stop taking new messages when less than this much of the invocation is left.
 RESERVE_MILLIS = 15_000
@@ -30,8 +31,8 @@ RESERVE_MILLIS = 15_000
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict, context: LambdaContext) -> dict:
-    queue_url = settings.required("FANOUT_DEAD_LETTERS_QUEUE_URL")
-    sqs = aws_clients.sqs()
+    queue_url = config.required("FANOUT_DEAD_LETTERS_QUEUE_URL")
+    sqs = aws.sqs()
     pacer = Pacer(float(settings.feed_write_budget_wcu()))
     outcome = {"batches": 0, "followers": 0, "failed": 0, "malformed": 0}
     while context.get_remaining_time_in_millis() > RESERVE_MILLIS:

@@ -8,7 +8,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from functions.shared.dynamo import from_item, to_item
+from functions.shared.dynamo import error_code, from_item, from_items, is_conditional_check_failure, to_item
 from functions.status.fanout import (
     BATCH_WRITE_LIMIT,
     FeedWriteThrottled,
@@ -89,7 +89,7 @@ class ListingWriter:
                 response = self._client.batch_write_item(RequestItems={self._table: pending})
                 pending = (response.get("UnprocessedItems") or {}).get(self._table) or []
             except ClientError as exc:
-                if exc.response.get("Error", {}).get("Code") not in THROTTLING_ERRORS:
+                if error_code(exc) not in THROTTLING_ERRORS:
                     raise
             if not pending:
                 return
@@ -127,7 +127,7 @@ class Listings:
         if before is not None:
             request["ExpressionAttributeNames"] = {"#timestamp": "timestamp"}
         response = self._client.query(**request)
-        items = [from_item(item) for item in response.get("Items", [])]
+        items = from_items(response.get("Items", []))
         last = response.get("LastEvaluatedKey")
         return items, (last["timestamp"]["S"] if last else None)
 
@@ -136,14 +136,6 @@ class Listings:
             TableName=self._table, Key={"userAlias": {"S": owner}, "timestamp": {"S": timestamp}}
         ).get("Item")
         return from_item(item) if item else None
-
-
-def is_throttling(error: ClientError) -> bool:
-    return error.response.get("Error", {}).get("Code") in THROTTLING_ERRORS
-
-
-def error_code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", ""))
 
 
 class PostClaims:
@@ -175,7 +167,7 @@ class PostClaims:
             )
             return record
         except ClientError as exc:
-            if error_code(exc) != "ConditionalCheckFailedException":
+            if not is_conditional_check_failure(exc):
                 raise
         item = self._client.get_item(
             TableName=self._table, Key={"id": {"S": self.PREFIX + status_id}}, ConsistentRead=True

@@ -16,19 +16,20 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
 from functions.shared import aws, clock, config
-from functions.shared.config import METRICS_NAMESPACE
-from functions.shared.http import create_app, json_response, parse_body
+from functions.shared.dynamo import error_code
+from functions.shared.http import create_app, parse_body, respond
 from functions.shared.identity import caller_from_event
 from functions.shared.users import UsersRepository
-from functions.status import aws_clients, publishing, settings
-from functions.status.exceptions import IdempotencyKeyReused
+from functions.status import publishing
+from functions.status.errors import IdempotencyKeyReused
 from functions.status.fanout import listing_item
 from functions.status.models import Status, StatusPost
-from functions.status.repositories import ListingWriter, PostClaims, error_code
+from functions.status.repositories import ListingWriter, PostClaims
+from functions.status.responses import StatusAccepted
 
 logger = Logger()
 tracer = Tracer()
-metrics = Metrics(namespace=METRICS_NAMESPACE)
+metrics = Metrics(namespace=config.metrics_namespace())
 app = create_app(logger)
 
 
@@ -57,22 +58,20 @@ def post_status():
     ListingWriter(aws.dynamodb(), config.table_name("story")).put(listing_item(author["userId"], record))
     execution_arn = _start_fanout(status_id, record)
     metrics.add_metric(name="StatusPosted", unit=MetricUnit.Count, value=1)
-    return json_response(
-        HTTPStatus.ACCEPTED,
-        {
-            "statusId": status_id,
-            "postedAt": posted_at,
-            "timestamp": record["timestamp"],
-            "fanoutExecutionArn": execution_arn,
-        },
+    accepted = StatusAccepted(
+        status_id=status_id,
+        posted_at=posted_at,
+        timestamp=record["timestamp"],
+        fanout_execution_arn=execution_arn,
     )
+    return respond(HTTPStatus.ACCEPTED, accepted)
 
 
 def _start_fanout(status_id: str, status: dict) -> str:
-    state_machine_arn = settings.required("STATUS_FANOUT_STATE_MACHINE_ARN")
+    state_machine_arn = config.required("STATUS_FANOUT_STATE_MACHINE_ARN")
     name = publishing.execution_name(status_id)
     try:
-        return aws_clients.stepfunctions().start_execution(
+        return aws.stepfunctions().start_execution(
             stateMachineArn=state_machine_arn, name=name, input=_json({"status": status})
         )["executionArn"]
     except ClientError as exc:

@@ -78,7 +78,7 @@ async def settled(stack, machine: str, name: str, timeout: float = 30.0) -> str:
 
 
 def item(stack, table: str, key: dict[str, str]) -> dict[str, Any] | None:
-    from functions.duels.repositories import from_item
+    from functions.shared.dynamo import from_item
 
     name = stack.endpoints()["tables"][table]
     out = stack.client("dynamodb").get_item(
@@ -88,7 +88,7 @@ def item(stack, table: str, key: dict[str, str]) -> dict[str, Any] | None:
 
 
 def invites_from(stack, user_id: str) -> list[dict[str, Any]]:
-    from functions.duels.repositories import from_item
+    from functions.shared.dynamo import from_item
 
     name = stack.endpoints()["tables"]["invites"]
     pages = (

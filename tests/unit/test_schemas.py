@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 
-from arcadeflow import schemas
+from tools import schemas
 
 
 def test_checked_in_schemas_match_the_models():
@@ -26,9 +26,8 @@ def test_checked_in_schemas_match_the_models():
                 )
             )
             problems.append(diff)
-    assert not problems, (
-        "request schemas are out of date; run `python -m arcadeflow.schemas` and commit:\n"
-        + "\n".join(problems)
+    assert not problems, "schemas are out of date; run `python -m tools.schemas` and commit:\n" + "\n".join(
+        problems
     )
 
 

@@ -12,7 +12,7 @@ from arcadeflow.aws import capacity
 from functions.shared.dynamo import to_item
 from functions.shared.exceptions import InvalidCursor
 from functions.status import cursors, fanout, publishing
-from functions.status.exceptions import InvalidIdempotencyKey
+from functions.status.errors import InvalidIdempotencyKey
 
 
 class FakeClock:

@@ -8,6 +8,7 @@ import json
 import os
 import time
 import uuid
+from datetime import datetime, timedelta
 from typing import Any
 
 import boto3
@@ -17,8 +18,8 @@ from moto import mock_aws
 
 from arcadeflow.deployer import create_tables
 from arcadeflow.deployment import ResourceRefs, load
-from functions.duels import clients
-from functions.duels.repositories import from_item, to_item
+from functions.shared import aws, clock
+from functions.shared.dynamo import from_item, to_item
 from tests.support.lambda_events import FakeLambdaContext
 
 
@@ -53,7 +54,7 @@ class DuelsWorld:
         self.sfn = sfn
         self.api = FakeManagementApi()
         self._monkeypatch = monkeypatch
-        monkeypatch.setattr(clients, "management_api", lambda: self.api)
+        monkeypatch.setattr(aws, "management_api", lambda: self.api)
 
     def use_function(self, function: str) -> None:
         for variable in list(os.environ):
@@ -132,6 +133,26 @@ def message_event(user_id: str, connection_id: str, body: str) -> dict[str, Any]
     }
 
 
+class MovableClock:
+    """functions.shared.clock.now, moved forward on demand: every handler reads time through it."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def now(self) -> datetime:
+        return datetime.now(clock.UTC) + self.offset
+
+    def advance(self, seconds: float) -> None:
+        self.offset += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def time_machine(monkeypatch) -> MovableClock:
+    movable = MovableClock()
+    monkeypatch.setattr(clock, "now", movable.now)
+    return movable
+
+
 @pytest.fixture
 def world(monkeypatch):
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
@@ -141,6 +162,6 @@ def world(monkeypatch):
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "arcadeflow")
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     with mock_aws():
-        clients.reset()
+        aws.reset()
         yield DuelsWorld(monkeypatch)
-        clients.reset()
+        aws.reset()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 from functions.duels.repositories import InvitesRepository, SessionsRepository
+from tests.functional.answers import check_execution_input
 
 
 def _error(world, connection_id: str) -> str:
@@ -26,6 +27,16 @@ def test_invite_records_the_invite_and_its_pair_guard_and_starts_the_flow(world)
     (execution,) = world.executions("duel_invite")
     assert execution["name"] == sent["inviteId"]
     assert world.frames(bob) == []  # the flow delivers it, not the handler
+
+
+def test_the_invite_flow_is_started_with_an_input_its_schema_accepts(world):
+    alice = world.connect("alice")
+    world.connect("bob")
+    world.send("alice", alice, {"action": "invite", "to": "bob"})
+    (execution,) = world.executions("duel_invite")
+    started = world.sfn.describe_execution(executionArn=execution["executionArn"])["input"]
+    flow_input = check_execution_input("duel_invite", started)
+    assert (flow_input["fromUserId"], flow_input["toUserId"]) == ("alice", "bob")
 
 
 def test_refused_invites_change_nothing(world):
@@ -88,6 +99,26 @@ def test_the_expiry_and_the_answer_cannot_both_win(world):
     late = world.item("invites", inviteId=other)["expiresAtMs"] + 1
     assert invites.decide(other, "dave", True, "session-2", late) is False
     assert invites.decide(other, "dave", True, "session-2", late - 2) is True
+
+
+def test_an_answer_after_the_window_is_refused_and_changes_nothing(world, time_machine):
+    invite_id = _pending_invite(world)
+    bob = world.connect("bob")
+    time_machine.advance(61)  # the answer window is 60 s: the flow has not written its expiry yet
+    world.send("bob", bob, {"action": "respond", "inviteId": invite_id, "accept": True})
+    assert _error(world, bob) == "invite_closed"
+    assert "already expired" in world.frames(bob)[-1]["message"]
+    invite = world.item("invites", inviteId=invite_id)
+    assert invite["status"] == "pending" and "sessionId" not in invite
+
+
+def test_a_stop_after_the_sessions_end_is_refused(world, time_machine):
+    session_id = _active_session(world)["sessionId"]
+    bob = world.connect("bob")
+    time_machine.advance(2 + 600 + 1)  # lead + duration: the session is over on the clock
+    world.send("bob", bob, {"action": "stop", "sessionId": session_id})
+    assert _error(world, bob) == "session_ended"
+    assert world.item("sessions", sessionId=session_id)["status"] == "active"  # the flow ends it
 
 
 def _pending_invite_between(world, inviter: str, invitee: str) -> str:

@@ -18,6 +18,7 @@ from moto import mock_aws
 from arcadeflow.deployer import create_tables, table_environment
 from arcadeflow.deployment import Deployment, ResourceRefs, load
 from functions.shared import aws, clock
+from tests.functional.answers import check_answer
 from tests.support.lambda_events import FakeLambdaContext, http_event
 from tests.support.moto_atomic import make_dynamodb_requests_atomic
 
@@ -56,7 +57,9 @@ class SocialWorld:
     def call(self, function: str, method: str, path: str, **event_options: Any) -> Reply:
         response = self.handler(function)(http_event(method, path, **event_options), FakeLambdaContext())
         body = response.get("body")
-        return Reply(response["statusCode"], json.loads(body) if body else None)
+        reply = Reply(response["statusCode"], json.loads(body) if body else None)
+        check_answer(method, path, reply.status, reply.body)
+        return reply
 
     def invoke(self, function: str, event: dict[str, Any]) -> dict[str, Any]:
         return self.handler(function)(event, FakeLambdaContext())

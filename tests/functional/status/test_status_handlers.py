@@ -13,9 +13,9 @@ from moto import mock_aws
 from arcadeflow.deployer import create_tables
 from arcadeflow.deployment import ResourceRefs, load
 from functions.shared import aws
-from functions.status import aws_clients
 from functions.status.fanout import FeedWriteThrottled, Pacer
 from functions.status.repositories import ListingWriter
+from tests.functional.answers import check_answer, check_execution_input
 from tests.support.lambda_events import FakeLambdaContext, http_event
 
 ROLE = "arn:aws:iam::123456789012:role/x"
@@ -33,7 +33,6 @@ def world(monkeypatch):
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     with mock_aws():
         aws.reset()
-        aws_clients.reset()
         deployment = load()
         tables = create_tables(deployment, boto3.client("dynamodb"))
         machine = boto3.client("stepfunctions").create_state_machine(
@@ -46,7 +45,6 @@ def world(monkeypatch):
             monkeypatch.setenv(name, value)
         yield {"tables": tables, "machine": machine}
     aws.reset()
-    aws_clients.reset()
 
 
 def post(body: Any, headers: dict[str, str] | None = None) -> tuple[int, dict]:
@@ -54,7 +52,9 @@ def post(body: Any, headers: dict[str, str] | None = None) -> tuple[int, dict]:
     event = http_event("POST", "/statuses", user="alice", body=body)
     event["headers"].update(headers or {})
     response = handler(event, FakeLambdaContext())
-    return response["statusCode"], json.loads(response["body"])
+    status, answer = response["statusCode"], json.loads(response["body"])
+    check_answer("POST", "/statuses", status, answer)
+    return status, answer
 
 
 def story(world) -> list[dict]:
@@ -79,6 +79,15 @@ def test_a_post_is_stored_in_the_story_and_its_fanout_started_under_a_name_from_
     [execution] = executions(world)
     assert execution["name"] == f"status-{body['statusId']}"
     assert body["fanoutExecutionArn"] == execution["executionArn"]
+
+
+def test_the_fanout_is_started_with_an_input_its_schema_accepts(world):
+    _, body = post({"post": "hello"})
+
+    [execution] = executions(world)
+    started = boto3.client("stepfunctions").describe_execution(executionArn=execution["executionArn"])
+    flow_input = check_execution_input("status_fanout", started["input"])
+    assert flow_input["status"]["statusId"] == body["statusId"]
 
 
 def test_a_retry_with_the_same_key_starts_nothing_new(world):

@@ -1,0 +1,115 @@
+"""JSON Schemas of every API body, HTTP answer, WebSocket frame and state machine input/output,
+generated from the pydantic models in functions/. Run `python -m tools.schemas` to refresh
+schemas/; tests/unit/test_schemas.py regenerates and compares, so a model and its checked-in
+schema cannot disagree. A new flow adds its models to the tables below.
+
+It lives on the product side (tools/, not arcadeflow/): the runtime imports no product code.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel
+
+from arcadeflow.deployment import Deployment
+from functions.duels import models as duels
+from functions.shared.http import ErrorResponse
+from functions.social import responses as social_out
+from functions.social.models import FollowRequest, PresenceUpdate, ProfileUpdate, ScoreSubmission
+from functions.status import models as status
+from functions.status import responses as status_out
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SCHEMA_DIR = REPO_ROOT / "schemas"
+
+Mode = Literal["validation", "serialization"]
+
+# file name -> model; the name says which request it is. What clients send is described as
+# validated (what they must send).
+REQUEST_MODELS: dict[str, type[BaseModel]] = {
+    "follow_request.schema.json": FollowRequest,
+    "profile_update.schema.json": ProfileUpdate,
+    "score_submission.schema.json": ScoreSubmission,
+    "presence_update.schema.json": PresenceUpdate,
+    "status_post.schema.json": status.StatusPost,
+    # WebSocket API: frames clients send (by action) and frames they receive (by type).
+    "ws_invite.schema.json": duels.InviteAction,
+    "ws_respond.schema.json": duels.RespondAction,
+    "ws_stop.schema.json": duels.StopAction,
+    "ws_sessions.schema.json": duels.ListSessionsAction,
+    "ws_ping.schema.json": duels.PingAction,
+    "ws_frame_invite_sent.schema.json": duels.InviteSentFrame,
+    "ws_frame_invite.schema.json": duels.InviteFrame,
+    "ws_frame_rejected.schema.json": duels.RejectedFrame,
+    "ws_frame_no_response.schema.json": duels.NoResponseFrame,
+    "ws_frame_start.schema.json": duels.StartFrame,
+    "ws_frame_timeout.schema.json": duels.TimeoutFrame,
+    "ws_frame_stop.schema.json": duels.StopFrame,
+    "ws_frame_sessions.schema.json": duels.SessionsFrame,
+    "ws_frame_pong.schema.json": duels.PongFrame,
+    "ws_frame_presence.schema.json": duels.PresenceFrame,
+    "ws_frame_error.schema.json": duels.ErrorFrame,
+    # Executions of the state machines, as they are started.
+    "sfn_duel_invite_input.schema.json": duels.DuelInviteInput,
+    "sfn_duel_session_input.schema.json": duels.DuelSessionInput,
+    "sfn_status_fanout_input.schema.json": status.StatusFanoutInput,
+    # infra/deployment.json itself, so editors validate the one description as it is written.
+    "deployment.schema.json": Deployment,
+}
+
+# What the APIs and flows answer, described as serialised (what clients receive). The HTTP
+# ones are referenced per route and status by infra/deployment.json's "responses".
+RESPONSE_MODELS: dict[str, type[BaseModel]] = {
+    "http_error.schema.json": ErrorResponse,
+    "http_follow_entry.schema.json": social_out.FollowEntry,
+    "http_follow_page.schema.json": social_out.FollowPage,
+    "http_profile.schema.json": social_out.Profile,
+    "http_user_profile.schema.json": social_out.UserProfile,
+    "http_presence_updated.schema.json": social_out.PresenceUpdated,
+    "http_online_page.schema.json": social_out.OnlinePage,
+    "http_score_recorded.schema.json": social_out.ScoreRecorded,
+    "http_leaderboard.schema.json": social_out.Leaderboard,
+    "http_status_accepted.schema.json": status_out.StatusAccepted,
+    "http_listing.schema.json": status_out.Listing,
+    # Executions of the state machines, as they succeed.
+    "sfn_duel_invite_output.schema.json": duels.DuelInviteOutput,
+    "sfn_duel_session_output.schema.json": duels.DuelSessionOutput,
+    "sfn_status_fanout_output.schema.json": status.StatusFanoutOutput,
+}
+
+
+def schema_of(model: type[BaseModel], file_name: str, mode: Mode) -> dict:
+    schema = model.model_json_schema(by_alias=True, mode=mode)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = file_name
+    return schema
+
+
+def generate() -> dict[str, dict]:
+    """File name -> JSON Schema, for every file under schemas/."""
+    out = {name: schema_of(model, name, "validation") for name, model in REQUEST_MODELS.items()}
+    out |= {name: schema_of(model, name, "serialization") for name, model in RESPONSE_MODELS.items()}
+    return out
+
+
+def render(schema: dict) -> str:
+    return json.dumps(schema, indent=2, sort_keys=True) + "\n"
+
+
+def write(directory: Path = SCHEMA_DIR) -> list[Path]:
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for file_name, schema in generate().items():
+        path = directory / file_name
+        path.write_text(render(schema))
+        written.append(path)
+    return written
+
+
+if __name__ == "__main__":
+    for path in write():
+        print(path.relative_to(REPO_ROOT))
