@@ -14,11 +14,16 @@ import sys
 from pathlib import Path
 
 from arcadeflow.aws.embedded import EmbeddedAws
+from arcadeflow.aws.lambda_runner import stage_task_root
+
+# The Lambdas see the function package plus the scripted handlers, as a zip of both would hold.
+SCRIPTED_HANDLERS = Path("tests/functional/branches/scripted_handlers.py")
 
 
 def main() -> None:
     port, log_dir = int(sys.argv[1]), Path(sys.argv[2])
     aws = EmbeddedAws(port, log_dir=log_dir)
+    aws.runner.task_root = stage_task_root(log_dir / "lambda-task", [SCRIPTED_HANDLERS])
     aws.start()
     print("ready", flush=True)
     sys.stdin.read()
