@@ -58,6 +58,11 @@ class Patcher:
         setattr(owner, attribute, value)
         return previous
 
+    @property
+    def replaced(self) -> list[tuple[Any, str, bool, Any]]:
+        """(owner, attribute, whether the owner itself defined it, its own original value)."""
+        return list(self._saved)
+
     def restore(self) -> None:
         for owner, attribute, was_own, value in reversed(self._saved):
             if was_own:
@@ -171,6 +176,10 @@ class Registry:
 
     def is_installed(self, name: str) -> bool:
         return name in self._installed
+
+    def patcher(self, name: str) -> Patcher:
+        """The Patcher of an installed patch: what it replaced."""
+        return self._installed[name]
 
     def install(self, name: str) -> None:
         """Installs one replacing patch (idempotent)."""
