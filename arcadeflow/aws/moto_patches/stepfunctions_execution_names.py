@@ -1,7 +1,8 @@
 """StartExecution without a name gets a UUID, as on AWS.
 
 moto's interpreter backend names an execution started without a name "None", so a second
-unnamed start of the same state machine fails with ExecutionAlreadyExists. An interceptor, not a
+unnamed start of the same state machine starts nothing: it returns the first execution (same
+input, still running) or fails with ExecutionAlreadyExists. An interceptor, not a
 replacement of moto internals: the request gets the name AWS would have given it.
 """
 
@@ -34,7 +35,7 @@ def name_unnamed_executions(forward: Forward) -> Interceptor:
 
 PATCH = MotoPatch(
     name="stepfunctions_unnamed_executions",
-    fixes='an execution started without a name is named "None": the second unnamed start fails',
+    fixes='an execution started without a name is named "None": a second unnamed start starts nothing',
     upstream=None,
     moto_versions=("5.2.5",),
     targets=("moto.stepfunctions.parser.models.StepFunctionsParserBackend.start_execution",),
