@@ -115,6 +115,14 @@ def finished(execution_arn: str, timeout: float = 20.0) -> dict[str, Any]:
     raise AssertionError(f"{execution_arn} still RUNNING after {timeout} s")
 
 
+def fixed_upstream(name: str) -> str:
+    """What a canary says when moto no longer shows the bug."""
+    return (
+        f"moto {registry.installed_moto_version()} no longer shows the bug that patch {name} fixes: "
+        "if AWS's behaviour holds without it, remove the patch from arcadeflow/aws/moto_patches/"
+    )
+
+
 PASS_MACHINE = {"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}
 
 
@@ -282,7 +290,7 @@ def _map_stream_and_write() -> int:
 def test_canary_lambda_stream_delivery_off() -> None:
     """moto delivers the record inside PutItem, then empties the stream: no poller ever sees it."""
     with without("lambda_stream_delivery_off"), mock_aws(config=EXECUTING):
-        assert _map_stream_and_write() == 0
+        assert _map_stream_and_write() == 0, fixed_upstream("lambda_stream_delivery_off")
 
 
 def test_lambda_stream_delivery_off_leaves_records_on_the_stream() -> None:
@@ -308,8 +316,12 @@ def test_canary_sqs_queue_mappings_hidden() -> None:
     """moto receives and consumes the message inside SendMessage."""
     with without("sqs_queue_mappings_hidden"), mock_aws(config=EXECUTING):
         attributes = _map_queue_and_send()
-    assert attributes["ApproximateNumberOfMessages"] == "0"
-    assert attributes["ApproximateNumberOfMessagesNotVisible"] == "0"
+    consumed = (
+        attributes["ApproximateNumberOfMessages"]
+        == attributes["ApproximateNumberOfMessagesNotVisible"]
+        == "0"
+    )
+    assert consumed, fixed_upstream("sqs_queue_mappings_hidden")
 
 
 def test_sqs_queue_mappings_hidden_leaves_the_message_for_the_poller() -> None:
@@ -340,7 +352,7 @@ def test_canary_dynamodb_ttl_stream_identity() -> None:
     with without("dynamodb_ttl_stream_identity"), mock_aws():
         ttl_remove, _ = _ttl_and_user_removes()
     assert ttl_remove["eventName"] == "REMOVE"
-    assert "userIdentity" not in ttl_remove
+    assert "userIdentity" not in ttl_remove, fixed_upstream("dynamodb_ttl_stream_identity")
 
 
 def test_dynamodb_ttl_stream_identity_marks_only_ttl_deletions() -> None:
@@ -394,7 +406,8 @@ def test_canary_dynamodb_speed_query_sorts_the_whole_table(monkeypatch: pytest.M
     with without("dynamodb_speed"), mock_aws():
         found, comparisons = _query_one_partition_of_a_big_table(monkeypatch)
     assert found == 1
-    assert comparisons >= 299  # a sort of all 300 items of the table, to answer one partition
+    # A sort of all 300 items of the table, to answer one partition.
+    assert comparisons >= 299, fixed_upstream("dynamodb_speed")
 
 
 def test_dynamodb_speed_query_reads_only_its_partition(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -460,7 +473,7 @@ def _transactions(monkeypatch: pytest.MonkeyPatch) -> tuple[list[Any], list[Any]
 def test_canary_dynamodb_speed_transaction_copies_whole_tables(monkeypatch: pytest.MonkeyPatch) -> None:
     with without("dynamodb_speed"), mock_aws():
         _, copied, _ = _transactions(monkeypatch)
-    assert "t" in copied  # moto's rollback copy: the whole table, per transaction
+    assert "t" in copied, fixed_upstream("dynamodb_speed")  # moto's rollback copy: the whole table
 
 
 def test_dynamodb_speed_transactions_end_as_moto_ends_them_without_copying_tables(
@@ -527,7 +540,8 @@ def test_canary_dynamodb_atomic_conditional_writes(
     front: Callable[..., str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """moto checks the condition, then writes, with no lock: both conditional puts win."""
-    assert _race_two_conditional_puts(front(), monkeypatch) == ["won", "won"]
+    outcomes = _race_two_conditional_puts(front(), monkeypatch)
+    assert outcomes == ["won", "won"], fixed_upstream("dynamodb_atomic_conditional_writes")
 
 
 def test_dynamodb_atomic_conditional_writes_let_exactly_one_win(
@@ -562,7 +576,7 @@ def _start_a_nested_execution() -> dict[str, Any]:
 def test_canary_stepfunctions_start_execution_parameters() -> None:
     with without("stepfunctions_start_execution_parameters"), mock_aws(config=EXECUTING):
         execution = _start_a_nested_execution()
-    assert execution["status"] == "FAILED"
+    assert execution["status"] == "FAILED", fixed_upstream("stepfunctions_start_execution_parameters")
     assert execution["error"] == "States.Runtime"
     assert "StateMachineArn" in execution["cause"]
 
@@ -607,7 +621,7 @@ def test_canary_stepfunctions_early_stop(monkeypatch: pytest.MonkeyPatch) -> Non
     """StopExecution before the execution's thread built its environment fails, and it runs on."""
     with without("stepfunctions_early_stop"), mock_aws(config=EXECUTING):
         error, execution = _stop_before_the_first_state(monkeypatch)
-    assert error is not None and "set_stop" in str(error)
+    assert error is not None and "set_stop" in str(error), fixed_upstream("stepfunctions_early_stop")
     assert execution["status"] == "SUCCEEDED"
 
 
@@ -629,7 +643,8 @@ def test_canary_stepfunctions_jsonpath_definite_paths() -> None:
     from moto.stepfunctions.parser.asl.utils import json_path
 
     with without("stepfunctions_jsonpath_definite_paths"):
-        assert json_path.extract_json("$[1].page", BRANCHES) == [2]
+        answer = json_path.extract_json("$[1].page", BRANCHES)
+    assert answer == [2], fixed_upstream("stepfunctions_jsonpath_definite_paths")
 
 
 def test_stepfunctions_jsonpath_definite_paths_answer_the_value() -> None:
@@ -660,7 +675,7 @@ def test_canary_stepfunctions_unnamed_executions() -> None:
     """moto names an unnamed execution "None": a second unnamed start never starts a second one."""
     with mock_aws(config=EXECUTING):
         first, second = _two_unnamed_starts()
-    assert first.endswith(":None")
+    assert first.endswith(":None"), fixed_upstream("stepfunctions_unnamed_executions")
     assert second in (first, "ExecutionAlreadyExists")
 
 
@@ -693,7 +708,7 @@ def test_canary_server_routing_cache(monkeypatch: pytest.MonkeyPatch) -> None:
         dispatcher = DomainDispatcherApplication(create_backend_app)
         for host in HOSTS * 2:
             dispatcher.get_backend_for_host(host)
-        assert listings[0] >= len(HOSTS) * 2
+        assert listings[0] >= len(HOSTS) * 2, fixed_upstream("server_routing_cache")
 
 
 def test_server_routing_cache_routes_as_moto_does_listing_once(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -733,7 +748,7 @@ def test_canary_stepfunctions_client_reuse() -> None:
     """moto's interpreter builds a new client (a new connection pool) for every Task."""
     with without("stepfunctions_client_reuse"):
         first, second = _two_task_clients()
-    assert first is not second
+    assert first is not second, fixed_upstream("stepfunctions_client_reuse")
 
 
 def test_stepfunctions_client_reuse_keeps_one_client_with_moto_settings() -> None:
