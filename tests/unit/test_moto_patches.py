@@ -33,7 +33,7 @@ from arcadeflow.aws.moto_patches.dynamodb_ttl_identity import TTL_IDENTITY, ttl_
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
-EXECUTING = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
+EXECUTING: Any = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
 
 
 # --- helpers --------------------------------------------------------------------------------

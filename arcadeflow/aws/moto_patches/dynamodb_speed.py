@@ -38,7 +38,7 @@ from __future__ import annotations
 import copy
 import threading
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from arcadeflow.aws.moto_patches.registry import MotoPatch, Patcher
 
@@ -309,7 +309,8 @@ def _install_query(patcher: Patcher) -> None:
         signature = (tuple(hash_key_attrs), tuple(range_key_attrs))
         if cache is None or cache[0] is not dct or cache[1] != signature:
             attrs = self._generate_attr_to_sort_by(hash_key_attrs, range_key_attrs)
-            cache = (dct, signature, attrs, {})
+            built: dict[str, Any] = {}
+            cache = (dct, signature, attrs, built)
             _scope.start_key = cache
         _, _, attrs, starts = cache
         for attr in attrs:
@@ -318,7 +319,8 @@ def _install_query(patcher: Patcher) -> None:
                 continue
             start = starts.get(attr)
             if start is None:
-                start = starts[attr] = DynamoType(dct.get(attr))
+                # A start key without the attribute fails here, where moto's comparison fails.
+                start = starts[attr] = DynamoType(cast(Any, dct.get(attr)))
             if value != start:
                 return (value < start) == scan_index_forward
         return True
