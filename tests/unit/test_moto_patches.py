@@ -205,9 +205,15 @@ def test_the_runtime_refuses_an_unknown_moto_at_once_and_changes_nothing(
 def test_arcadeflow_up_on_an_unknown_moto_prints_why_and_exits(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    import logging
+    import signal
+
     from arcadeflow import cli
 
     monkeypatch.setattr(registry, "installed_moto_version", lambda: "5.3.0")
+    # `up` would configure logging and take SIGTERM for itself: not in the test process.
+    monkeypatch.setattr(logging, "basicConfig", lambda **kwargs: None)
+    monkeypatch.setattr(signal, "signal", lambda *args: None)
     code = cli.main(
         ["up", "--state-dir", str(tmp_path), "--aws-port", "0", "--http-port", "0", "--ws-port", "0"]
     )
@@ -215,6 +221,20 @@ def test_arcadeflow_up_on_an_unknown_moto_prints_why_and_exits(
     err = capsys.readouterr().err
     assert err.startswith("arcadeflow up: moto 5.3.0 is installed")
     assert "Traceback" not in err
+
+
+def test_install_all_installs_every_patch_and_appends_every_interceptor() -> None:
+    interceptors: list[Any] = []
+    try:
+        REGISTRY.install_all(interceptors, lambda environ, body: (200, {}, b""))
+        replacing = [p.name for p in REGISTRY if p.apply is not None]
+        assert all(REGISTRY.is_installed(name) for name in replacing)
+        assert len(interceptors) == len([p for p in REGISTRY if p.kind == "interceptor"]) == 2
+        REGISTRY.install_all([], lambda environ, body: (200, {}, b""))  # idempotent for moto
+        assert [REGISTRY.patcher(name) for name in replacing]
+    finally:
+        REGISTRY.uninstall_all()
+    assert not [p.name for p in REGISTRY if REGISTRY.is_installed(p.name)]
 
 
 def test_a_target_whose_parameters_moved_is_refused_at_install() -> None:

@@ -207,7 +207,8 @@ class Registry:
         installs every replacing patch, and appends every interceptor to the front's list."""
         self.check_version()
         for patch in self.patches:
-            self.check_targets(patch)
+            if not self.is_installed(patch.name):  # an installed one's targets are its own now
+                self.check_targets(patch)
         for patch in self.patches:
             if patch.interceptor is not None:
                 interceptors.append(patch.interceptor(forward))
