@@ -512,8 +512,11 @@ def test_dynamodb_speed_transactions_end_as_moto_ends_them_without_copying_table
 # --- dynamodb_atomic_conditional_writes (an interceptor) ----------------------------------------
 
 
-def _race_two_conditional_puts(endpoint_url: str, monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Two `attribute_not_exists` puts of one key, each made to read the item before either writes."""
+def _race_two_conditional_puts(
+    endpoint_url: str, monkeypatch: pytest.MonkeyPatch, wait_for_the_other: float
+) -> list[str]:
+    """Two `attribute_not_exists` puts of one key, each made to read the item before either writes
+    (each reader waits up to `wait_for_the_other` seconds for the other to have read too)."""
     from moto.dynamodb.models.table import Table
 
     dynamodb = client("dynamodb", endpoint_url)
@@ -523,7 +526,7 @@ def _race_two_conditional_puts(endpoint_url: str, monkeypatch: pytest.MonkeyPatc
         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST",
     )
-    both_read = threading.Barrier(2, timeout=1.0)
+    both_read = threading.Barrier(2, timeout=wait_for_the_other)
     original_get_item = Table.get_item
 
     def get_item(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -560,7 +563,8 @@ def test_canary_dynamodb_atomic_conditional_writes(
     front: Callable[..., str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """moto checks the condition, then writes, with no lock: both conditional puts win."""
-    outcomes = _race_two_conditional_puts(front(), monkeypatch)
+    # A long wait: only a slow machine delays the second reader, and then the race is not shown.
+    outcomes = _race_two_conditional_puts(front(), monkeypatch, wait_for_the_other=10.0)
     assert outcomes == ["won", "won"], fixed_upstream("dynamodb_atomic_conditional_writes")
 
 
@@ -568,7 +572,9 @@ def test_dynamodb_atomic_conditional_writes_let_exactly_one_win(
     front: Callable[..., str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     endpoint_url = front("dynamodb_atomic_conditional_writes")
-    assert _race_two_conditional_puts(endpoint_url, monkeypatch) == ["ConditionalCheckFailedException", "won"]
+    # Serialised, the first reader always waits in vain: the second cannot read before it wrote.
+    outcomes = _race_two_conditional_puts(endpoint_url, monkeypatch, wait_for_the_other=0.5)
+    assert outcomes == ["ConditionalCheckFailedException", "won"]
 
 
 # --- stepfunctions_start_execution_parameters (getmoto/moto#10076) --------------------------------
