@@ -3,9 +3,8 @@
 Every `interval` seconds it deletes the items of TTL-enabled tables whose TTL attribute (epoch
 seconds) is in the past. Each deletion is conditional on the item still being expired, so an
 item refreshed meanwhile survives, and it appears on the table's stream as a REMOVE by the
-DynamoDB service principal, as TTL deletions do on AWS (the reaper marks the record its delete
-appended, under the write lock, so no other write's record comes between). Like AWS, it deletes
-late: readers must filter on the expiry attribute themselves.
+DynamoDB service principal, as TTL deletions do on AWS. Like AWS, it deletes late: readers must
+filter on the expiry attribute themselves.
 """
 
 from __future__ import annotations
@@ -17,11 +16,9 @@ from decimal import Decimal, InvalidOperation
 
 from arcadeflow.aws.embedded import EmbeddedAws, dynamodb_backend
 from arcadeflow.aws.moto_patches.dynamodb_atomic_writes import dynamodb_write_lock
+from arcadeflow.aws.moto_patches.dynamodb_ttl_identity import ttl_deletion
 
 log = logging.getLogger("arcadeflow.ttl")
-
-# Who a TTL deletion's REMOVE names on AWS; stream consumers tell an expiry from a delete by it.
-TTL_IDENTITY = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
 
 
 class TtlReaper(threading.Thread):
@@ -66,8 +63,7 @@ class TtlReaper(threading.Thread):
                 if table.range_key_attr:
                     key[table.range_key_attr] = item.range_key.to_json()
                 try:
-                    with dynamodb_write_lock:
-                        recorded = _stream_length(table)
+                    with dynamodb_write_lock, ttl_deletion():
                         backend.delete_item(
                             table.name,
                             key,
@@ -75,8 +71,6 @@ class TtlReaper(threading.Thread):
                             expression_attribute_values={":now": {"N": str(int(now))}},
                             condition_expression="#ttl < :now",
                         )
-                        if _stream_length(table) > recorded:
-                            table.stream_shard.items[-1].record["userIdentity"] = dict(TTL_IDENTITY)
                     deleted += 1
                 except ConditionalCheckFailed:
                     pass  # refreshed since we looked
@@ -85,11 +79,6 @@ class TtlReaper(threading.Thread):
 
     def stop(self) -> None:
         self.stopped.set()
-
-
-def _stream_length(table) -> int:
-    shard = getattr(table, "stream_shard", None)
-    return len(shard.items) if shard is not None else 0
 
 
 def _unsorted_items(table) -> list:

@@ -29,6 +29,7 @@ from moto import mock_aws
 from arcadeflow.aws import moto_patches
 from arcadeflow.aws.embedded import EmbeddedAws
 from arcadeflow.aws.moto_patches import REGISTRY, registry
+from arcadeflow.aws.moto_patches.dynamodb_ttl_identity import TTL_IDENTITY, ttl_deletion
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -347,6 +348,38 @@ def test_sqs_queue_mappings_hidden_leaves_the_message_for_the_poller() -> None:
     with with_patch("sqs_queue_mappings_hidden"), mock_aws(config=EXECUTING):
         attributes = _map_queue_and_send()
     assert attributes["ApproximateNumberOfMessages"] == "1"
+
+
+# --- dynamodb_ttl_stream_identity ---------------------------------------------------------------
+
+
+def _ttl_and_user_removes() -> tuple[dict[str, Any], dict[str, Any]]:
+    from moto.dynamodb.models import dynamodb_backends
+
+    streamed_table()
+    dynamodb = client("dynamodb")
+    dynamodb.put_item(TableName="t", Item={"pk": {"S": "expired"}})
+    dynamodb.put_item(TableName="t", Item={"pk": {"S": "deleted"}})
+    with ttl_deletion():
+        dynamodb_backends[ACCOUNT][REGION].delete_item("t", {"pk": {"S": "expired"}})
+    dynamodb.delete_item(TableName="t", Key={"pk": {"S": "deleted"}})
+    ttl_remove, user_remove = [r.record for r in backend_table().stream_shard.items][-2:]
+    return ttl_remove, user_remove
+
+
+def test_canary_dynamodb_ttl_stream_identity() -> None:
+    """moto's REMOVE records never carry the TTL service's identity (moto has no TTL)."""
+    with without("dynamodb_ttl_stream_identity"), mock_aws():
+        ttl_remove, _ = _ttl_and_user_removes()
+    assert ttl_remove["eventName"] == "REMOVE"
+    assert "userIdentity" not in ttl_remove, fixed_upstream("dynamodb_ttl_stream_identity")
+
+
+def test_dynamodb_ttl_stream_identity_marks_only_ttl_deletions() -> None:
+    with with_patch("dynamodb_ttl_stream_identity"), mock_aws():
+        ttl_remove, user_remove = _ttl_and_user_removes()
+    assert ttl_remove["userIdentity"] == TTL_IDENTITY
+    assert user_remove["eventName"] == "REMOVE" and "userIdentity" not in user_remove
 
 
 # --- dynamodb_speed ---------------------------------------------------------------------------

@@ -9,12 +9,14 @@ import boto3
 from moto import mock_aws
 
 from arcadeflow.aws.embedded import EmbeddedAws, dynamodb_backend
-from arcadeflow.aws.ttl import TTL_IDENTITY, TtlReaper
+from arcadeflow.aws.moto_patches import REGISTRY
+from arcadeflow.aws.moto_patches.dynamodb_ttl_identity import PATCH, TTL_IDENTITY
+from arcadeflow.aws.ttl import TtlReaper
 
 
 def test_expired_items_go_as_removes_by_the_dynamodb_service_and_nothing_else_does() -> None:
     now = time.time()
-    with mock_aws():
+    with REGISTRY.installed(PATCH.name), mock_aws():
         dynamodb = boto3.client("dynamodb", region_name="us-east-1")
         dynamodb.create_table(
             TableName="presence",

@@ -12,6 +12,7 @@ from arcadeflow.aws.interceptor import Forward, Interceptor
 from arcadeflow.aws.moto_patches import (
     dynamodb_atomic_writes,
     dynamodb_speed,
+    dynamodb_ttl_identity,
     event_source_delivery,
     server_speed,
     stepfunctions_early_stop,
@@ -31,6 +32,7 @@ REGISTRY = Registry(
     (
         event_source_delivery.STREAM_DELIVERY_OFF,
         event_source_delivery.QUEUE_MAPPINGS_HIDDEN,
+        dynamodb_ttl_identity.PATCH,
         dynamodb_speed.PATCH,
         dynamodb_atomic_writes.PATCH,
         stepfunctions_start_execution.PATCH,
