@@ -211,9 +211,9 @@ class EventSourceMappings(threading.Thread):
         mappings = {
             esm.uuid: esm for esm in lambda_backend(self.aws.region).list_event_source_mappings(None, None)
         }
-        for uuid, poller in list(self.pollers.items()):
+        for uuid, gone in list(self.pollers.items()):
             if uuid not in mappings:
-                poller.stopped.set()
+                gone.stopped.set()
                 del self.pollers[uuid]
         for uuid, esm in mappings.items():
             if uuid in self.pollers:

@@ -14,7 +14,9 @@ import threading
 import time
 from decimal import Decimal, InvalidOperation
 
-from arcadeflow.aws.embedded import EmbeddedAws, dynamodb_backend, dynamodb_write_lock, ttl_deletion
+from arcadeflow.aws.embedded import EmbeddedAws, dynamodb_backend
+from arcadeflow.aws.moto_patches.dynamodb_atomic_writes import dynamodb_write_lock
+from arcadeflow.aws.moto_patches.dynamodb_ttl_identity import ttl_deletion
 
 log = logging.getLogger("arcadeflow.ttl")
 

@@ -1,4 +1,4 @@
-"""The embedded runtime's faster Query (arcadeflow/aws/dynamodb_speed.py) answers exactly as moto does.
+"""The embedded runtime's faster Query (arcadeflow/aws/moto_patches/dynamodb_speed.py) answers as moto does.
 
 Random tables (with and without a sort key, a global index with and without a sort key, ALL or
 KEYS_ONLY) take random writes of every kind - PutItem, UpdateItem moving an item between index
@@ -19,9 +19,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
 
-from arcadeflow.aws import dynamodb_speed
+from arcadeflow.aws.moto_patches import REGISTRY, dynamodb_speed
 
-dynamodb_speed.install()
+
+@pytest.fixture(autouse=True, scope="module")
+def _speed_patch_installed():
+    """Installed for this module's tests only, and uninstalled after (never at import time)."""
+    with REGISTRY.installed(dynamodb_speed.PATCH.name):
+        yield
+
 
 PKS = ["a", "b", "c", "d"]
 SKS = ["1", "2", "3"]

@@ -1,4 +1,4 @@
-"""JSONPath in moto 5.2.5's Step Functions interpreter, where it departs from AWS.
+"""JSONPath in moto's Step Functions interpreter, where it departs from AWS.
 
 moto answers a path that goes through an array index and on to a field (`$[1].page`,
 `$.branches[0].status`) with a one-element list instead of the value (its fix for
@@ -14,15 +14,15 @@ import re
 import sys
 from typing import Any
 
+from arcadeflow.aws.moto_patches.registry import MotoPatch, Patcher
+
 DEFINITE_PATH = re.compile(r"^\$(?:\.[A-Za-z_][A-Za-z0-9_-]*|\[\d+\])*$")
 
 
-def install() -> None:
+def apply(patcher: Patcher) -> None:
     from moto.stepfunctions.parser.asl.utils import json_path
 
     original = json_path.extract_json
-    if getattr(original, "_arcadeflow", False):
-        return
 
     def extract_json(path: str, data: Any) -> Any:
         if DEFINITE_PATH.match(path):
@@ -31,8 +31,23 @@ def install() -> None:
                 return matches[0].value
         return original(path, data)
 
-    extract_json._arcadeflow = True  # type: ignore[attr-defined]
-    json_path.extract_json = extract_json
+    patcher.replace(json_path, "extract_json", extract_json)
+    # The interpreter's modules imported the function by name: each keeps its own reference.
     for name, module in list(sys.modules.items()):
         if name.startswith("moto.stepfunctions.parser") and getattr(module, "extract_json", None) is original:
-            module.extract_json = extract_json  # type: ignore[attr-defined]
+            patcher.replace(module, "extract_json", extract_json)
+
+
+PATCH = MotoPatch(
+    name="stepfunctions_jsonpath_definite_paths",
+    fixes="a path through an array index to a field ($[1].page) answers a one-element list, not the value",
+    upstream=None,  # not reported upstream; a side effect of the fix for getmoto/moto#7825
+    moto_versions=("5.2.5",),
+    targets=(
+        "moto.stepfunctions.parser.asl.utils.json_path.extract_json",
+        "moto.stepfunctions.parser.asl.utils.json_path.parse",
+    ),
+    kind="fix",
+    apply=apply,
+    signatures={"moto.stepfunctions.parser.asl.utils.json_path.extract_json": ("path", "data")},
+)

@@ -1,4 +1,4 @@
-"""Fixes to moto 5.2.5's Step Functions interpreter where it departs from AWS.
+"""The `states:startExecution` integration of moto's Step Functions interpreter, as on AWS.
 
 `arn:aws:states:::states:startExecution` (the optimised integration that starts a nested
 execution): moto's copy of the interpreter dropped the step that maps the ASL's PascalCase
@@ -6,15 +6,6 @@ parameters (`StateMachineArn`, `Name`, `Input`) onto the boto3 request (`stateMa
 so every such task failed with `States.Runtime` / `KeyError: 'StateMachineArn'`. The response
 also came back in boto3's casing with a datetime in it, which the execution could not serialise.
 AWS returns `{"ExecutionArn": ..., "StartDate": <epoch millis>}`; so does this fix.
-
-StopExecution right after StartExecution: moto builds an execution's environment on the
-execution's own thread, and StopExecution called before that thread got that far failed with a
-500 (`'NoneType' object has no attribute 'set_stop'`), and one called after that but before the
-first state was silently ignored (the program is not "running" yet), so the execution ran to
-its end. AWS stops the execution; so does this fix: the environment is built, running, before
-the thread starts, and a program stopped before its first state only records ExecutionAborted.
-
-Applied once, before any state machine runs (configure_moto calls apply()).
 """
 
 from __future__ import annotations
@@ -22,6 +13,15 @@ from __future__ import annotations
 import datetime
 from functools import cache
 from typing import Any
+
+from arcadeflow.aws.moto_patches.registry import MotoPatch, Patcher
+
+_SFN_SERVICE = (
+    "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sfn"
+    ".StateTaskServiceSfn"
+)
+_NORMALISE_PARAMETERS = ("self", "parameters", "boto_service_name", "service_action_name")
+_NORMALISE_RESPONSE = ("self", "response", "boto_service_name", "service_action_name")
 
 
 @cache
@@ -46,15 +46,12 @@ def _epoch_millis(value: Any) -> Any:
     return value
 
 
-def apply() -> None:
-    _build_environment_before_start()
+def apply(patcher: Patcher) -> None:
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
         state_task_service_sfn as sfn_module,
     )
 
     service = sfn_module.StateTaskServiceSfn
-    if getattr(service, "_arcadeflow_fixed", False):
-        return
     original_normalise_parameters = service._normalise_parameters
 
     def normalise_parameters(
@@ -87,40 +84,27 @@ def apply() -> None:
         for key, value in list(response.items()):
             response[key] = _epoch_millis(value)
 
-    service._normalise_parameters = normalise_parameters
-    service._normalise_response = normalise_response
-    service._arcadeflow_fixed = True
+    patcher.replace(service, "_normalise_parameters", normalise_parameters)
+    patcher.replace(service, "_normalise_response", normalise_response)
 
 
-def _build_environment_before_start() -> None:
-    from moto.stepfunctions.parser.asl.component.program.program import Program
-    from moto.stepfunctions.parser.asl.eval.program_state import ProgramRunning, ProgramStopped
-    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
-
-    if getattr(ExecutionWorker.start, "_arcadeflow", False):
-        return
-    original_eval = Program.eval
-
-    def program_eval(self: Any, env: Any) -> None:
-        if isinstance(env.program_state(), ProgramStopped):
-            self._eval_body(env)  # runs no state, records ExecutionAborted
-            return
-        original_eval(self, env)
-
-    Program.eval = program_eval  # type: ignore[method-assign]
-    original_start = ExecutionWorker.start
-    original_environment = ExecutionWorker._get_evaluation_environment
-
-    def environment(self: Any) -> Any:
-        prebuilt = getattr(self, "_arcadeflow_env", None)
-        return prebuilt if prebuilt is not None else original_environment(self)
-
-    def start(self: Any) -> None:
-        env = original_environment(self)
-        env._program_state = ProgramRunning()  # so that a StopExecution from now on stops it
-        self._arcadeflow_env = self.env = env
-        original_start(self)
-
-    start._arcadeflow = True  # type: ignore[attr-defined]
-    ExecutionWorker._get_evaluation_environment = environment  # type: ignore[method-assign]
-    ExecutionWorker.start = start  # type: ignore[method-assign]
+PATCH = MotoPatch(
+    name="stepfunctions_start_execution_parameters",
+    fixes="states:startExecution tasks fail (KeyError 'StateMachineArn'): parameters never mapped to boto3",
+    upstream="getmoto/moto#10076",
+    moto_versions=("5.2.5",),
+    targets=(
+        f"{_SFN_SERVICE}._normalise_parameters",
+        f"{_SFN_SERVICE}._normalise_response",
+        f"{_SFN_SERVICE}._to_boto_request",
+        f"{_SFN_SERVICE}._from_boto_response",
+        f"{_SFN_SERVICE}._get_boto_service_name",
+        f"{_SFN_SERVICE}._get_boto_service_action",
+    ),
+    kind="fix",
+    apply=apply,
+    signatures={
+        f"{_SFN_SERVICE}._normalise_parameters": _NORMALISE_PARAMETERS,
+        f"{_SFN_SERVICE}._normalise_response": _NORMALISE_RESPONSE,
+    },
+)

@@ -38,7 +38,9 @@ from __future__ import annotations
 import copy
 import threading
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
+
+from arcadeflow.aws.moto_patches.registry import MotoPatch, Patcher
 
 _scope = threading.local()
 _bypass = threading.local()
@@ -56,6 +58,24 @@ class unpatched_queries:  # noqa: N801 - a context manager, reads as a phrase
 
 _transaction_lock = threading.Lock()
 
+# Table.query's parameters as the patch reads them (index_name by position).
+QUERY_PARAMETERS = (
+    "self",
+    "hash_key",
+    "range_comparison",
+    "range_objs",
+    "limit",
+    "exclusive_start_key",
+    "scan_index_forward",
+    "projection_expressions",
+    "index_name",
+    "consistent_read",
+    "filter_expression",
+    "hash_key_conditions",
+    "range_key_conditions",
+    "filter_kwargs",
+)
+
 
 def _plain(value: Any) -> Any:
     if value is None:
@@ -65,10 +85,51 @@ def _plain(value: Any) -> Any:
     return (2, value.value)
 
 
-def install() -> None:
-    _install_query()
-    _install_transactions()
-    _install_write_versions()
+def apply(patcher: Patcher) -> None:
+    # Transactions first: the write versions then wrap the snapshotting transaction, as any write.
+    _install_transactions(patcher)
+    _install_query(patcher)
+    _install_write_versions(patcher)
+
+
+PATCH = MotoPatch(
+    name="dynamodb_speed",
+    fixes="Query sorts the whole table and TransactWriteItems deep-copies every table it touches",
+    upstream=None,
+    moto_versions=("5.2.5",),
+    targets=(
+        "moto.dynamodb.models.table.Table.query",
+        "moto.dynamodb.models.table.Table.all_items",
+        "moto.dynamodb.models.table.Table.sorted_items",
+        "moto.dynamodb.models.table.Table._item_comes_before_dct",
+        "moto.dynamodb.models.table.Table._generate_attr_to_sort_by",
+        "moto.dynamodb.models.DynamoDBBackend.transact_write_items",
+        "moto.dynamodb.models.copy",
+        # ... and every public write method of DynamoDBBackend (to version the written tables).
+        "moto.dynamodb.models.DynamoDBBackend",
+    ),
+    kind="speed",
+    apply=apply,
+    signatures={
+        # index_name is read by position (the backend passes it positionally).
+        "moto.dynamodb.models.table.Table.query": QUERY_PARAMETERS,
+        "moto.dynamodb.models.table.Table.sorted_items": (
+            "self",
+            "hash_key_attrs",
+            "range_key_attrs",
+            "items",
+        ),
+        "moto.dynamodb.models.table.Table._item_comes_before_dct": (
+            "self",
+            "item",
+            "dct",
+            "hash_key_attrs",
+            "range_key_attrs",
+            "scan_index_forward",
+        ),
+        "moto.dynamodb.models.DynamoDBBackend.transact_write_items": ("self", "transact_items"),
+    },
+)
 
 
 # Backend calls that never change items or indexes; every other public call counts as a write.
@@ -109,18 +170,15 @@ def _written_tables(backend: Any, args: tuple[Any, ...], kwargs: dict[str, Any])
     return list(backend.tables.values())
 
 
-def _install_write_versions() -> None:
+def _install_write_versions(patcher: Patcher) -> None:
     from moto.dynamodb.models import DynamoDBBackend
 
-    if getattr(DynamoDBBackend, "_arcadeflow_versions", False):
-        return
     for attr, value in list(vars(DynamoDBBackend).items()):
         if attr.startswith("_") or not callable(value) or attr in _READS:
             continue
         if attr.startswith(("describe_", "list_")):
             continue
-        setattr(DynamoDBBackend, attr, _versioned(value))
-    DynamoDBBackend._arcadeflow_versions = True  # type: ignore[attr-defined]
+        patcher.replace(DynamoDBBackend, attr, _versioned(value))
 
 
 def _versioned(method: Any) -> Any:
@@ -176,12 +234,10 @@ def _index_hash_condition(
     return index_name, hash_attrs[0], values[hash_attrs[0]]
 
 
-def _install_query() -> None:
+def _install_query(patcher: Patcher) -> None:
     from moto.dynamodb.models.dynamo_type import DynamoType
     from moto.dynamodb.models.table import Table
 
-    if getattr(Table.query, "_arcadeflow", False):
-        return
     original_query = Table.query
     original_all_items = Table.all_items
     original_sorted_items = Table.sorted_items
@@ -211,7 +267,7 @@ def _install_query() -> None:
     def query(self: Table, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
         if getattr(_bypass, "active", False):
             return original_query(self, hash_key, *args, **kwargs)
-        # index_name is Query's 8th parameter; the backend passes it positionally.
+        # index_name is Query's 8th parameter (QUERY_PARAMETERS); the backend passes it positionally.
         index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
         partition = hash_key if index_name is None else None
         index = None
@@ -253,7 +309,8 @@ def _install_query() -> None:
         signature = (tuple(hash_key_attrs), tuple(range_key_attrs))
         if cache is None or cache[0] is not dct or cache[1] != signature:
             attrs = self._generate_attr_to_sort_by(hash_key_attrs, range_key_attrs)
-            cache = (dct, signature, attrs, {})
+            built: dict[str, Any] = {}
+            cache = (dct, signature, attrs, built)
             _scope.start_key = cache
         _, _, attrs, starts = cache
         for attr in attrs:
@@ -262,16 +319,16 @@ def _install_query() -> None:
                 continue
             start = starts.get(attr)
             if start is None:
-                start = starts[attr] = DynamoType(dct.get(attr))
+                # A start key without the attribute fails here, where moto's comparison fails.
+                start = starts[attr] = DynamoType(cast(Any, dct.get(attr)))
             if value != start:
                 return (value < start) == scan_index_forward
         return True
 
-    query._arcadeflow = True  # type: ignore[attr-defined]
-    Table._item_comes_before_dct = item_comes_before_dct  # type: ignore[method-assign]
-    Table.query = query  # type: ignore[method-assign]
-    Table.all_items = all_items  # type: ignore[method-assign]
-    Table.sorted_items = sorted_items  # type: ignore[method-assign]
+    patcher.replace(Table, "_item_comes_before_dct", item_comes_before_dct)
+    patcher.replace(Table, "query", query)
+    patcher.replace(Table, "all_items", all_items)
+    patcher.replace(Table, "sorted_items", sorted_items)
 
 
 class _ItemSnapshot:
@@ -307,13 +364,11 @@ class _ItemSnapshot:
             del table.stream_shard.items[self.stream_length :]
 
 
-def _install_transactions() -> None:
+def _install_transactions(patcher: Patcher) -> None:
     from moto.dynamodb import models as dynamodb_models
     from moto.dynamodb.models import DynamoDBBackend
     from moto.dynamodb.models.dynamo_type import DynamoType
 
-    if getattr(DynamoDBBackend.transact_write_items, "_arcadeflow", False):
-        return
     original = DynamoDBBackend.transact_write_items
 
     def keys_by_table(self: Any, transact_items: list[dict[str, Any]]) -> dict[str, list[tuple[Any, Any]]]:
@@ -359,5 +414,4 @@ def _install_transactions() -> None:
             finally:
                 dynamodb_models.copy = real_copy
 
-    transact_write_items._arcadeflow = True  # type: ignore[attr-defined]
-    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    patcher.replace(DynamoDBBackend, "transact_write_items", transact_write_items)

@@ -1,0 +1,24 @@
+"""The request-interceptor seam of the embedded AWS's WSGI front (see embedded.py).
+
+An interceptor sees every request before moto does: it answers it (returns a Response), or
+passes it on (returns None). One that must change a request forwards the rewritten request to
+moto itself through a Forward and returns moto's answer. Where a departure of moto from AWS can
+be fixed at this seam, it is fixed here rather than by replacing moto's internals: the wire is a
+contract moto keeps across versions, its private names are not.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+Response = tuple[int, dict[str, str], bytes]
+Interceptor = Callable[[dict[str, Any], bytes], Response | None]
+# Hands a (possibly rewritten) request to moto and returns its answer.
+Forward = Callable[[dict[str, Any], bytes], Response]
+
+
+def json_error(status: int, code: str, message: str) -> Response:
+    body = json.dumps({"__type": code, "message": message, "Message": message}).encode()
+    return status, {"Content-Type": "application/json", "X-Amzn-ErrorType": code}, body

@@ -1,0 +1,59 @@
+"""Every change the embedded AWS makes to moto, in one registry (see registry.py).
+
+One module per concern; each declares its patch record(s). REGISTRY lists them in install
+order. `install_all` is what the runtime calls (EmbeddedAws.start): it refuses a moto version
+the registry does not know before changing anything. Tests install and uninstall single patches
+through REGISTRY.installed(name) / REGISTRY.uninstalled(name), never at import time.
+"""
+
+from __future__ import annotations
+
+from arcadeflow.aws.interceptor import Forward, Interceptor
+from arcadeflow.aws.moto_patches import (
+    dynamodb_atomic_writes,
+    dynamodb_speed,
+    dynamodb_ttl_identity,
+    event_source_delivery,
+    server_speed,
+    stepfunctions_early_stop,
+    stepfunctions_execution_names,
+    stepfunctions_jsonpath,
+    stepfunctions_start_execution,
+)
+from arcadeflow.aws.moto_patches.registry import (
+    MotoPatch,
+    MotoPatchError,
+    PatchTargetChanged,
+    Registry,
+    UnsupportedMotoVersion,
+)
+
+REGISTRY = Registry(
+    (
+        event_source_delivery.STREAM_DELIVERY_OFF,
+        event_source_delivery.QUEUE_MAPPINGS_HIDDEN,
+        dynamodb_ttl_identity.PATCH,
+        dynamodb_speed.PATCH,
+        dynamodb_atomic_writes.PATCH,
+        stepfunctions_start_execution.PATCH,
+        stepfunctions_early_stop.PATCH,
+        stepfunctions_jsonpath.PATCH,
+        stepfunctions_execution_names.PATCH,
+        server_speed.ROUTING_CACHE,
+        server_speed.CLIENT_REUSE,
+    )
+)
+
+
+def install_all(interceptors: list[Interceptor], forward: Forward) -> None:
+    REGISTRY.install_all(interceptors, forward)
+
+
+__all__ = [
+    "REGISTRY",
+    "MotoPatch",
+    "MotoPatchError",
+    "PatchTargetChanged",
+    "UnsupportedMotoVersion",
+    "install_all",
+]
