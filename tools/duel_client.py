@@ -7,6 +7,7 @@ the next frame of a given type without losing the others.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections.abc import Callable
@@ -87,10 +88,8 @@ class DuelClient:
                     f"{self.name}: no {frame_type or 'frame'} {match or ''} in {timeout}s; has {seen}"
                 )
             self._arrived.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._arrived.wait(), remaining)
-            except TimeoutError:
-                pass
 
     async def frame(
         self, frame_type: str | None = None, timeout: float = 15.0, **match: Any

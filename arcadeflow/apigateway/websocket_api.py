@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import datetime
 import http
 import json
@@ -255,10 +256,8 @@ class WebSocketApiEmulator:
         async def close() -> None:
             if self._server is not None:
                 self._server.close()
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._server.wait_closed(), 5)
-                except TimeoutError:
-                    pass
 
         asyncio.run_coroutine_threadsafe(close(), loop).result(timeout=10)
         loop.call_soon_threadsafe(loop.stop)

@@ -91,7 +91,7 @@ def is_lambda_task(state: dict[str, Any]) -> bool:
 
 def has_transient_lambda_retry(state: dict[str, Any]) -> bool:
     return any(
-        TRANSIENT_LAMBDA_ERRORS <= set(retrier.get("ErrorEquals", []))
+        set(retrier.get("ErrorEquals", [])) >= TRANSIENT_LAMBDA_ERRORS
         and retrier.get("BackoffRate", 2.0) > 1
         and retrier.get("MaxAttempts", 3) >= 2
         and retrier.get("JitterStrategy") == "FULL"

@@ -9,6 +9,7 @@ after; none is installed at import time.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import io
 import json
@@ -531,10 +532,10 @@ def _race_two_conditional_puts(
 
     def get_item(self: Any, *args: Any, **kwargs: Any) -> Any:
         found = original_get_item(self, *args, **kwargs)
-        try:
-            both_read.wait()  # holds the first reader until the second has read too (if it can)
-        except threading.BrokenBarrierError:
-            pass  # the other write could not read meanwhile: writes were serialised
+        # Holds the first reader until the second has read too (if it can); a broken barrier means
+        # the other write could not read meanwhile: writes were serialised.
+        with contextlib.suppress(threading.BrokenBarrierError):
+            both_read.wait()
         return found
 
     monkeypatch.setattr(Table, "get_item", get_item)

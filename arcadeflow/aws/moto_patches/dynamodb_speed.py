@@ -192,7 +192,7 @@ def _versioned(method: Any) -> Any:
         try:
             return method(self, *args, **kwargs)
         finally:
-            for table in _written_tables(self, args, kwargs) if not tables else tables:
+            for table in tables if tables else _written_tables(self, args, kwargs):
                 bump(table)
 
     return call
