@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from arcadeflow.deployment import REPO_ROOT
+from arcadeflow.paths import REPO_ROOT
 
 if TYPE_CHECKING:
     from arcadeflow.deployment import Ref

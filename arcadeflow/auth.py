@@ -27,8 +27,11 @@ JWKS_PATH = "/.well-known/jwks.json"
 DEFAULT_TOKEN_SECONDS = 24 * 3600
 
 
-class InvalidToken(Exception):
-    """Missing, malformed, wrongly signed or expired token."""
+class TokenRefused(Exception):
+    """Missing, malformed, wrongly signed or expired token: the HTTP emulator answers 401.
+
+    The runtime's own (the emulated JWT authorizer); the product's authorizer Lambda has its own
+    errors in functions/auth, and neither may import the other."""
 
 
 class LocalIssuer:
@@ -89,9 +92,9 @@ class LocalIssuer:
                 options={"require": ["sub", "exp", "iss", "aud"]},
             )
         except jwt.PyJWTError as exc:
-            raise InvalidToken(str(exc)) from exc
+            raise TokenRefused(str(exc)) from exc
 
     def verify_bearer(self, authorization: str | None) -> dict[str, Any]:
         if not authorization or not authorization.startswith("Bearer "):
-            raise InvalidToken("no bearer token")
+            raise TokenRefused("no bearer token")
         return self.verify(authorization[len("Bearer ") :].strip())

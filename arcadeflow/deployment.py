@@ -18,8 +18,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DESCRIPTION = REPO_ROOT / "infra" / "deployment.json"
+from arcadeflow.asl import UnknownPlaceholder, asl_grants
+
+# Re-exported: tools and tests find the checkout through the loader.
+from arcadeflow.paths import DEFAULT_DESCRIPTION as DEFAULT_DESCRIPTION
+from arcadeflow.paths import REPO_ROOT as REPO_ROOT
+
 # What Terraform reads: generated from DEFAULT_DESCRIPTION, checked in, kept current by a test.
 DEFAULT_RESOLVED = REPO_ROOT / "infra" / "deployment.resolved.json"
 
@@ -273,8 +277,6 @@ class Deployment(_Strict):
             if not (REPO_ROOT / sm.definition).is_file():
                 problems.append(f"state machine {sname}: no file {sm.definition}")
                 continue
-            from arcadeflow.asl import UnknownPlaceholder, asl_grants
-
             try:
                 asl_grants(sname, sm.definition, self.placeholder_targets())
             except UnknownPlaceholder as exc:
@@ -599,8 +601,6 @@ def _function_grants(d: Deployment, name: str) -> FunctionGrants:
 
 def resolve(d: Deployment) -> ResolvedDeployment:
     """The one interpretation of the description (see ResolvedDeployment)."""
-    from arcadeflow.asl import asl_grants
-
     tables = {
         logical: ResolvedTable(
             name=d.physical_name(logical),

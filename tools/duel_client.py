@@ -96,6 +96,18 @@ class DuelClient:
     ) -> dict[str, Any]:
         return (await self.next(frame_type, timeout, **match)).frame
 
+    async def seen(self, frame_type: str, timeout: float = 15.0, **match: Any) -> list[dict[str, Any]]:
+        """Waits until at least one frame of that type was received, taken by next() or not."""
+        deadline = time.monotonic() + timeout
+        while not (found := self.frames(frame_type, **match)):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise FrameTimeout(f"{self.name}: no {frame_type} {match or ''} in {timeout}s")
+            self._arrived.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._arrived.wait(), remaining)
+        return found
+
     def frames(self, frame_type: str | None = None, **match: Any) -> list[dict[str, Any]]:
         """Every frame received so far of that type, taken or not."""
         return [

@@ -27,7 +27,7 @@ from typing import Any
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
-from arcadeflow.auth import JWKS_PATH, InvalidToken, LocalIssuer
+from arcadeflow.auth import JWKS_PATH, LocalIssuer, TokenRefused
 from arcadeflow.deployment import Deployment
 
 log = logging.getLogger("arcadeflow.http_api")
@@ -184,7 +184,7 @@ class HttpApiEmulator:
         if route.auth:
             try:
                 claims = self.issuer.verify_bearer(request.headers.get("Authorization"))
-            except InvalidToken:
+            except TokenRefused:
                 # API Gateway's JWT authorizer answers exactly this, and the Lambda never runs.
                 return Response(
                     json.dumps({"message": "Unauthorized"}),

@@ -221,6 +221,13 @@ class Notified(_Execution):
     delivery: Delivery
 
 
+class Notification(_Execution):
+    """What a Notify state chose for the flow's one push: who hears it, and the frame."""
+
+    recipients: list[str] = Field(min_length=1)
+    frame: dict[str, Any]
+
+
 class InviteRecord(_Execution):
     """The invite as the flow read it back (a DynamoDB item: attribute -> typed value)."""
 
@@ -240,6 +247,7 @@ class DuelInviteOutput(DuelInviteInput):
     delivery_failed: dict[str, Any] | None = Field(default=None, alias="deliveryFailed")
     decision: InviteRecord
     session: StartedSession | None = None
+    notification: Notification | None = None
     notified: Notified | None = None
 
 
@@ -276,6 +284,7 @@ class DuelSessionOutput(DuelSessionInput):
     stopped: dict[str, Any] | None = None
     timed_out: dict[str, Any] | None = Field(default=None, alias="timedOut")
     outcome: SessionRecord
+    notification: Notification
     notified: Notified
 
 

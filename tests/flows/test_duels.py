@@ -166,7 +166,7 @@ def test_accept_racing_the_window_yields_start_or_no_response_never_both(duel_st
         if invite["status"] == "accepted":
             await settled(duel_stack, "duel_session", invite["sessionId"])
         else:  # the refusal of the late answer comes from the handler, not the flow
-            await bob.frame("error", timeout=10)
+            await bob.seen("error", timeout=10)
         kinds_a = [f["type"] for f in alice.frames() if f["type"] in ("start", "no_response")]
         kinds_b = [f["type"] for f in bob.frames() if f["type"] in ("start", "no_response")]
         assert kinds_a == kinds_b and len(kinds_a) == 1, (alice.frames(), bob.frames())
@@ -206,7 +206,7 @@ def test_stop_racing_the_end_yields_exactly_one_end_message(duel_stack, race_rng
         assert len(ends[alice.name]) == 1 and ends[alice.name] == ends[bob.name], ends
         kind = ends[alice.name][0]["type"]
         if kind == "timeout":  # the refusal of the late stop comes from the handler, not the flow
-            await stopper.frame("error", timeout=10)
+            await stopper.seen("error", timeout=10)  # (alice.next above may have taken it)
         errors = [f["code"] for f in stopper.frames("error")]
         assert errors == ([] if kind == "stop" else ["session_ended"])
         session = item(duel_stack, "sessions", {"sessionId": start["sessionId"]})

@@ -52,12 +52,29 @@ def test_import_contract_is_kept(contract_id):
         )
 
 
-def test_every_flow_package_is_in_the_independence_contract():
-    # A new flow's package that is not listed would be free to import any other flow.
-    layers = CONTRACTS["flows-are-independent"]["layers"]
-    listed = {name.strip() for layer in layers for name in layer.split("|")}
-    packages = {f"functions.{path.parent.name}" for path in (REPO_ROOT / "functions").glob("*/__init__.py")}
-    assert packages - listed == set(), "add these flow packages to the flows-are-independent layers"
+def test_a_new_flow_is_held_by_the_independence_contract_without_listing_it(tmp_path):
+    """The contract names no flow: a package added under functions/ that imports another flow
+    breaks it, while importing functions.shared does not."""
+    for package in ("functions", "functions/shared", "functions/duels", "functions/matchmaking"):
+        (tmp_path / package).mkdir()
+        (tmp_path / package / "__init__.py").write_text("")
+    (tmp_path / "functions" / "shared" / "dynamo.py").write_text("")
+    (tmp_path / "functions" / "duels" / "models.py").write_text("")
+    (tmp_path / "functions" / "matchmaking" / "queue.py").write_text(
+        "import functions.shared.dynamo\nimport functions.duels.models\n"
+    )
+    contract = CONTRACTS["flows-are-independent"]
+    (tmp_path / ".importlinter").write_text(
+        "[importlinter]\nroot_packages =\n    functions\n\n"
+        f"[importlinter:contract:{contract['id']}]\nname = {contract['name']}\ntype = independence\n"
+        "modules =\n"
+        + "".join(f"    {m}\n" for m in contract["modules"])
+        + "ignore_imports =\n"
+        + "".join(f"    {i}\n" for i in contract["ignore_imports"])
+    )
+    broken = _broken_part(lint_imports(cwd=tmp_path).stdout)
+    assert "functions.matchmaking.queue -> functions.duels.models" in broken
+    assert "-> functions.shared" not in broken
 
 
 def test_a_broken_contract_fails_and_names_the_import(tmp_path):

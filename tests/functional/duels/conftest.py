@@ -8,7 +8,6 @@ import json
 import os
 import time
 import uuid
-from datetime import datetime, timedelta
 from typing import Any
 
 import boto3
@@ -18,7 +17,7 @@ from moto import mock_aws
 
 from arcadeflow.deployer import create_tables
 from arcadeflow.deployment import ResourceRefs, load
-from functions.shared import aws, clock
+from functions.shared import aws
 from functions.shared.dynamo import from_item, to_item
 from tests.support.lambda_events import FakeLambdaContext
 
@@ -131,26 +130,6 @@ def message_event(user_id: str, connection_id: str, body: str) -> dict[str, Any]
         "isBase64Encoded": False,
         "body": body,
     }
-
-
-class MovableClock:
-    """functions.shared.clock.now, moved forward on demand: every handler reads time through it."""
-
-    def __init__(self) -> None:
-        self.offset = timedelta()
-
-    def now(self) -> datetime:
-        return datetime.now(clock.UTC) + self.offset
-
-    def advance(self, seconds: float) -> None:
-        self.offset += timedelta(seconds=seconds)
-
-
-@pytest.fixture
-def time_machine(monkeypatch) -> MovableClock:
-    movable = MovableClock()
-    monkeypatch.setattr(clock, "now", movable.now)
-    return movable
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any
 
 import boto3
@@ -17,7 +16,7 @@ from moto import mock_aws
 
 from arcadeflow.deployer import create_tables, table_environment
 from arcadeflow.deployment import Deployment, ResourceRefs, load
-from functions.shared import aws, clock
+from functions.shared import aws
 from tests.functional.answers import check_answer
 from tests.support.lambda_events import FakeLambdaContext, http_event
 from tests.support.moto_atomic import make_dynamodb_requests_atomic
@@ -90,17 +89,6 @@ class SocialWorld:
         return records
 
 
-class MovableClock:
-    def __init__(self) -> None:
-        self.offset = timedelta()
-
-    def now(self) -> datetime:
-        return datetime.now(clock.UTC) + self.offset
-
-    def advance(self, seconds: float) -> None:
-        self.offset += timedelta(seconds=seconds)
-
-
 @pytest.fixture
 def world(monkeypatch) -> Iterator[SocialWorld]:
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
@@ -118,13 +106,6 @@ def world(monkeypatch) -> Iterator[SocialWorld]:
         assert set(table_environment(deployment, names))  # every table has its variable
         yield SocialWorld(deployment, client, names, monkeypatch)
     aws.reset()
-
-
-@pytest.fixture
-def time_machine(monkeypatch) -> MovableClock:
-    movable = MovableClock()
-    monkeypatch.setattr(clock, "now", movable.now)
-    return movable
 
 
 def pytest_configure(config) -> None:
