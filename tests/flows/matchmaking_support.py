@@ -18,6 +18,11 @@ def wall_ms(monotonic: float) -> float:
     return (monotonic + _WALL_OFFSET) * 1000
 
 
+def arrived_ms(client: DuelClient, frame_type: str) -> list[float]:
+    """Wall-clock ms at which each frame of that type reached the client."""
+    return [wall_ms(r.at) for r in client.received if r.frame.get("type") == frame_type]
+
+
 async def player(stack, prefix: str) -> DuelClient:
     name = unique(prefix)
     return await DuelClient.connect(ws_url(stack), token(stack, name), name)
@@ -73,3 +78,42 @@ async def play(mover: DuelClient, opponent: DuelClient, game_id: str, cell: int)
 async def quiet(stack, seconds: float = 1.0) -> None:
     """Lets the streams' consumers (queue updates, disconnects) catch up."""
     await asyncio.sleep(seconds)
+
+
+async def pairings_settled(stack, timeout: float = 120.0) -> None:
+    """Waits until no queue_pairing execution is RUNNING: every frame a pairing pushed is on
+    the sockets, so a test can count frames without guessing how long a second one would take."""
+    arn = stack.endpoints()["stateMachines"]["queue_pairing"]
+    sfn = stack.client("stepfunctions")
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        running = await asyncio.to_thread(
+            sfn.list_executions, stateMachineArn=arn, statusFilter="RUNNING", maxResults=1
+        )
+        if not running["executions"]:
+            await asyncio.sleep(0.2)  # let the players' readers take what is already on the sockets
+            return
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"queue_pairing executions still RUNNING after {timeout}s")
+        await asyncio.sleep(0.2)
+
+
+def failed_pairings(stack) -> list[dict[str, Any]]:
+    arn = stack.endpoints()["stateMachines"]["queue_pairing"]
+    pages = (
+        stack.client("stepfunctions")
+        .get_paginator("list_executions")
+        .paginate(stateMachineArn=arn, statusFilter="FAILED")
+    )
+    return [e for page in pages for e in page["executions"]]
+
+
+def waiting_tickets(stack) -> list[dict[str, Any]]:
+    name = stack.endpoints()["tables"]["queue_tickets"]
+    out = stack.client("dynamodb").query(
+        TableName=name,
+        IndexName="WaitingByJoin",
+        KeyConditionExpression="waitingShard = :w",
+        ExpressionAttributeValues={":w": {"S": "waiting"}},
+    )
+    return [from_item(i) or {} for i in out["Items"]]

@@ -8,25 +8,25 @@ waiting would pair with the next test's first joiner, so each test ends with its
 from __future__ import annotations
 
 import asyncio
-import json
 
 import pytest
 
 from tests.flows.duel_support import close_all
 from tests.flows.matchmaking_support import (
+    arrived_ms,
     crowd,
+    failed_pairings,
     game,
     games_of,
     paired,
+    pairings_settled,
     play,
     player,
     presence,
-    quiet,
-    tab,
     ticket,
-    wall_ms,
+    waiting_tickets,
 )
-from tests.support.stack import RunningStack, wait_for
+from tests.support.stack import RunningStack
 
 pytestmark = pytest.mark.e2e
 
@@ -57,13 +57,20 @@ def test_two_players_are_paired_play_to_a_win_and_requeue(stack):
         assert presence(stack, bob.name)["gameId"] == game_id
 
         # X takes the top row.
-        assert await play(alice, bob, game_id, 0) == {"type": "move", "gameId": game_id, "cell": 0, "marker": "X"}
+        assert await play(alice, bob, game_id, 0) == {
+            "type": "move",
+            "gameId": game_id,
+            "cell": 0,
+            "marker": "X",
+        }
         await play(bob, alice, game_id, 3)
         await play(alice, bob, game_id, 1)
         await play(bob, alice, game_id, 4)
         await play(alice, bob, game_id, 2)
         over_a, over_b = await alice.frame("gameOver"), await bob.frame("gameOver")
-        assert over_a == over_b == {"type": "gameOver", "gameId": game_id, "result": "win", "winner": alice.name}
+        assert (
+            over_a == over_b == {"type": "gameOver", "gameId": game_id, "result": "win", "winner": alice.name}
+        )
         recorded = game(stack, game_id)
         assert (recorded["status"], recorded["winner"], recorded["board"]) == ("won", alice.name, "XXXOO....")
         # After the end both are free: requeue pairs them again, in a new game.
@@ -101,5 +108,93 @@ def test_a_draw_is_detected_by_the_server(stack):
         await finish(x, o, first["gameId"])
         assert game(stack, first["gameId"])["status"] == "draw"
         await close_all(x, o)
+
+    asyncio.run(scenario())
+
+
+def fifo_violations(clients, tickets: dict[str, dict], paired_at: dict[str, float]) -> list[str]:
+    """Pairs that overtook a player certainly waiting when they were read.
+
+    Player P was certainly waiting while game G's two tickets were read if P's ticket was written
+    before G's pairing task read the clock (P's `queued` arrived before G's pairedAtMs) and P's
+    own pairing read the clock after G's transaction had committed (after G's `paired` arrived).
+    Then FIFO says P joined later than both of G's players. Same host, same clock: no tolerance."""
+    queued_at = {c.name: arrived_ms(c, "queued")[0] for c in clients}
+    games: dict[str, list[str]] = {}
+    for user, record in tickets.items():
+        games.setdefault(record["gameId"], []).append(user)
+    problems = []
+    for game_id, players_of_g in games.items():
+        read_at = tickets[players_of_g[0]]["pairedAtMs"]
+        committed_by = max(paired_at[u] for u in players_of_g)
+        newest_of_g = max(tickets[u]["joinKey"] for u in players_of_g)
+        for user, record in tickets.items():
+            if record["gameId"] == game_id:
+                continue
+            if (
+                queued_at[user] < read_at
+                and record["pairedAtMs"] > committed_by
+                and record["joinKey"] < newest_of_g
+            ):
+                problems.append(
+                    f"{user} (joined {record['joinKey']}) waited while {players_of_g} were paired"
+                )
+    return problems
+
+
+# Rounds of concurrent joins; the odd one out of the third round waits and opens the fourth.
+ROUNDS = (100, 100, 101, 99)
+
+
+def test_concurrent_joins_pair_everyone_once_in_join_order(stack):
+    async def scenario():
+        carried_over = None  # the odd player out of the previous round, still waiting
+        everyone: list = []
+        for number, count in enumerate(ROUNDS):
+            clients = await crowd(stack, f"r{number}p", count)
+            everyone += clients
+            await asyncio.gather(*(c.send(action="joinQueue") for c in clients))
+            await asyncio.gather(*(c.seen("queued", timeout=60) for c in clients))
+            await pairings_settled(stack)
+            in_round = clients + ([carried_over] if carried_over else [])
+            names = {c.name for c in in_round}
+            frames = {c.name: c.frames("paired") for c in in_round}
+            # Nobody paired twice (every tab hears its one game once), nobody left behind but
+            # an odd player out.
+            assert all(len(f) <= 1 for f in frames.values()), {n: f for n, f in frames.items() if len(f) > 1}
+            unpaired = [n for n, f in frames.items() if not f]
+            assert len(unpaired) == len(in_round) % 2, unpaired
+            waiting = [t["userId"] for t in waiting_tickets(stack)]
+            assert waiting == unpaired
+            # Every paired player is in exactly one game, the one they were told about.
+            games = games_of(stack, names)
+            assert len(games) == len(in_round) // 2
+            seats = [p for g in games for p in (g["playerX"], g["playerO"])]
+            assert len(seats) == len(set(seats)) == len(in_round) - len(unpaired)
+            by_id = {g["gameId"]: g for g in games}
+            tickets = {n: ticket(stack, n) for n in names if n not in unpaired}
+            for name, record in tickets.items():
+                (told,) = frames[name]
+                assert record["gameId"] == told["gameId"]
+                seat = by_id[told["gameId"]]
+                assert seat["playerX" if told["marker"] == "X" else "playerO"] == name
+            # X waited longer, and no pair overtook a player who was waiting when it was read.
+            for g in games:
+                assert tickets[g["playerX"]]["joinKey"] < tickets[g["playerO"]]["joinKey"]
+            paired_at = {c.name: arrived_ms(c, "paired")[0] for c in in_round if c.name not in unpaired}
+            assert fifo_violations([c for c in in_round if c.name in tickets], tickets, paired_at) == []
+            if carried_over is not None:
+                # The carried-over player had waited a whole round longer than anyone: first, and X.
+                first = min(games, key=lambda g: g["createdAtMs"])
+                assert first["playerX"] == carried_over.name
+            # queueUpdate is coalesced per stream batch. One frame per change per waiting player
+            # would be ~count/2 per player on average here (each waits through about half the
+            # round's joins and pairings); per batch it is a few.
+            updates = [len(c.frames("queueUpdate")) for c in in_round]
+            assert sum(updates) <= 10 * len(in_round), sorted(updates)
+            carried_over = next((c for c in in_round if c.name in unpaired), None)
+        assert carried_over is None
+        assert failed_pairings(stack) == []
+        await close_all(*everyone)
 
     asyncio.run(scenario())
