@@ -8,6 +8,7 @@ waiting would pair with the next test's first joiner, so each test ends with its
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 
@@ -23,10 +24,12 @@ from tests.flows.matchmaking_support import (
     play,
     player,
     presence,
+    quiet,
+    tab,
     ticket,
     waiting_tickets,
 )
-from tests.support.stack import RunningStack
+from tests.support.stack import RunningStack, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -196,5 +199,141 @@ def test_concurrent_joins_pair_everyone_once_in_join_order(stack):
         assert carried_over is None
         assert failed_pairings(stack) == []
         await close_all(*everyone)
+
+    asyncio.run(scenario())
+
+
+def test_one_ticket_per_player_across_tabs_and_double_taps(stack):
+    async def scenario():
+        alice = await player(stack, "alice")
+        second_tab = await tab(stack, alice)
+        # A double tap: two joins at once from one tab, then one from the other tab.
+        await asyncio.gather(alice.send(action="joinQueue"), alice.send(action="joinQueue"))
+        refused = await alice.frame("error")
+        assert refused["code"] == "already_queued"
+        first = ticket(stack, alice.name)
+        await second_tab.send(action="joinQueue")
+        assert (await second_tab.frame("error"))["code"] == "already_queued"
+        assert ticket(stack, alice.name) == first  # nothing changed
+        # Every tab heard the one queued; only the sender heard each refusal.
+        assert len(alice.frames("queued")) == len(second_tab.frames("queued")) == 1
+        assert len(second_tab.frames("error")) == 1 and len(alice.frames("error")) == 1
+        await second_tab.send(action="leaveQueue")
+        await alice.frame("queueLeft")
+        await second_tab.frame("queueLeft")
+        assert ticket(stack, alice.name) is None
+        assert presence(stack, alice.name)["status"] == "home"
+        await alice.send(action="leaveQueue")
+        assert (await alice.frame("error"))["code"] == "not_queued"
+        await close_all(alice, second_tab)
+
+    asyncio.run(scenario())
+
+
+def test_bad_frames_are_refused_and_change_nothing(stack):
+    async def scenario():
+        x, o, outsider = await player(stack, "x"), await player(stack, "o"), await player(stack, "outsider")
+        await x.send(action="joinQueue")
+        await x.frame("queued")
+        await o.send(action="joinQueue")
+        told_x, _ = await paired(x, o)
+        game_id = told_x["gameId"]
+        await play(x, o, game_id, 4)
+        before = game(stack, game_id)
+
+        async def refused(client, code: str, raw: str | None = None, **frame) -> None:
+            if raw is not None:
+                await client.send_raw(raw)
+            else:
+                await client.send(**frame)
+            error = await client.frame("error")
+            assert error["code"] == code, error
+            assert set(error) == {"type", "code", "message"}
+            assert game(stack, game_id) == before, f"{code} changed the game"
+
+        await refused(x, "not_your_turn", action="move", gameId=game_id, cell=0)
+        await refused(o, "cell_taken", action="move", gameId=game_id, cell=4)
+        await refused(outsider, "not_in_game", action="move", gameId=game_id, cell=0)
+        await refused(o, "unknown_game", action="move", gameId="00000000-0000-4000-8000-000000000000", cell=0)
+        await refused(o, "invalid_frame", action="move", gameId=game_id, cell=9)
+        await refused(o, "invalid_frame", action="move", gameId=game_id, cell=-1)
+        await refused(o, "invalid_frame", action="move", gameId=game_id, cell="1")
+        await refused(o, "invalid_frame", action="move", gameId=game_id, cell=True)
+        await refused(o, "invalid_frame", action="move", gameId=game_id)
+        await refused(o, "invalid_frame", action="move", gameId="not-a-game", cell=1)
+        await refused(o, "invalid_frame", action="move", gameId=game_id, cell=1, extra=1)
+        await refused(o, "invalid_frame", action="joinQueue", username="")
+        await refused(o, "invalid_frame", action="joinQueue", username="n" * 33)
+        await refused(o, "frame_too_large", raw=json.dumps({"action": "move", "pad": "p" * 5000}))
+        await refused(o, "malformed_frame", raw="{not json")
+        await refused(o, "unknown_action", action="moove", gameId=game_id, cell=1)
+        # In a game: neither a join nor a requeue.
+        await refused(o, "already_in_game", action="joinQueue")
+        await refused(x, "already_in_game", action="requeue")
+        assert ticket(stack, x.name)["status"] == "playing"
+        # No refused move was relayed: O saw X's one move, X saw none.
+        assert [f["cell"] for f in o.frames("move")] == [4] and x.frames("move") == []
+        # After the end: game_over.
+        for mover, waiter, cell in ((o, x, 0), (x, o, 1), (o, x, 3), (x, o, 7)):
+            await play(mover, waiter, game_id, cell)
+        await x.frame("gameOver", gameId=game_id)
+        before = game(stack, game_id)
+        await refused(o, "game_over", action="move", gameId=game_id, cell=8)
+        await close_all(x, o, outsider)
+
+    asyncio.run(scenario())
+
+
+def test_a_disconnect_takes_a_waiting_player_out_of_the_queue(stack):
+    async def scenario():
+        ghost = await player(stack, "ghost")
+        other_tab = await tab(stack, ghost)
+        await ghost.send(action="joinQueue")
+        await ghost.frame("queued")
+        # One tab closing is not leaving: the other is still connected.
+        await other_tab.close()
+        # Nothing must happen here, and only a bound can show that; the last tab's close below
+        # takes effect well within it.
+        await quiet(stack, 2.0)
+        assert ticket(stack, ghost.name)["status"] == "waiting"
+        await ghost.close()
+        await asyncio.to_thread(wait_for, lambda: ticket(stack, ghost.name) is None, 15)
+        assert waiting_tickets(stack) == []
+        # The next two joiners pair with each other, not with the ghost.
+        a, b = await player(stack, "a"), await player(stack, "b")
+        await a.send(action="joinQueue")
+        await a.frame("queued")
+        await b.send(action="joinQueue")
+        told_a, told_b = await paired(a, b)
+        assert told_a["opponent"] == b.name and told_b["opponent"] == a.name
+        await finish(a, b, told_a["gameId"])
+        await close_all(a, b)
+
+    asyncio.run(scenario())
+
+
+def test_a_disconnect_mid_game_abandons_it_and_tells_the_opponent(stack):
+    async def scenario():
+        x, o = await player(stack, "x"), await player(stack, "o")
+        await x.send(action="joinQueue")
+        await x.frame("queued")
+        await o.send(action="joinQueue")
+        told_x, _ = await paired(x, o)
+        game_id = told_x["gameId"]
+        await play(x, o, game_id, 0)
+        await o.close()
+        assert await x.frame("opponentLeft", timeout=15) == {"type": "opponentLeft", "gameId": game_id}
+        recorded = game(stack, game_id)
+        assert (recorded["status"], recorded["abandonedBy"]) == ("abandoned", o.name)
+        assert ticket(stack, x.name) is None and ticket(stack, o.name) is None
+        assert presence(stack, x.name)["status"] == "home"
+        await x.send(action="move", gameId=game_id, cell=1)
+        assert (await x.frame("error"))["code"] == "game_over"
+        # The one who stayed can play again at once.
+        await x.send(action="requeue")
+        assert (await x.frame("queued"))["position"] == 1
+        await x.send(action="leaveQueue")
+        await x.frame("queueLeft")
+        await close_all(x)
 
     asyncio.run(scenario())
