@@ -22,13 +22,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from functions.matchmaking import rules, wiring
 from functions.matchmaking.errors import PairingConflict
 from functions.matchmaking.models import PairedFrame, Pairing, QueuePairingInput, QueuePairingOutput, to_wire
+from functions.matchmaking.repositories import PRESENCE_PLAYING
 from functions.shared import clock, config
 
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics(namespace=config.metrics_namespace())
-
-PRESENCE_PLAYING = "playing"
 
 
 @logger.inject_lambda_context
@@ -77,7 +76,8 @@ def announce(game: dict[str, Any], now_ms: int) -> None:
             )
         ),
     }
-    wiring.pusher().to_users(frames)
+    # Presence first, so a client that hears paired reads playing.
     presence = wiring.presence()
     presence.put(game["playerX"], game["nameX"], PRESENCE_PLAYING, game["gameId"], now_ms)
     presence.put(game["playerO"], game["nameO"], PRESENCE_PLAYING, game["gameId"], now_ms)
+    wiring.pusher().to_users(frames)

@@ -9,6 +9,7 @@ read filters on the expiry attribute: TTL deletes late.
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -29,6 +30,8 @@ from functions.shared.dynamo import (
 WAITING_BY_JOIN = "WaitingByJoin"
 # A 410 for a connection younger than this may come from a $connect still in progress.
 GONE_GRACE_SECONDS = 30
+# Presence statuses matchmaking writes (functions/social/models.py PresenceStatus has them all).
+PRESENCE_MATCHMAKING, PRESENCE_PLAYING, PRESENCE_HOME = "matchmaking", "playing", "home"
 _LOST_RACE = {
     "TransactionCanceledException",
     "TransactionConflictException",
@@ -342,11 +345,22 @@ class PresenceWriter:
     def __init__(self, client: Any, table_name: str, ttl_seconds: int, shards: int) -> None:
         self.client, self.table, self.ttl_seconds, self.shards = client, table_name, ttl_seconds, shards
 
-    def put(self, user_id: str, screen_name: str, status: str, game_id: str | None, now_ms: int) -> None:
+    def put(
+        self,
+        user_id: str,
+        screen_name: str,
+        status: str,
+        game_id: str | None,
+        now_ms: int,
+        unless_playing_since_ms: int | None = None,
+    ) -> bool:
+        """Write the presence record. With `unless_playing_since_ms`, a `playing` written at or
+        after that moment stands (a join's `matchmaking` must not undo the pairing that took the
+        ticket meanwhile). False when it stood."""
         digest = hashlib.sha256(user_id.encode()).digest()
-        self.client.put_item(
-            TableName=self.table,
-            Item=to_item(
+        request: dict[str, Any] = {
+            "TableName": self.table,
+            "Item": to_item(
                 {
                     "userId": user_id,
                     "status": status,
@@ -357,4 +371,18 @@ class PresenceWriter:
                     "onlineShard": f"online#{int.from_bytes(digest[:4], 'big') % self.shards}",
                 }
             ),
-        )
+        }
+        if unless_playing_since_ms is not None:
+            since = clock.iso(datetime.fromtimestamp(unless_playing_since_ms / 1000, UTC))
+            request["ConditionExpression"] = (
+                "attribute_not_exists(userId) OR #status <> :playing OR updatedAt < :since"
+            )
+            request["ExpressionAttributeNames"] = {"#status": "status"}
+            request["ExpressionAttributeValues"] = expression_values(playing=PRESENCE_PLAYING, since=since)
+        try:
+            self.client.put_item(**request)
+        except ClientError as error:
+            if is_conditional_check_failure(error):
+                return False
+            raise
+        return True

@@ -29,6 +29,7 @@ from tests.flows.matchmaking_support import (
     ticket,
     waiting_tickets,
 )
+from tests.functional.answers import check_against
 from tests.support.stack import RunningStack, wait_for
 
 pytestmark = pytest.mark.e2e
@@ -181,6 +182,9 @@ def test_concurrent_joins_pair_everyone_once_in_join_order(stack):
                 assert record["gameId"] == told["gameId"]
                 seat = by_id[told["gameId"]]
                 assert seat["playerX" if told["marker"] == "X" else "playerO"] == name
+                # A join's own `matchmaking` presence never lands over the pairing's `playing`.
+                seen = presence(stack, name)
+                assert (seen["status"], seen["gameId"]) == ("playing", told["gameId"]), name
             # X waited longer, and no pair overtook a player who was waiting when it was read.
             for g in games:
                 assert tickets[g["playerX"]]["joinKey"] < tickets[g["playerO"]]["joinKey"]
@@ -337,3 +341,34 @@ def test_a_disconnect_mid_game_abandons_it_and_tells_the_opponent(stack):
         await close_all(x)
 
     asyncio.run(scenario())
+
+
+def test_pairing_executions_match_their_input_and_output_schemas(stack):
+    async def scenario():
+        x, o, odd = await player(stack, "x"), await player(stack, "o"), await player(stack, "odd")
+        for client in (x, o, odd):
+            await client.send(action="requeue" if client is o else "joinQueue")
+            await client.frame("queued")
+        await paired(x, o)
+        await pairings_settled(stack)
+        await odd.send(action="leaveQueue")
+        await odd.frame("queueLeft")
+        await close_all(x, o, odd)
+        return {x.name, o.name, odd.name}
+
+    names = asyncio.run(scenario())
+    sfn = stack.client("stepfunctions")
+    arn = stack.endpoints()["stateMachines"]["queue_pairing"]
+    checked = []
+    succeeded = sfn.list_executions(stateMachineArn=arn, statusFilter="SUCCEEDED", maxResults=1000)
+    for listed in succeeded["executions"]:
+        execution = sfn.describe_execution(executionArn=listed["executionArn"])
+        flow_input = json.loads(execution["input"])
+        if flow_input["userId"] not in names:
+            continue
+        check_against("sfn_queue_pairing_input.schema.json", flow_input, "queue_pairing input")
+        output = json.loads(execution["output"])
+        check_against("sfn_queue_pairing_output.schema.json", output, "queue_pairing output")
+        checked.append(output)
+    assert len(checked) == 3  # one per join, whoever's execution made the pair
+    assert sum(len(out["pairs"]) for out in checked) == 1

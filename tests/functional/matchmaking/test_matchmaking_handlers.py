@@ -371,3 +371,21 @@ def test_a_disconnect_after_the_game_ended_abandons_nothing(world, time_machine)
     world.invoke("matchmaking_disconnects", {"Records": disconnect_records(world, 1)})
     assert world.item("games", gameId=game_id)["status"] == "won"
     assert of_type(world, x, "opponentLeft") == []
+
+
+def test_a_joins_matchmaking_presence_never_undoes_the_pairing_that_took_its_ticket(world, time_machine):
+    """A join writes its ticket, then `matchmaking` presence; another join's pairing may take the
+    ticket in between and write `playing`, which must stand. A stale `playing` does not."""
+    world.use_function("matchmaking_actions")
+    from functions.matchmaking import wiring
+
+    presence = wiring.presence()
+    joined_ms = int(time_machine.now().timestamp() * 1000)
+    time_machine.advance(0.05)
+    presence.put("ann", "Ann", "playing", "g-new", joined_ms + 50)  # the pairing, after the ticket
+    assert not presence.put("ann", "Ann", "matchmaking", None, joined_ms, unless_playing_since_ms=joined_ms)
+    assert world.item("presence", userId="ann")["status"] == "playing"
+    time_machine.advance(10)
+    later_ms = int(time_machine.now().timestamp() * 1000)
+    assert presence.put("ann", "Ann", "matchmaking", None, later_ms, unless_playing_since_ms=later_ms)
+    assert world.item("presence", userId="ann")["status"] == "matchmaking"
