@@ -80,7 +80,7 @@ async def quiet(stack, seconds: float = 1.0) -> None:
     await asyncio.sleep(seconds)
 
 
-async def pairings_settled(stack, timeout: float = 120.0) -> None:
+async def pairings_settled(stack, timeout: float = 300.0) -> None:
     """Waits until no queue_pairing execution is RUNNING: every frame a pairing pushed is on
     the sockets, so a test can count frames without guessing how long a second one would take."""
     arn = stack.endpoints()["stateMachines"]["queue_pairing"]
