@@ -9,16 +9,13 @@ import pytest
 from functions.matchmaking import rules
 from functions.matchmaking.errors import (
     CellTaken,
-    FrameTooLarge,
     GameOver,
-    InvalidFrame,
-    MalformedFrame,
     NotInGame,
     NotYourTurn,
-    UnknownAction,
     UnknownGame,
 )
 from functions.matchmaking.models import JoinQueueAction, MoveAction
+from functions.shared.exceptions import FrameTooLarge, InvalidFrame, MalformedFrame, UnknownAction
 
 NOW_MS = 1_800_000_000_000
 GAME_ID = "6f1c2d3e-4a5b-4c6d-8e7f-0123456789ab"
