@@ -18,6 +18,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import ClientError
 
 from functions.matchmaking import rules, wiring
 from functions.matchmaking.errors import PairingConflict
@@ -80,4 +81,11 @@ def announce(game: dict[str, Any], now_ms: int) -> None:
     presence = wiring.presence()
     presence.put(game["playerX"], game["nameX"], PRESENCE_PLAYING, game["gameId"], now_ms)
     presence.put(game["playerO"], game["nameO"], PRESENCE_PLAYING, game["gameId"], now_ms)
-    wiring.pusher().to_users(frames)
+    try:
+        wiring.pusher().to_users(frames)
+    except ClientError:
+        # The game is recorded and both tickets name it; failing here would stop this execution
+        # pairing the rest of the queue. The players' clients can still play it (their next
+        # move is validated against it), so log it loudly and go on.
+        logger.exception("paired not delivered", extra={"gameId": game["gameId"]})
+        metrics.add_metric(name="PairedUndelivered", unit=MetricUnit.Count, value=1)

@@ -117,3 +117,12 @@ def waiting_tickets(stack) -> list[dict[str, Any]]:
         ExpressionAttributeValues={":w": {"S": "waiting"}},
     )
     return [from_item(i) or {} for i in out["Items"]]
+
+
+async def eventually(check, what: str, timeout: float = 30.0) -> None:
+    """Polls `check()` on the event loop (where the players' readers append frames)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not check():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        await asyncio.sleep(0.1)
