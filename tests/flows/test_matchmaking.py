@@ -147,6 +147,11 @@ def fifo_violations(clients, tickets: dict[str, dict], paired_at: dict[str, floa
     return problems
 
 
+async def sees_itself_alone(client) -> None:
+    alone = {"type": "queueUpdate", "position": 1, "waiting": 1}
+    await eventually(lambda: client.frames("queueUpdate")[-1:] == [alone], f"{client.name}'s last update")
+
+
 def per_change_updates(clients, unpaired: list[str]) -> int:
     """How many queueUpdates one frame per change per waiting player would have sent: for each
     player, the joins and pairings of the others between its `queued` and its `paired`."""
@@ -216,10 +221,7 @@ def test_concurrent_joins_pair_everyone_once_in_join_order(stack):
             carried_over = next((c for c in in_round if c.name in unpaired), None)
             if carried_over is not None:
                 # The odd one out sees the queue as it ends up: alone, first.
-                alone = {"type": "queueUpdate", "position": 1, "waiting": 1}
-                await eventually(
-                    lambda: carried_over.frames("queueUpdate")[-1:] == [alone], "the last queueUpdate"
-                )
+                await sees_itself_alone(carried_over)
         assert carried_over is None
         assert failed_pairings(stack) == []
         await close_all(*everyone)
