@@ -28,6 +28,8 @@ from functions.shared.dynamo import (
 )
 
 WAITING_BY_JOIN = "WaitingByJoin"
+# The one item of queue_tickets that is not a player's ticket ('#' is in no userId): who pairs.
+PAIRING_LEASE = "#pairing-lease"
 # A 410 for a connection younger than this may come from a $connect still in progress.
 GONE_GRACE_SECONDS = 30
 # Presence statuses matchmaking writes (functions/social/models.py PresenceStatus has them all).
@@ -191,6 +193,40 @@ class TicketsRepository:
             if "LastEvaluatedKey" not in page:
                 return count
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def acquire_lease(self, holder: str, now_ms: int, seconds: int) -> bool:
+        """Take (or renew) the pairing lease unless another live holder has it."""
+        try:
+            self.client.put_item(
+                TableName=self.table,
+                Item=to_item(
+                    {
+                        "userId": PAIRING_LEASE,
+                        "holder": holder,
+                        "leaseUntilMs": now_ms + seconds * 1000,
+                        "expireAt": now_ms // 1000 + seconds + 60,
+                    }
+                ),
+                ConditionExpression="attribute_not_exists(userId) OR leaseUntilMs < :now OR holder = :holder",
+                ExpressionAttributeValues=expression_values(now=now_ms, holder=holder),
+            )
+        except ClientError as error:
+            if is_conditional_check_failure(error):
+                return False
+            raise
+        return True
+
+    def release_lease(self, holder: str) -> None:
+        try:
+            self.client.delete_item(
+                TableName=self.table,
+                Key=to_item({"userId": PAIRING_LEASE}),
+                ConditionExpression="holder = :holder",
+                ExpressionAttributeValues=expression_values(holder=holder),
+            )
+        except ClientError as error:
+            if not is_conditional_check_failure(error):
+                raise
 
     def pair(
         self, x: dict[str, Any], o: dict[str, Any], game: dict[str, Any], games_table: str, now_ms: int

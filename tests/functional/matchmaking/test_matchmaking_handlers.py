@@ -166,10 +166,14 @@ def test_a_lost_race_raises_pairing_conflict_and_changes_nothing(world, time_mac
     join(world, time_machine, "bob")
     read = repositories.TicketsRepository.waiting
 
+    reads = []
+
     def read_then_lose_the_race(self, now_ms, limit=None):
         found = read(self, now_ms, limit)
-        # Between the read and the transaction, Bob leaves (or another pairing takes him).
-        self.leave("bob", now_ms)
+        reads.append(found)
+        if len(reads) == 2:  # the read the pairing acts on, under the lease
+            # Between the read and the transaction, Bob leaves.
+            self.leave("bob", now_ms)
         return found
 
     monkeypatch.setattr(repositories.TicketsRepository, "waiting", read_then_lose_the_race)
@@ -177,6 +181,7 @@ def test_a_lost_race_raises_pairing_conflict_and_changes_nothing(world, time_mac
         world.pair()
     assert ticket(world, "ann")["status"] == "waiting"
     assert world.scan("games") == []
+    assert world.item("queue_tickets", userId="#pairing-lease") is None  # released on the way out
 
 
 def test_a_waiting_player_with_no_live_connection_is_never_paired(world, time_machine):
@@ -389,3 +394,21 @@ def test_a_joins_matchmaking_presence_never_undoes_the_pairing_that_took_its_tic
     later_ms = int(time_machine.now().timestamp() * 1000)
     assert presence.put("ann", "Ann", "matchmaking", None, later_ms, unless_playing_since_ms=later_ms)
     assert world.item("presence", userId="ann")["status"] == "matchmaking"
+
+
+def test_an_execution_that_finds_the_pairing_lease_held_hands_over(world, time_machine):
+    """Another execution is pairing: this one ends at once, pairs nothing, touches no ticket."""
+    join(world, time_machine, "ann")
+    join(world, time_machine, "bob")
+    world.use_function("matchmaking_pair")
+    from functions.matchmaking import wiring
+
+    tickets = wiring.tickets()
+    now_ms = int(time_machine.now().timestamp() * 1000)
+    assert tickets.acquire_lease("the-other-execution", now_ms, 15)
+    assert world.pair() == {"pairs": [], "waiting": 2}
+    assert ticket(world, "ann")["status"] == ticket(world, "bob")["status"] == "waiting"
+    # A holder that died: its lease lapses, and the next execution pairs.
+    time_machine.advance(16)
+    assert len(world.pair()["pairs"]) == 1
+    assert world.item("queue_tickets", userId="#pairing-lease") is None
