@@ -60,7 +60,10 @@ def handler(event: dict, context: LambdaContext) -> dict:
             tickets.release_lease(holder)
         if len(waiting) < 2:
             waiting = tickets.waiting(clock.now_ms(), limit=2)
-    return QueuePairingOutput(pairs=pairs, waiting=len(waiting)).model_dump(by_alias=True)
+    limit_reached = len(pairs) >= wiring.pairs_per_task() and len(waiting) >= 2
+    return QueuePairingOutput(pairs=pairs, waiting=len(waiting), pairLimitReached=limit_reached).model_dump(
+        by_alias=True
+    )
 
 
 def pair_while_holding(tickets: Any, holder: str, pairs: list[Pairing]) -> list[dict[str, Any]]:

@@ -28,29 +28,37 @@ def test_a_lost_race_is_retried_until_the_pairing_lands(bench, flow):
         bench,
         {"raise": "PairingConflict", "message": "bob was taken by another pairing"},
         {"raise": "PairingConflict", "message": "carol was taken by another pairing"},
-        {"return": {"pairs": PAIRS, "waiting": 0}},
+        {"return": {"pairs": PAIRS, "waiting": 0, "pairLimitReached": False}},
     )
     execution = flow.run(user_id, flow_input)
     assert execution.status == "SUCCEEDED", execution.describe()
-    assert execution.output == {"pairs": PAIRS, "waiting": 0}
+    assert execution.output == {"pairs": PAIRS, "waiting": 0, "pairLimitReached": False}
     # Three attempts of the one state (Retry, not a loop through other states), each with the input.
     assert bench.calls(user_id, "matchmaking_pair") == [flow_input] * 3
-    assert execution.states_entered() == ["PairWaitingPlayers", "AreTwoStillWaiting", "QueueDrained"]
+    assert execution.states_entered() == ["PairWaitingPlayers", "IsPairLimitReached", "QueueDrained"]
 
 
 def test_an_odd_player_out_simply_waits(bench, flow):
-    user_id, flow_input = _joiner(bench, {"return": {"pairs": [], "waiting": 1}})
+    user_id, flow_input = _joiner(bench, {"return": {"pairs": [], "waiting": 1, "pairLimitReached": False}})
     execution = flow.run(user_id, flow_input)
     assert execution.status == "SUCCEEDED", execution.describe()
-    assert execution.output == {"pairs": [], "waiting": 1}
+    assert execution.output == {"pairs": [], "waiting": 1, "pairLimitReached": False}
     assert len(bench.calls(user_id, "matchmaking_pair")) == 1
 
 
-def test_a_task_that_stopped_with_two_still_waiting_pairs_again(bench, flow):
+def test_a_task_that_handed_over_ends_even_with_two_waiting(bench, flow):
+    """The lease's holder pairs them; looping here would only spin against the lease."""
+    user_id, flow_input = _joiner(bench, {"return": {"pairs": [], "waiting": 2, "pairLimitReached": False}})
+    execution = flow.run(user_id, flow_input)
+    assert execution.status == "SUCCEEDED", execution.describe()
+    assert len(bench.calls(user_id, "matchmaking_pair")) == 1
+
+
+def test_a_task_that_stopped_at_its_pair_limit_pairs_again(bench, flow):
     user_id, flow_input = _joiner(
         bench,
-        {"return": {"pairs": PAIRS, "waiting": 2}},
-        {"return": {"pairs": [], "waiting": 0}},
+        {"return": {"pairs": PAIRS, "waiting": 2, "pairLimitReached": True}},
+        {"return": {"pairs": [], "waiting": 0, "pairLimitReached": False}},
     )
     execution = flow.run(user_id, flow_input)
     assert execution.status == "SUCCEEDED", execution.describe()
@@ -60,7 +68,9 @@ def test_a_task_that_stopped_with_two_still_waiting_pairs_again(bench, flow):
 
 def test_a_transient_lambda_error_is_retried(bench, flow):
     user_id, flow_input = _joiner(
-        bench, {"raise": "Lambda.ServiceException"}, {"return": {"pairs": PAIRS, "waiting": 1}}
+        bench,
+        {"raise": "Lambda.ServiceException"},
+        {"return": {"pairs": PAIRS, "waiting": 1, "pairLimitReached": False}},
     )
     execution = flow.run(user_id, flow_input)
     assert execution.status == "SUCCEEDED", execution.describe()

@@ -158,7 +158,7 @@ def test_a_pairing_task_stops_at_its_pair_limit_with_two_still_waiting(world, ti
     handler = world.handler("matchmaking_pair")  # with its deployed environment, then:
     monkeypatch.setenv("PAIRS_PER_TASK", "1")
     result = handler({"userId": "u4", "reason": "joinQueue"}, FakeLambdaContext())
-    assert len(result["pairs"]) == 1 and result["waiting"] == 2  # the flow loops back (AreTwoStillWaiting)
+    assert (len(result["pairs"]), result["waiting"], result["pairLimitReached"]) == (1, 2, True)  # flow loops
 
 
 def test_a_lost_race_raises_pairing_conflict_and_changes_nothing(world, time_machine, monkeypatch):
@@ -406,7 +406,7 @@ def test_an_execution_that_finds_the_pairing_lease_held_hands_over(world, time_m
     tickets = wiring.tickets()
     now_ms = int(time_machine.now().timestamp() * 1000)
     assert tickets.acquire_lease("the-other-execution", now_ms, 15)
-    assert world.pair() == {"pairs": [], "waiting": 2}
+    assert world.pair() == {"pairs": [], "waiting": 2, "pairLimitReached": False}
     assert ticket(world, "ann")["status"] == ticket(world, "bob")["status"] == "waiting"
     # A holder that died: its lease lapses, and the next execution pairs.
     time_machine.advance(16)
