@@ -93,7 +93,7 @@
     // refresh now would say the wrong thing.
     if (state.queue === "queued" || state.queue === "playing") return;
     try {
-      await api("PUT", "/presence", { status: "game_lobby" });
+      await api("PUT", "/presence", { status: "home" });
     } catch (error) {
       showError(error.code, `presence: ${error.message}`);
     }
@@ -392,7 +392,7 @@
 
   function onInvite(frame) {
     state.incomingInvite = frame;
-    setDuel("invited", `${frame.from} invites you to a duel.`);
+    setDuel("invited", "An invite is waiting for your answer.");
   }
 
   function onInviteClosed(frame, duelState, text) {
@@ -422,7 +422,7 @@
       endAtMs: startAtMs + frame.durationSeconds * 1000,
       ended: false,
     };
-    setDuel("in_session", `Duel: ${frame.players.join(" vs ")}.`);
+    setDuel("in_session", "In a duel.");
     $("duel-players").textContent = `${frame.players.join(" vs ")}`;
     $("duel-session").dataset.sessionId = frame.sessionId;
     clearInterval(state.countdownTimer);
