@@ -88,7 +88,11 @@ class Page:
         return self.driver.find_element(By.CSS_SELECTOR, f'[data-testid="{testid}"]')
 
     def click(self, testid: str) -> None:
-        self.wait(lambda: self.el(testid).is_displayed() and self.el(testid).is_enabled(), f"{testid} clickable")
+        def clickable() -> bool:
+            element = self.el(testid)
+            return bool(element.is_displayed() and element.is_enabled())
+
+        self.wait(clickable, f"{testid} clickable")
         self.el(testid).click()
 
     def attr(self, testid: str, name: str) -> str:
@@ -102,14 +106,16 @@ class Page:
             return WebDriverWait(self.driver, timeout, poll_frequency=0.1).until(lambda _: condition())
         except TimeoutException:
             logs = "\n".join(page.frames_log() for page in [self, *self.others])
-            raise AssertionError(f"{self.name}: timed out after {timeout}s waiting for {what}\n{logs}") from None
+            message = f"{self.name}: timed out after {timeout}s waiting for {what}"
+            raise AssertionError(f"{message}\n{logs}") from None
 
     def wait_attr(self, testid: str, name: str, value: str, timeout: float = WAIT_SECONDS) -> None:
         self.wait(lambda: self.attr(testid, name) == value, f"{testid} {name}={value!r}", timeout)
 
     def frames_log(self) -> str:
         try:
-            return f"--- {self.name}'s frames, newest first:\n{self.el('frames').text}\n{self.el('last-error').text}"
+            frames, error = self.el("frames").text, self.el("last-error").text
+            return f"--- {self.name}'s frames, newest first:\n{frames}\n{error}"
         except Exception as exc:  # the page may not have loaded at all
             return f"--- {self.name}: no frame log ({exc})"
 
@@ -271,11 +277,11 @@ def test_matchmaking_pairs_two_browsers_who_play_to_a_win_and_requeue(play_stack
     alice.wait_attr("queue-status", "data-state", "queued")
     bob.click("requeue")
     for page in (alice, bob):
-        page.wait(
-            lambda p=page: p.attr("game", "data-game-id") not in ("", first_game) and p.el("game").is_displayed(),
-            "a second game",
-            PAIRING_WAIT_SECONDS,
-        )
+
+        def second_game(p: Page = page) -> bool:
+            return p.attr("game", "data-game-id") not in ("", first_game) and p.el("game").is_displayed()
+
+        page.wait(second_game, "a second game", PAIRING_WAIT_SECONDS)
         page.wait_attr("queue-status", "data-state", "playing")
     assert alice.attr("game", "data-game-id") == bob.attr("game", "data-game-id")
     assert (alice.attr("game-info", "data-marker"), bob.attr("game-info", "data-marker")) == ("X", "O")
