@@ -81,6 +81,13 @@ class Page:
         self.name = name
         self.shots = shots
         self.others: list[Page] = []
+        self.closed = False
+
+    def close(self) -> None:
+        """The player closes the browser (its WebSocket with it)."""
+        if not self.closed:
+            self.closed = True
+            self.driver.quit()
 
     def el(self, testid: str) -> Any:
         from selenium.webdriver.common.by import By
@@ -105,7 +112,7 @@ class Page:
         try:
             return WebDriverWait(self.driver, timeout, poll_frequency=0.1).until(lambda _: condition())
         except TimeoutException:
-            logs = "\n".join(page.frames_log() for page in [self, *self.others])
+            logs = "\n".join(page.frames_log() for page in [self, *self.others] if not page.closed)
             message = f"{self.name}: timed out after {timeout}s waiting for {what}"
             raise AssertionError(f"{message}\n{logs}") from None
 
@@ -160,7 +167,7 @@ def open_page(chromium, tmp_path) -> Iterator[Callable[[str], Page]]:
 
     yield open_one
     for page in pages:
-        page.driver.quit()
+        page.close()
 
 
 def _user(prefix: str) -> str:
@@ -288,3 +295,33 @@ def test_matchmaking_pairs_two_browsers_who_play_to_a_win_and_requeue(play_stack
     assert [alice.attr(f"cell-{cell}", "data-mark") for cell in range(9)] == [""] * 9
     alice.screenshot("4-requeued")
     bob.screenshot("4-requeued")
+
+
+def test_leaving_the_queue_and_an_opponent_who_closes_the_browser_mid_game(play_stack, open_page):
+    url = f"{play_stack.http_url}/play/"
+    alice_id, bob_id = _user("alice"), _user("bob")
+    alice = open_page("alice")
+    alice.sign_in(url, alice_id, "Alice")
+    bob = open_page("bob")
+    bob.sign_in(url, bob_id, "Bob")
+
+    alice.click("join-queue")
+    alice.wait_attr("queue-status", "data-state", "queued")
+    alice.click("leave-queue")
+    alice.wait_attr("queue-status", "data-state", "idle")
+    assert alice.el("join-queue").is_displayed() and not alice.el("leave-queue").is_displayed()
+
+    alice.click("join-queue")
+    alice.wait_attr("queue-status", "data-state", "queued")
+    bob.click("join-queue")
+    for page in (alice, bob):
+        page.wait_attr("queue-status", "data-state", "playing", PAIRING_WAIT_SECONDS)
+    _play(alice, bob, 4, "X")
+
+    # Closing the window closes the WebSocket: $disconnect, and the game is abandoned for alice.
+    bob.close()
+    alice.wait_attr("game-result", "data-result", "opponent_left", PAIRING_WAIT_SECONDS)
+    assert alice.el("game-result").text == "Bob left the game."
+    assert all(not alice.el(f"cell-{cell}").is_enabled() for cell in range(9))
+    assert alice.el("requeue").is_displayed()
+    alice.screenshot("opponent-left")
