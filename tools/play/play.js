@@ -118,7 +118,12 @@
         item.dataset.testid = `online-user-${entry.userId}`;
         const who = document.createElement("span");
         who.className = "who";
+        // Screen names are not unique: the id tells two "Bob"s apart.
         who.textContent = entry.screenName || entry.userId;
+        const id = document.createElement("span");
+        id.className = "user-id";
+        id.textContent = entry.userId;
+        who.append(" ", id);
         const status = document.createElement("span");
         status.className = "status";
         status.textContent = entry.status.replace("_", " ");
