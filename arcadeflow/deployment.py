@@ -7,6 +7,8 @@ placeholders), event sources, queues, secrets, routes and the authorizer. The em
 deploys the resolved form; Terraform jsondecode()s the same form from
 infra/deployment.resolved.json (`python -m arcadeflow.deployment --write`, checked in, kept
 current by a test) and only maps references onto module outputs, so it decides nothing itself.
+The one section that is not resolved is `localPages` (static page folders `arcadeflow up`
+serves on the HTTP port): it exists only locally, so Terraform never sees it.
 """
 
 from __future__ import annotations
