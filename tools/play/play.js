@@ -468,7 +468,7 @@
     if (!session || session.sessionId !== frame.sessionId) return;
     session.ended = true;
     setDuel(phase, text);
-    stopCountdown(phase, text);
+    stopCountdown(phase, phase === "stopped" ? "Stopped" : "0:00, over");
   }
 
   function stopDuel() {
