@@ -150,6 +150,8 @@ def cmd_up(args: argparse.Namespace) -> int:
         print(f"  callback URL  {endpoints['websocketCallback']}   (Management API, @connections)")
         print(f"  AWS endpoint  {endpoints['aws']}   (AWS_ENDPOINT_URL for boto3 and the aws CLI)")
         print(f"  tokens        arcadeflow token <userId> --name <screenName> --state-dir {args.state_dir}")
+        for page in endpoints["pages"].values():
+            print(f"  local page    {page}")
         print("Ctrl-C to stop.", flush=True)
         stop.wait()
     except KeyboardInterrupt:

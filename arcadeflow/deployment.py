@@ -7,6 +7,8 @@ placeholders), event sources, queues, secrets, routes and the authorizer. The em
 deploys the resolved form; Terraform jsondecode()s the same form from
 infra/deployment.resolved.json (`python -m arcadeflow.deployment --write`, checked in, kept
 current by a test) and only maps references onto module outputs, so it decides nothing itself.
+The one section that is not resolved is `localPages` (static page folders `arcadeflow up`
+serves on the HTTP port): it exists only locally, so Terraform never sees it.
 """
 
 from __future__ import annotations
@@ -28,6 +30,24 @@ from arcadeflow.paths import REPO_ROOT as REPO_ROOT
 DEFAULT_RESOLVED = REPO_ROOT / "infra" / "deployment.resolved.json"
 
 LOGICAL_NAME = r"^[a-z][a-z0-9_]*$"
+LOCAL_PAGE_PREFIX = r"^(/[a-z0-9][a-z0-9_-]*)+$"
+# First path segments the HTTP emulator answers itself (/health, /openapi.json, /local/...).
+RUNTIME_PATH_SEGMENTS = frozenset({"health", "openapi.json", "local", ".well-known"})
+
+
+def _route_overlaps_prefix(route_key: str, prefix: str) -> bool:
+    """Could a request under `prefix` match the route ("GET /users/{id}")? A {parameter}
+    segment matches any segment, a greedy {proxy+} everything below it."""
+    route_segments = route_key.split(" ", 1)[-1].strip("/").split("/")
+    for i, segment in enumerate(prefix.strip("/").split("/")):
+        if i >= len(route_segments):
+            return False
+        route_segment = route_segments[i]
+        if route_segment.endswith("+}"):
+            return True
+        if route_segment != segment and not route_segment.startswith("{"):
+            return False
+    return True
 
 
 class _Strict(BaseModel):
@@ -223,6 +243,42 @@ class Deployment(_Strict):
     web_socket_api: WebSocketApi = Field(alias="webSocketApi")
     # Settings name -> what it overrides; the name is also `arcadeflow up`'s flag (--<name>).
     settings: dict[str, Setting] = {}
+    # URL prefix -> folder of the checkout that `arcadeflow up` serves as static files on the HTTP
+    # port (e.g. a page to try the product in a browser). Local only: it is not resolved, so
+    # Terraform never sees it and nothing of it is deployed to AWS.
+    local_pages: dict[str, str] = Field(default={}, alias="localPages")
+
+    @model_validator(mode="after")
+    def _local_pages_are_served_folders(self) -> Deployment:
+        problems: list[str] = []
+        root = REPO_ROOT.resolve()
+        for prefix, folder in self.local_pages.items():
+            if not re.match(LOCAL_PAGE_PREFIX, prefix):
+                problems.append(
+                    f"local page {prefix!r}: a prefix is /segment[/segment...] of lowercase letters,"
+                    " digits, - and _, with no trailing /"
+                )
+                continue
+            if prefix.split("/")[1] in RUNTIME_PATH_SEGMENTS:
+                problems.append(f"local page {prefix}: the runtime serves {prefix.split('/')[1]!r} itself")
+            for route in self.http_api.routes:
+                if _route_overlaps_prefix(route, prefix):
+                    problems.append(f"local page {prefix}: it would hide route {route!r}")
+            path = (REPO_ROOT / folder).resolve()
+            if Path(folder).is_absolute() or not path.is_relative_to(root):
+                problems.append(f"local page {prefix}: {folder!r} is not a folder inside the checkout")
+            elif not path.is_dir():
+                problems.append(f"local page {prefix}: no folder {folder}")
+        for route in self.http_api.routes:
+            if _route_overlaps_prefix(route, "/local"):
+                problems.append(f"route {route}: the runtime answers /local/ itself (local endpoints)")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def local_page_folders(self) -> dict[str, Path]:
+        """URL prefix -> the absolute folder it serves."""
+        return {prefix: (REPO_ROOT / folder).resolve() for prefix, folder in self.local_pages.items()}
 
     @model_validator(mode="after")
     def _settings_override_declared_variables(self) -> Deployment:

@@ -74,6 +74,7 @@ class EmbeddedStack:
         # Bound before deploying: functions that push get its callback URL.
         self.websocket_api = WebSocketApiEmulator(self.deployment, self.aws, self.options.ws_port)
         self.websocket_api.start()
+        self.http_api.websocket_url = self.websocket_api.url
         if self.options.deploy:
             self.refs = deploy(
                 self.deployment,
@@ -133,6 +134,7 @@ class EmbeddedStack:
             "aws": self.aws.endpoint_url,
             "websocket": self.websocket_api.url if self.websocket_api else None,
             "websocketCallback": self.websocket_api.callback_url if self.websocket_api else None,
+            "pages": self.http_api.page_urls(),
             "region": self.options.region,
             "stateMachines": dict(self.refs.state_machine_arns) if self.refs else {},
             "tables": dict(self.refs.tables) if self.refs else {},

@@ -7,7 +7,9 @@ through the local runner, and its response becomes the HTTP response, following 
 rules: a dict with statusCode is taken as is, anything else is a 200 JSON body, a function error
 is a 500. A StepFunctions-StartExecution integration starts the execution directly. Locally the
 JWT authorizer accepts tokens from `arcadeflow token` (a Cognito issuer can't be checked offline).
-GET /openapi.json describes every route of the description.
+GET /openapi.json describes every route of the description. Besides the API, the port serves
+what exists only when embedded (local_endpoints.py): the description's local pages, a token
+endpoint and the page's configuration under /local/.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from typing import Any
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
+from arcadeflow.apigateway.local_endpoints import LocalEndpoints, LocalPages
 from arcadeflow.auth import JWKS_PATH, LocalIssuer, TokenRefused
 from arcadeflow.deployment import Deployment
 
@@ -108,6 +111,7 @@ class HttpApiEmulator:
         issuer: LocalIssuer,
         port: int,
         api_name: str | None = None,
+        websocket_url: str | None = None,
     ):
         self.deployment = deployment
         self.aws = aws
@@ -117,6 +121,10 @@ class HttpApiEmulator:
         self.ready = threading.Event()
         self._server: BaseWSGIServer | None = None
         self._sfn = aws.client("stepfunctions")
+        # Known once the WebSocket emulator has its port (the stack starts this one first).
+        self.websocket_url = websocket_url
+        self.local_pages = LocalPages(deployment.local_page_folders())
+        self.local_endpoints = LocalEndpoints(issuer, self.local_config)
 
     def current_api(self) -> Any | None:
         """The API named api_name, else the only HTTP API there is."""
@@ -139,6 +147,14 @@ class HttpApiEmulator:
     @property
     def jwks_url(self) -> str:
         return f"{self.url}{JWKS_PATH}"
+
+    def local_config(self) -> dict[str, Any]:
+        """GET /local/config: where a local page finds the APIs."""
+        return {"websocketUrl": self.websocket_url, "httpUrl": self.url}
+
+    def page_urls(self) -> dict[str, str]:
+        """URL prefix -> the address of the local page served there."""
+        return {prefix: f"{self.url}{prefix}/" for prefix in self.local_pages.folders}
 
     def start(self) -> None:
         self._server = make_server("127.0.0.1", self.port, self._wsgi, threaded=True)
@@ -171,6 +187,10 @@ class HttpApiEmulator:
         if request.path == JWKS_PATH and request.method == "GET":
             # Served from the first moment: authorizers fetch it, deployed or not.
             return _json_response(200, self.issuer.jwks())
+        # The runtime's own paths: the description refuses a page or route that would overlap.
+        local = self.local_endpoints.handle(request) or self.local_pages.handle(request)
+        if local is not None:
+            return local
         if not self.ready.is_set():
             return _json_response(503, {"message": "Service Unavailable"})
 

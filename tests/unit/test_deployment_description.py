@@ -145,6 +145,8 @@ def _with_asl(tmp_path, monkeypatch, states: dict) -> dict:
         target.parent.mkdir(parents=True, exist_ok=True)
         text = json.dumps({"StartAt": "A", "States": states}) if name == "duel_invite" else source.read_text()
         target.write_text(text)
+    for folder in raw.get("localPages", {}).values():
+        (tmp_path / folder).mkdir(parents=True, exist_ok=True)
     return raw
 
 
