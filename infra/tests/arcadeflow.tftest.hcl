@@ -75,10 +75,15 @@ run "description" {
     error_message = "presence must expire on expiresAt and idempotency on expiration"
   }
   assert {
-    condition = alltrue([for k, t in module.tables : t.ttl_attribute == (
-      contains(["connections", "invites", "pending_invites", "sessions"], k) ? "expireAt" : null
-    ) if !contains(["presence", "idempotency"], k)])
-    error_message = "only presence, idempotency and the duels tables (on expireAt) expire items"
+    # Generic over the flows: every table expires on exactly the attribute the description names
+    # (none where it names none), so a new flow's tables need no edit here.
+    condition = alltrue([for k, t in module.tables :
+    t.ttl_attribute == jsondecode(file("deployment.resolved.json")).tables[k].ttlAttribute])
+    error_message = "a table expires items on another attribute than the description's ttlAttribute"
+  }
+  assert {
+    condition     = module.tables["sessions"].ttl_attribute == "expireAt" && module.tables["users"].ttl_attribute == null
+    error_message = "duel sessions expire on expireAt; users never expire"
   }
   assert {
     condition = (module.tables["follows"].indexes["FollowedBy"].partition_key == "targetUserId"
@@ -170,7 +175,9 @@ run "description" {
     error_message = "every table and every index needs a read and a write throttling alarm"
   }
   assert {
-    condition     = length(aws_lambda_event_source_mapping.this) == 4 && aws_lambda_event_source_mapping.this["follows_to_follow_counts"].starting_position == "TRIM_HORIZON" && aws_lambda_event_source_mapping.this["connections_to_presence_push"].starting_position == "LATEST"
+    condition = (keys(aws_lambda_event_source_mapping.this) == keys(jsondecode(file("deployment.resolved.json")).eventSources)
+      && aws_lambda_event_source_mapping.this["follows_to_follow_counts"].starting_position == "TRIM_HORIZON"
+    && aws_lambda_event_source_mapping.this["connections_to_presence_push"].starting_position == "LATEST")
     error_message = "event sources differ from the description"
   }
   assert {
