@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from arcadeflow.deployment import Deployment
 from functions.duels import models as duels
+from functions.matchmaking import models as matchmaking
 from functions.shared.http import ErrorResponse
 from functions.social import responses as social_out
 from functions.social.models import FollowRequest, PresenceUpdate, ProfileUpdate, ScoreSubmission
@@ -52,10 +53,23 @@ REQUEST_MODELS: dict[str, type[BaseModel]] = {
     "ws_frame_pong.schema.json": duels.PongFrame,
     "ws_frame_presence.schema.json": duels.PresenceFrame,
     "ws_frame_error.schema.json": duels.ErrorFrame,
+    # Matchmaking's frames (the error frame is the same shape as the duels' one above).
+    "ws_join_queue.schema.json": matchmaking.JoinQueueAction,
+    "ws_leave_queue.schema.json": matchmaking.LeaveQueueAction,
+    "ws_move.schema.json": matchmaking.MoveAction,
+    "ws_requeue.schema.json": matchmaking.RequeueAction,
+    "ws_frame_queued.schema.json": matchmaking.QueuedFrame,
+    "ws_frame_queue_left.schema.json": matchmaking.QueueLeftFrame,
+    "ws_frame_queue_update.schema.json": matchmaking.QueueUpdateFrame,
+    "ws_frame_paired.schema.json": matchmaking.PairedFrame,
+    "ws_frame_move.schema.json": matchmaking.MoveFrame,
+    "ws_frame_game_over.schema.json": matchmaking.GameOverFrame,
+    "ws_frame_opponent_left.schema.json": matchmaking.OpponentLeftFrame,
     # Executions of the state machines, as they are started.
     "sfn_duel_invite_input.schema.json": duels.DuelInviteInput,
     "sfn_duel_session_input.schema.json": duels.DuelSessionInput,
     "sfn_status_fanout_input.schema.json": status.StatusFanoutInput,
+    "sfn_queue_pairing_input.schema.json": matchmaking.QueuePairingInput,
     # infra/deployment.json itself, so editors validate the one description as it is written.
     "deployment.schema.json": Deployment,
 }
@@ -78,6 +92,7 @@ RESPONSE_MODELS: dict[str, type[BaseModel]] = {
     "sfn_duel_invite_output.schema.json": duels.DuelInviteOutput,
     "sfn_duel_session_output.schema.json": duels.DuelSessionOutput,
     "sfn_status_fanout_output.schema.json": status.StatusFanoutOutput,
+    "sfn_queue_pairing_output.schema.json": matchmaking.QueuePairingOutput,
 }
 
 

@@ -30,6 +30,7 @@ class PresenceStatus(StrEnum):
     PLAYING = "playing"
     HIGH_SCORES = "high_scores"
     SPECTATING = "spectating"
+    MATCHMAKING = "matchmaking"  # written by functions/matchmaking while the player is queued
 
 
 class RequestBody(BaseModel):
