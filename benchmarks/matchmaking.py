@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import shutil
 import sys
 import tempfile
 import time
@@ -304,7 +305,11 @@ async def matchmaking(stack: RunningStack, args: argparse.Namespace) -> dict[str
     # Warm-up: a few pairings through the whole path, so no worker starts cold during the run.
     room.expected = len(warm)
     await join_all(warm)
-    await asyncio.wait_for(room.everyone_paired.wait(), 120)
+    try:
+        await asyncio.wait_for(room.everyone_paired.wait(), 120)
+    except TimeoutError:
+        told = {p.user_id: (len(p.queued), len(p.paired), p.errors) for p in warm}
+        raise RuntimeError(f"warm-up players not paired in 120 s (queued, paired, errors): {told}") from None
     await asyncio.to_thread(wait_for, lambda: running_pairings(stack) == 0, 120, 0.2, "warm-up pairings")
 
     results["floor"] = await asyncio.to_thread(floor, stack, args.players)
@@ -515,14 +520,19 @@ def main() -> int:
     if args.players % 2 or args.warmup % 2:
         parser.error("--players and --warmup must be even: an odd player out waits, by design")
 
-    with tempfile.TemporaryDirectory(prefix="arcadeflow-bench-") as state:
-        print(f"starting arcadeflow up in {state} ...", file=sys.stderr, flush=True)
-        stack = RunningStack(Path(state))
-        try:
-            print(f"  up (pid {stack.proc.pid})", file=sys.stderr, flush=True)
-            results = asyncio.run(matchmaking(stack, args))
-        finally:
-            stack.stop()
+    state = Path(tempfile.mkdtemp(prefix="arcadeflow-bench-"))
+    print(f"starting arcadeflow up in {state} ...", file=sys.stderr, flush=True)
+    stack = RunningStack(state)
+    try:
+        print(f"  up (pid {stack.proc.pid})", file=sys.stderr, flush=True)
+        results = asyncio.run(matchmaking(stack, args))
+    except BaseException:
+        # Kept for the post-mortem: up.log and logs/<function>.log say what the stack did.
+        print(f"failed; the stack's state and logs are kept in {state}", file=sys.stderr)
+        raise
+    finally:
+        stack.stop()
+    shutil.rmtree(state, ignore_errors=True)
     met = report(results)
     if args.json:
         results["targetMet"] = met
