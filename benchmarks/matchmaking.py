@@ -158,22 +158,27 @@ async def join_all(players: list[Player]) -> float:
 # --- the stack's store -------------------------------------------------------------------------
 
 
+def pairing_executions(stack: RunningStack, status: str | None = None) -> Counter[str]:
+    """queue_pairing's executions by status. moto invalidates a ListExecutions page token when
+    an execution starts or ends between pages: the listing then starts again."""
+    sfn = stack.client("stepfunctions")
+    request: dict[str, Any] = {"stateMachineArn": stack.endpoints()["stateMachines"]["queue_pairing"]}
+    if status is not None:
+        request["statusFilter"] = status
+    for _ in range(10):
+        statuses: Counter[str] = Counter()
+        try:
+            for page in sfn.get_paginator("list_executions").paginate(**request):
+                statuses.update(e["status"] for e in page["executions"])
+        except sfn.exceptions.InvalidToken:
+            time.sleep(0.5)
+            continue
+        return statuses
+    raise RuntimeError("ListExecutions kept invalidating its page token")
+
+
 def running_pairings(stack: RunningStack) -> int:
-    sfn = stack.client("stepfunctions")
-    arn = stack.endpoints()["stateMachines"]["queue_pairing"]
-    running = 0
-    for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=arn, statusFilter="RUNNING"):
-        running += len(page["executions"])
-    return running
-
-
-def pairing_executions(stack: RunningStack) -> Counter[str]:
-    sfn = stack.client("stepfunctions")
-    arn = stack.endpoints()["stateMachines"]["queue_pairing"]
-    statuses: Counter[str] = Counter()
-    for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=arn):
-        statuses.update(e["status"] for e in page["executions"])
-    return statuses
+    return pairing_executions(stack, "RUNNING")["RUNNING"]
 
 
 def scan(ddb: Any, table: str) -> list[dict[str, Any]]:
