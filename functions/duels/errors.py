@@ -4,33 +4,13 @@ WebSocket edge (functions/duels/push.py) makes from the class, never from the te
 
 from __future__ import annotations
 
-from http import HTTPStatus
-
-from functions.shared.exceptions import InvalidRequest, NotFound, RuleViolation
-
-# --- the frame itself is wrong ---------------------------------------------------------------
-
-
-class FrameTooLarge(InvalidRequest):
-    code = "frame_too_large"
-    http_status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
-
-
-class MalformedFrame(InvalidRequest):
-    """Not UTF-8 JSON, or not a JSON object."""
-
-    code = "malformed_frame"
-
-
-class UnknownAction(InvalidRequest):
-    code = "unknown_action"
-
-
-class InvalidFrame(InvalidRequest):
-    """A known action with missing, unknown or wrongly typed fields."""
-
-    code = "invalid_frame"
-
+# The frame errors are the one family every flow's frames share (functions/shared/exceptions.py),
+# re-exported here where the duels' code finds them.
+from functions.shared.exceptions import FrameTooLarge as FrameTooLarge
+from functions.shared.exceptions import InvalidFrame as InvalidFrame
+from functions.shared.exceptions import MalformedFrame as MalformedFrame
+from functions.shared.exceptions import NotFound, RuleViolation
+from functions.shared.exceptions import UnknownAction as UnknownAction
 
 # --- a rule of the duel is broken ------------------------------------------------------------
 

@@ -32,14 +32,13 @@ from functions.matchmaking.models import (
     RequeueAction,
     to_wire,
 )
+from functions.matchmaking.repositories import PRESENCE_HOME, PRESENCE_MATCHMAKING
 from functions.shared import aws, clock, config
 from functions.shared.exceptions import ArcadeflowError, Unauthenticated
 
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics(namespace=config.metrics_namespace())
-
-PRESENCE_MATCHMAKING, PRESENCE_PLAYING, PRESENCE_HOME = "matchmaking", "playing", "home"
 
 
 @logger.inject_lambda_context
@@ -87,7 +86,10 @@ def join(user_id: str, display_name: str, reason: str) -> None:
         now_ms,
     )
     position, waiting = tickets.position(join_key, now_ms)
-    wiring.presence().put(user_id, display_name, PRESENCE_MATCHMAKING, None, now_ms)
+    # A pairing may already have taken the ticket (another join's execution): its playing stands.
+    wiring.presence().put(
+        user_id, display_name, PRESENCE_MATCHMAKING, None, now_ms, unless_playing_since_ms=now_ms
+    )
     # `queued` goes out before the pairing starts, so a client hears it before `paired`.
     wiring.pusher().same_to_users([user_id], to_wire(QueuedFrame(position=position, waiting=waiting)))
     flow_input = QueuePairingInput(userId=user_id, reason=reason)  # type: ignore[arg-type]
@@ -144,8 +146,9 @@ def move(user_id: str, connection_id: str, frame: MoveAction) -> None:
         result="win" if status == rules.WON else "draw",
         winner=winner,
     )
-    pusher.same_to_users([game["playerX"], game["playerO"]], to_wire(over))
+    # Presence first: a player who hears gameOver and requeues at once must not be undone by it.
     presence = wiring.presence()
     for player, name in ((game["playerX"], game["nameX"]), (game["playerO"], game["nameO"])):
         presence.put(player, name, PRESENCE_HOME, None, clock.now_ms())
+    pusher.same_to_users([game["playerX"], game["playerO"]], to_wire(over))
     metrics.add_metric(name="GameFinished", unit=MetricUnit.Count, value=1)

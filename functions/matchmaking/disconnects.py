@@ -15,14 +15,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.matchmaking import rules, wiring
 from functions.matchmaking.models import OpponentLeftFrame, to_wire
+from functions.matchmaking.repositories import PRESENCE_HOME
 from functions.shared import clock, config
 from functions.shared.dynamo import stream_images
 
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics(namespace=config.metrics_namespace())
-
-PRESENCE_HOME = "home"
 
 
 @logger.inject_lambda_context
@@ -64,8 +63,8 @@ def leave(user_id: str) -> None:
     if not games.abandon(game, user_id, now_ms):
         return  # a last move ended the game first: gameOver was sent
     opponent = rules.opponent_of(game, user_id)
-    wiring.pusher().same_to_users([opponent], to_wire(OpponentLeftFrame(gameId=game["gameId"])))
     name = game["nameO"] if opponent == game["playerO"] else game["nameX"]
     wiring.presence().put(opponent, name, PRESENCE_HOME, None, clock.now_ms())
+    wiring.pusher().same_to_users([opponent], to_wire(OpponentLeftFrame(gameId=game["gameId"])))
     metrics.add_metric(name="GameAbandoned", unit=MetricUnit.Count, value=1)
     logger.info("game abandoned", extra={"userId": user_id, "gameId": game["gameId"]})

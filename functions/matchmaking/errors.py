@@ -4,33 +4,7 @@ edge (functions/matchmaking/push.py) makes from the class, never from the text."
 
 from __future__ import annotations
 
-from http import HTTPStatus
-
-from functions.shared.exceptions import InvalidRequest, NotFound, RuleViolation
-
-# --- the frame itself is wrong (the same codes as the duels' frames) -----------------------------
-
-
-class FrameTooLarge(InvalidRequest):
-    code = "frame_too_large"
-    http_status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
-
-
-class MalformedFrame(InvalidRequest):
-    """Not UTF-8 JSON, or not a JSON object."""
-
-    code = "malformed_frame"
-
-
-class UnknownAction(InvalidRequest):
-    code = "unknown_action"
-
-
-class InvalidFrame(InvalidRequest):
-    """A known action with missing, unknown or wrongly typed fields (a cell outside 0-8 too)."""
-
-    code = "invalid_frame"
-
+from functions.shared.exceptions import NotFound, RuleViolation
 
 # --- a rule of the queue or of the game is broken ----------------------------------------------
 

@@ -184,3 +184,6 @@ class QueuePairingOutput(_Execution):
 
     pairs: list[Pairing]
     waiting: int
+    # True when the task stopped at PAIRS_PER_TASK with two or more still waiting: the flow
+    # pairs again. Not when it handed over to the lease's holder, which pairs them.
+    pair_limit_reached: bool = Field(alias="pairLimitReached")

@@ -9,6 +9,7 @@ read filters on the expiry attribute: TTL deletes late.
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -27,8 +28,12 @@ from functions.shared.dynamo import (
 )
 
 WAITING_BY_JOIN = "WaitingByJoin"
+# The one item of queue_tickets that is not a player's ticket ('#' is in no userId): who pairs.
+PAIRING_LEASE = "#pairing-lease"
 # A 410 for a connection younger than this may come from a $connect still in progress.
 GONE_GRACE_SECONDS = 30
+# Presence statuses matchmaking writes (functions/social/models.py PresenceStatus has them all).
+PRESENCE_MATCHMAKING, PRESENCE_PLAYING, PRESENCE_HOME = "matchmaking", "playing", "home"
 _LOST_RACE = {
     "TransactionCanceledException",
     "TransactionConflictException",
@@ -189,6 +194,40 @@ class TicketsRepository:
                 return count
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
+    def acquire_lease(self, holder: str, now_ms: int, seconds: int) -> bool:
+        """Take (or renew) the pairing lease unless another live holder has it."""
+        try:
+            self.client.put_item(
+                TableName=self.table,
+                Item=to_item(
+                    {
+                        "userId": PAIRING_LEASE,
+                        "holder": holder,
+                        "leaseUntilMs": now_ms + seconds * 1000,
+                        "expireAt": now_ms // 1000 + seconds + 60,
+                    }
+                ),
+                ConditionExpression="attribute_not_exists(userId) OR leaseUntilMs < :now OR holder = :holder",
+                ExpressionAttributeValues=expression_values(now=now_ms, holder=holder),
+            )
+        except ClientError as error:
+            if is_conditional_check_failure(error):
+                return False
+            raise
+        return True
+
+    def release_lease(self, holder: str) -> None:
+        try:
+            self.client.delete_item(
+                TableName=self.table,
+                Key=to_item({"userId": PAIRING_LEASE}),
+                ConditionExpression="holder = :holder",
+                ExpressionAttributeValues=expression_values(holder=holder),
+            )
+        except ClientError as error:
+            if not is_conditional_check_failure(error):
+                raise
+
     def pair(
         self, x: dict[str, Any], o: dict[str, Any], game: dict[str, Any], games_table: str, now_ms: int
     ) -> bool:
@@ -342,11 +381,22 @@ class PresenceWriter:
     def __init__(self, client: Any, table_name: str, ttl_seconds: int, shards: int) -> None:
         self.client, self.table, self.ttl_seconds, self.shards = client, table_name, ttl_seconds, shards
 
-    def put(self, user_id: str, screen_name: str, status: str, game_id: str | None, now_ms: int) -> None:
+    def put(
+        self,
+        user_id: str,
+        screen_name: str,
+        status: str,
+        game_id: str | None,
+        now_ms: int,
+        unless_playing_since_ms: int | None = None,
+    ) -> bool:
+        """Write the presence record. With `unless_playing_since_ms`, a `playing` written at or
+        after that moment stands (a join's `matchmaking` must not undo the pairing that took the
+        ticket meanwhile). False when it stood."""
         digest = hashlib.sha256(user_id.encode()).digest()
-        self.client.put_item(
-            TableName=self.table,
-            Item=to_item(
+        request: dict[str, Any] = {
+            "TableName": self.table,
+            "Item": to_item(
                 {
                     "userId": user_id,
                     "status": status,
@@ -357,4 +407,18 @@ class PresenceWriter:
                     "onlineShard": f"online#{int.from_bytes(digest[:4], 'big') % self.shards}",
                 }
             ),
-        )
+        }
+        if unless_playing_since_ms is not None:
+            since = clock.iso(datetime.fromtimestamp(unless_playing_since_ms / 1000, UTC))
+            request["ConditionExpression"] = (
+                "attribute_not_exists(userId) OR #status <> :playing OR updatedAt < :since"
+            )
+            request["ExpressionAttributeNames"] = {"#status": "status"}
+            request["ExpressionAttributeValues"] = expression_values(playing=PRESENCE_PLAYING, since=since)
+        try:
+            self.client.put_item(**request)
+        except ClientError as error:
+            if is_conditional_check_failure(error):
+                return False
+            raise
+        return True

@@ -16,16 +16,13 @@ from pydantic import ValidationError
 
 from functions.matchmaking.errors import (
     CellTaken,
-    FrameTooLarge,
     GameOver,
-    InvalidFrame,
-    MalformedFrame,
     NotInGame,
     NotYourTurn,
-    UnknownAction,
     UnknownGame,
 )
 from functions.matchmaking.models import ACTIONS, CLIENT_FRAME, MAX_FRAME_BYTES, ClientFrame
+from functions.shared.exceptions import FrameTooLarge, InvalidFrame, MalformedFrame, UnknownAction
 
 EMPTY_BOARD = "." * 9
 FREE = "."

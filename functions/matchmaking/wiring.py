@@ -21,6 +21,9 @@ DEFAULT_PRESENCE_TTL_SECONDS = 120
 DEFAULT_PRESENCE_ONLINE_SHARDS = 4
 # Pairs one pairing task makes before handing over (its execution ends; later joins start more).
 DEFAULT_PAIRS_PER_TASK = 50
+# A pairing task renews its lease before each pair (a pair takes well under a second); if it dies,
+# the next execution takes over this long after its last renewal.
+DEFAULT_LEASE_SECONDS = 15
 
 
 def tickets() -> TicketsRepository:
@@ -66,3 +69,7 @@ def pairs_per_task() -> int:
 
 def queue_pairing_state_machine() -> str:
     return config.required("QUEUE_PAIRING_STATE_MACHINE_ARN")
+
+
+def lease_seconds() -> int:
+    return config.int_setting("PAIRING_LEASE_SECONDS", DEFAULT_LEASE_SECONDS)

@@ -54,6 +54,30 @@ class BodyTooLarge(InvalidRequest):
     http_status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
 
 
+# --- a WebSocket frame is wrong (every flow's frames: the duels', matchmaking's) ----------------
+
+
+class FrameTooLarge(InvalidRequest):
+    code = "frame_too_large"
+    http_status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+
+
+class MalformedFrame(InvalidRequest):
+    """Not UTF-8 JSON, or not a JSON object."""
+
+    code = "malformed_frame"
+
+
+class UnknownAction(InvalidRequest):
+    code = "unknown_action"
+
+
+class InvalidFrame(InvalidRequest):
+    """A known action with missing, unknown or wrongly typed fields."""
+
+    code = "invalid_frame"
+
+
 class Unauthenticated(ArcadeflowError):
     """No usable identity in the token claims or on the connection (the authorizer should have
     refused it)."""

@@ -8,7 +8,7 @@ and follows the step for its attempt (the last step repeats):
                                     "Lambda.ServiceException" or "Sandbox.Timedout" stand for what
                                     the Lambda service would report)
 
-The case is what the flow's payload names: sessionId, inviteId, the execution named in
+The case is what the flow's payload names: sessionId, inviteId, userId (queue_pairing), the execution named in
 dedupeKey (push), or the author (status fan-out). A fan-out batch also names its first follower,
 so one batch can fail while the others are written.
 """
@@ -23,7 +23,7 @@ import boto3
 
 
 def case_of(event: dict[str, Any]) -> str:
-    for key in ("sessionId", "inviteId", "authorId"):
+    for key in ("sessionId", "inviteId", "authorId", "userId"):
         if isinstance(event.get(key), str):
             return event[key]
     if isinstance(event.get("dedupeKey"), str):
