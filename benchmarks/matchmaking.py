@@ -71,7 +71,7 @@ class Player:
     user_id: str
     websocket: ClientConnection
     joined_at: float = 0.0  # time.monotonic() just before the joinQueue frame left
-    queued: list[dict[str, Any]] = field(default_factory=list)
+    queued: list[tuple[float, dict[str, Any]]] = field(default_factory=list)
     paired: list[tuple[float, dict[str, Any]]] = field(default_factory=list)
     errors: list[dict[str, Any]] = field(default_factory=list)
     queue_updates: int = 0
@@ -105,7 +105,7 @@ class Room:
                 elif kind == "queueUpdate":
                     player.queue_updates += 1
                 elif kind == "queued":
-                    player.queued.append(frame)
+                    player.queued.append((arrived, frame))
                 elif kind == "error":
                     player.errors.append(frame)
                 else:
@@ -353,6 +353,8 @@ async def matchmaking(stack: RunningStack, args: argparse.Namespace) -> dict[str
         results["settled"] = False
 
     results["latencies"] = [p.paired[0][0] - p.joined_at for p in players if p.paired]
+    queued_times = [p.queued[0][0] for p in players if p.queued]
+    results["allQueuedSeconds"] = (max(queued_times) - first_join) if queued_times else None
     results["checks"] = check(stack, players)
     results["executions"] = dict(pairing_executions(stack))
     return results
@@ -518,7 +520,8 @@ def report(results: dict[str, Any]) -> bool:
         print(f"  other frames             {c['otherFrames']}")
     print(
         f"  pairing executions       {results['executions']}; connections opened in "
-        f"{results['connectSeconds']:.1f} s, joins sent in {results['sendSeconds'] * 1000:.0f} ms"
+        f"{results['connectSeconds']:.1f} s, joins sent in {results['sendSeconds'] * 1000:.0f} ms, "
+        f"the last queued answer {results['allQueuedSeconds'] or float('nan'):.1f} s after the first join"
     )
     return met
 
