@@ -128,8 +128,11 @@ class _Worker:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             return None
-        readable, _, _ = select.select([self.proc.stdout], [], [], remaining)
-        if not readable:
+        # poll, not select: select() refuses descriptors above 1023, which a stack holding a
+        # thousand WebSocket connections hands to every worker it starts.
+        poller = select.poll()
+        poller.register(self.proc.stdout, select.POLLIN)
+        if not poller.poll(remaining * 1000):
             return None
         line = self.proc.stdout.readline()
         if not line:
