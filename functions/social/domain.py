@@ -72,7 +72,9 @@ def count_changes(
 
 def require_game_for_status(status: str, game_id: str | None) -> None:
     if status in STATUSES_NEEDING_GAME and not game_id:
-        raise PresenceNeedsGame(f"status {status!r} needs a gameId")
+        # The handler passes a PresenceStatus: the message names its value, as the client sent it.
+        name = getattr(status, "value", status)
+        raise PresenceNeedsGame(f"status {name!r} needs a gameId")
 
 
 def online_shard(user_id: str, shards: int) -> str:

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from functions.shared.exceptions import CannotFollowSelf, PresenceNeedsGame
 from functions.social import domain
+from functions.social.models import PresenceStatus
 
 
 def test_nobody_follows_themselves():
@@ -104,3 +105,9 @@ def test_recent_keys_sort_by_time():
     assert domain.recent_key("2030-01-02T00:00:00.000000Z", "a") > domain.recent_key(
         "2030-01-01T23:59:59.999999Z", "z"
     )
+
+
+def test_the_missing_game_message_names_the_status_as_the_client_sent_it():
+    with pytest.raises(PresenceNeedsGame) as refused:
+        domain.require_game_for_status(PresenceStatus.GAME_LOBBY, None)
+    assert str(refused.value) == "status 'game_lobby' needs a gameId"
