@@ -5,49 +5,35 @@ Times are epoch milliseconds (ints) in and out; ISO strings are made only for cl
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import math
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import ValidationError
-
 from functions.duels.errors import (
     CannotInviteSelf,
-    FrameTooLarge,
-    InvalidFrame,
     InviteAlreadyPending,
     InviteClosed,
     InviteeOffline,
-    MalformedFrame,
     NotInSession,
     NotYourInvite,
     SessionEnded,
     SessionNotStarted,
-    UnknownAction,
     UnknownInvite,
     UnknownSession,
 )
 from functions.duels.models import ACTIONS, CLIENT_FRAME, MAX_FRAME_BYTES, ClientFrame
 from functions.shared.clock import iso_ms
+from functions.shared.frames import parse_client_frame
 
 PENDING, ACCEPTED, REJECTED, EXPIRED = "pending", "accepted", "rejected", "expired"
 SESSION_PENDING, SESSION_ACTIVE, SESSION_STOPPED = "pending", "active", "stopped"
 END_BY_STOP, END_BY_TIMEOUT = "stop", "timeout"
 
-# API Gateway closes a WebSocket connection after 2 hours at most: a connection record
-# cannot outlive that.
-CONNECTION_LIFETIME_SECONDS = 2 * 3600
 # How long records stay for tracing after a flow is over, before TTL removes them.
 RETENTION_SECONDS = 24 * 3600
 # A pending invite whose flow has not settled it this long after its deadline was lost with its
 # execution; it no longer blocks a new invite between the same two users.
 STALE_INVITE_GRACE_MS = 30_000
-# A 410 for a connection younger than this may come from a $connect still in progress (API
-# Gateway refuses posts until the handshake is done); such a record is kept.
-GONE_GRACE_SECONDS = 30
 
 
 # --- frames ---------------------------------------------------------------------
@@ -55,40 +41,9 @@ GONE_GRACE_SECONDS = 30
 
 def parse_frame(body: str | None, is_base64: bool = False) -> ClientFrame:
     """A client frame, or the client error that says exactly what is wrong with it."""
-    raw: bytes
-    if body is None:
-        raise MalformedFrame("the frame is empty")
-    if is_base64:
-        try:
-            raw = base64.b64decode(body, validate=True)
-        except (binascii.Error, ValueError) as exc:
-            raise MalformedFrame("the frame is not valid base64") from exc
-    else:
-        raw = body.encode("utf-8")
-    if len(raw) > MAX_FRAME_BYTES:
-        raise FrameTooLarge(f"frames are limited to {MAX_FRAME_BYTES} bytes; this one has {len(raw)}")
-    try:
-        data = json.loads(raw)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise MalformedFrame("the frame is not valid JSON") from exc
-    if not isinstance(data, dict):
-        raise MalformedFrame("the frame must be a JSON object")
-    action = data.get("action")
-    if action not in ACTIONS:
-        known = ", ".join(ACTIONS)
-        raise UnknownAction(f"unknown action {str(action)[:40]!r}; known actions: {known}")
-    try:
-        return CLIENT_FRAME.validate_python(data)
-    except ValidationError as exc:
-        raise InvalidFrame(f"invalid {action} frame: {_describe(exc)}") from exc
-
-
-def _describe(exc: ValidationError) -> str:
-    parts = []
-    for error in exc.errors()[:5]:
-        location = ".".join(str(p) for p in error["loc"][1:]) or "frame"
-        parts.append(f"{location}: {error['msg']}")
-    return "; ".join(parts)
+    return parse_client_frame(
+        body, is_base64, actions=ACTIONS, adapter=CLIENT_FRAME, max_bytes=MAX_FRAME_BYTES
+    )
 
 
 # --- invites -----------------------------------------------------------------------------------

@@ -26,66 +26,6 @@ SESSIONS_BY_USER_A = "SessionsByUserA"
 SESSIONS_BY_USER_B = "SessionsByUserB"
 
 
-class ConnectionsRepository:
-    """connections: userId (partition) + connectionId (sort); expireAt is the TTL attribute."""
-
-    def __init__(self, client: Any, table_name: str) -> None:
-        self.client, self.table = client, table_name
-
-    def add(self, user_id: str, connection_id: str, screen_name: str, now_ms: int) -> None:
-        self.client.put_item(
-            TableName=self.table,
-            Item=to_item(
-                {
-                    "userId": user_id,
-                    "connectionId": connection_id,
-                    "screenName": screen_name,
-                    "connectedAt": iso_ms(now_ms),
-                    "connectedAtMs": now_ms,
-                    "expireAt": now_ms // 1000 + domain.CONNECTION_LIFETIME_SECONDS,
-                }
-            ),
-        )
-
-    def remove(self, user_id: str, connection_id: str) -> None:
-        self.client.delete_item(
-            TableName=self.table, Key=to_item({"userId": user_id, "connectionId": connection_id})
-        )
-
-    def remove_gone(self, user_id: str, connection_id: str, now_ms: int) -> bool:
-        """Forget a connection the Management API called gone, unless it may still be connecting."""
-        try:
-            self.client.delete_item(
-                TableName=self.table,
-                Key=to_item({"userId": user_id, "connectionId": connection_id}),
-                ConditionExpression="connectedAtMs < :cutoff",
-                ExpressionAttributeValues=expression_values(cutoff=now_ms - domain.GONE_GRACE_SECONDS * 1000),
-            )
-        except ClientError as error:
-            if is_conditional_check_failure(error):
-                return False
-            raise
-        return True
-
-    def live(self, user_id: str, now_epoch: int) -> list[str]:
-        """Connection ids of the user; TTL deletes late, so expired records are filtered here."""
-        ids: list[str] = []
-        request: dict[str, Any] = {
-            "TableName": self.table,
-            "KeyConditionExpression": "userId = :user",
-            "FilterExpression": "expireAt > :now",
-            "ExpressionAttributeValues": expression_values(user=user_id, now=now_epoch),
-            "ProjectionExpression": "connectionId",
-            "ConsistentRead": True,
-        }
-        while True:
-            page = self.client.query(**request)
-            ids += [item["connectionId"]["S"] for item in page.get("Items", [])]
-            if "LastEvaluatedKey" not in page:
-                return ids
-            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-
 class InvitesRepository:
     """invites: inviteId; pending_invites: fromUserId + toUserId -> the invite that holds the pair.
 

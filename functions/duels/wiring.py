@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from functions.duels.push import Pusher
-from functions.duels.repositories import ConnectionsRepository, InvitesRepository, SessionsRepository
+from functions.duels.push import encode_error
+from functions.duels.repositories import InvitesRepository, SessionsRepository
 from functions.shared import aws, config
+from functions.shared.connections import ConnectionsRepository, Pusher
 
 # Production values; `arcadeflow up --invite-timeout/--session-duration` override the variables.
 DEFAULT_INVITE_TIMEOUT_SECONDS = 60
@@ -32,7 +33,7 @@ def sessions() -> SessionsRepository:
 
 
 def pusher() -> Pusher:
-    return Pusher(aws.management_api(), connections())
+    return Pusher(aws.management_api(), connections(), encode_error)
 
 
 def invite_timeout_seconds() -> int:

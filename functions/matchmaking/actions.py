@@ -91,7 +91,7 @@ def join(user_id: str, display_name: str, reason: str) -> None:
         user_id, display_name, PRESENCE_MATCHMAKING, None, now_ms, unless_playing_since_ms=now_ms
     )
     # `queued` goes out before the pairing starts, so a client hears it before `paired`.
-    wiring.pusher().same_to_users([user_id], to_wire(QueuedFrame(position=position, waiting=waiting)))
+    wiring.pusher().to_users([user_id], to_wire(QueuedFrame(position=position, waiting=waiting)))
     flow_input = QueuePairingInput(userId=user_id, reason=reason)  # type: ignore[arg-type]
     try:
         aws.stepfunctions().start_execution(
@@ -116,7 +116,7 @@ def leave(user_id: str, screen_name: str) -> None:
             raise NotQueued("you are in a game, not in the queue")
         raise NotQueued("you are not in the queue")
     wiring.presence().put(user_id, screen_name, PRESENCE_HOME, None, now_ms)
-    wiring.pusher().same_to_users([user_id], to_wire(QueueLeftFrame()))
+    wiring.pusher().to_users([user_id], to_wire(QueueLeftFrame()))
     metrics.add_metric(name="QueueLeft", unit=MetricUnit.Count, value=1)
 
 
@@ -138,7 +138,7 @@ def move(user_id: str, connection_id: str, frame: MoveAction) -> None:
     pusher = wiring.pusher()
     opponent = rules.opponent_of(game, user_id)
     moved = MoveFrame(gameId=game["gameId"], cell=frame.cell, marker=marker)  # type: ignore[arg-type]
-    pusher.same_to_users([opponent, user_id], to_wire(moved), skip_connection=connection_id)
+    pusher.to_users([opponent, user_id], to_wire(moved), skip_connection=connection_id)
     if status == rules.ACTIVE:
         return
     over = GameOverFrame(
@@ -150,5 +150,5 @@ def move(user_id: str, connection_id: str, frame: MoveAction) -> None:
     presence = wiring.presence()
     for player, name in ((game["playerX"], game["nameX"]), (game["playerO"], game["nameO"])):
         presence.put(player, name, PRESENCE_HOME, None, clock.now_ms())
-    pusher.same_to_users([game["playerX"], game["playerO"]], to_wire(over))
+    pusher.to_users([game["playerX"], game["playerO"]], to_wire(over))
     metrics.add_metric(name="GameFinished", unit=MetricUnit.Count, value=1)

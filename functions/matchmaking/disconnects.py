@@ -65,6 +65,6 @@ def leave(user_id: str) -> None:
     opponent = rules.opponent_of(game, user_id)
     name = game["nameO"] if opponent == game["playerO"] else game["nameX"]
     wiring.presence().put(opponent, name, PRESENCE_HOME, None, clock.now_ms())
-    wiring.pusher().same_to_users([opponent], to_wire(OpponentLeftFrame(gameId=game["gameId"])))
+    wiring.pusher().to_users([opponent], to_wire(OpponentLeftFrame(gameId=game["gameId"])))
     metrics.add_metric(name="GameAbandoned", unit=MetricUnit.Count, value=1)
     logger.info("game abandoned", extra={"userId": user_id, "gameId": game["gameId"]})

@@ -114,7 +114,7 @@ def announce(game: dict[str, Any], now_ms: int) -> None:
     presence.put(game["playerX"], game["nameX"], PRESENCE_PLAYING, game["gameId"], now_ms)
     presence.put(game["playerO"], game["nameO"], PRESENCE_PLAYING, game["gameId"], now_ms)
     try:
-        wiring.pusher().to_users(frames)
+        wiring.pusher().frames_to_users(frames)
     except ClientError:
         # The game is recorded and both tickets name it; failing here would stop this execution
         # pairing the rest of the queue. The players' clients can still play it (their next

@@ -47,7 +47,7 @@ def handler(event: dict, context: LambdaContext) -> dict:
         user: to_wire(QueueUpdateFrame(position=position, waiting=len(waiting)))
         for user, position in positions.items()
     }
-    delivery = wiring.pusher().to_users(frames)
+    delivery = wiring.pusher().frames_to_users(frames)
     join_keys = {t["userId"]: t["joinKey"] for t in waiting}
     for user in delivery.unreachable:
         tickets.remove_waiting(user, join_keys[user], clock.now_ms())

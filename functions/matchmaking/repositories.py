@@ -30,8 +30,6 @@ from functions.shared.dynamo import (
 WAITING_BY_JOIN = "WaitingByJoin"
 # The one item of queue_tickets that is not a player's ticket ('#' is in no userId): who pairs.
 PAIRING_LEASE = "#pairing-lease"
-# A 410 for a connection younger than this may come from a $connect still in progress.
-GONE_GRACE_SECONDS = 30
 # Presence statuses matchmaking writes (functions/social/models.py PresenceStatus has them all).
 PRESENCE_MATCHMAKING, PRESENCE_PLAYING, PRESENCE_HOME = "matchmaking", "playing", "home"
 _LOST_RACE = {
@@ -43,45 +41,6 @@ _LOST_RACE = {
 
 def _lost_race(error: ClientError) -> bool:
     return error_code(error) in _LOST_RACE
-
-
-class ConnectionsReader:
-    """connections (written by the duels' ws_connections): userId + connectionId, expireAt TTL."""
-
-    def __init__(self, client: Any, table_name: str) -> None:
-        self.client, self.table = client, table_name
-
-    def live(self, user_id: str, now_epoch: int) -> list[str]:
-        ids: list[str] = []
-        request: dict[str, Any] = {
-            "TableName": self.table,
-            "KeyConditionExpression": "userId = :user",
-            "FilterExpression": "expireAt > :now",
-            "ExpressionAttributeValues": expression_values(user=user_id, now=now_epoch),
-            "ProjectionExpression": "connectionId",
-            "ConsistentRead": True,
-        }
-        while True:
-            page = self.client.query(**request)
-            ids += [item["connectionId"]["S"] for item in page.get("Items", [])]
-            if "LastEvaluatedKey" not in page:
-                return ids
-            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-    def remove_gone(self, user_id: str, connection_id: str, now_ms: int) -> bool:
-        """Forget a connection the Management API called gone, unless it may still be connecting."""
-        try:
-            self.client.delete_item(
-                TableName=self.table,
-                Key=to_item({"userId": user_id, "connectionId": connection_id}),
-                ConditionExpression="connectedAtMs < :cutoff",
-                ExpressionAttributeValues=expression_values(cutoff=now_ms - GONE_GRACE_SECONDS * 1000),
-            )
-        except ClientError as error:
-            if is_conditional_check_failure(error):
-                return False
-            raise
-        return True
 
 
 class TicketsRepository:

@@ -6,13 +6,8 @@ waited longer and moves first. Times are epoch milliseconds.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from collections.abc import Mapping
 from typing import Any
-
-from pydantic import ValidationError
 
 from functions.matchmaking.errors import (
     CellTaken,
@@ -22,7 +17,8 @@ from functions.matchmaking.errors import (
     UnknownGame,
 )
 from functions.matchmaking.models import ACTIONS, CLIENT_FRAME, MAX_FRAME_BYTES, ClientFrame
-from functions.shared.exceptions import FrameTooLarge, InvalidFrame, MalformedFrame, UnknownAction
+from functions.shared.exceptions import InvalidFrame
+from functions.shared.frames import parse_client_frame
 
 EMPTY_BOARD = "." * 9
 FREE = "."
@@ -45,34 +41,9 @@ WAITING_SHARD = "waiting"
 
 def parse_frame(body: str | None, is_base64: bool = False) -> ClientFrame:
     """A client frame, or the client error that says exactly what is wrong with it."""
-    if body is None:
-        raise MalformedFrame("the frame is empty")
-    if is_base64:
-        try:
-            raw = base64.b64decode(body, validate=True)
-        except (binascii.Error, ValueError) as exc:
-            raise MalformedFrame("the frame is not valid base64") from exc
-    else:
-        raw = body.encode("utf-8")
-    if len(raw) > MAX_FRAME_BYTES:
-        raise FrameTooLarge(f"frames are limited to {MAX_FRAME_BYTES} bytes; this one has {len(raw)}")
-    try:
-        data = json.loads(raw)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise MalformedFrame("the frame is not valid JSON") from exc
-    if not isinstance(data, dict):
-        raise MalformedFrame("the frame must be a JSON object")
-    action = data.get("action")
-    if action not in ACTIONS:
-        raise UnknownAction(f"unknown action {str(action)[:40]!r}; known actions: {', '.join(ACTIONS)}")
-    try:
-        return CLIENT_FRAME.validate_python(data)
-    except ValidationError as exc:
-        parts = []
-        for error in exc.errors()[:5]:
-            location = ".".join(str(p) for p in error["loc"][1:]) or "frame"
-            parts.append(f"{location}: {error['msg']}")
-        raise InvalidFrame(f"invalid {action} frame: {'; '.join(parts)}") from exc
+    return parse_client_frame(
+        body, is_base64, actions=ACTIONS, adapter=CLIENT_FRAME, max_bytes=MAX_FRAME_BYTES
+    )
 
 
 # --- the queue ------------------------------------------------------------------------------

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from functions.matchmaking.push import Pusher
-from functions.matchmaking.repositories import (
-    ConnectionsReader,
-    GamesRepository,
-    PresenceWriter,
-    TicketsRepository,
-)
+from functions.matchmaking.push import encode_error
+from functions.matchmaking.repositories import GamesRepository, PresenceWriter, TicketsRepository
 from functions.shared import aws, config
+from functions.shared.connections import ConnectionsRepository, Pusher
 
 # A waiting ticket cannot outlive its player's connection, which API Gateway closes after 2 hours
 # at most; the disconnect path removes it long before. TTL is for cleanup only.
@@ -38,8 +34,8 @@ def games_table() -> str:
     return config.table_name("games")
 
 
-def connections() -> ConnectionsReader:
-    return ConnectionsReader(aws.dynamodb(), config.table_name("connections"))
+def connections() -> ConnectionsRepository:
+    return ConnectionsRepository(aws.dynamodb(), config.table_name("connections"))
 
 
 def presence() -> PresenceWriter:
@@ -52,7 +48,8 @@ def presence() -> PresenceWriter:
 
 
 def pusher() -> Pusher:
-    return Pusher(aws.management_api(), connections())
+    # Queue updates reach every waiting player: more posts in flight than a duel's two players need.
+    return Pusher(aws.management_api(), connections(), encode_error, parallel_posts=16)
 
 
 def ticket_ttl_seconds() -> int:
