@@ -100,8 +100,9 @@ class Function(_Strict):
     tables: dict[str, Literal["read", "readwrite"]] = {}
     queues: dict[str, Literal["send", "consume"]] = {}
     # "start": StartExecution; "callback": complete its task tokens; "start_and_callback": both
-    # (a handler that starts a flow and later answers the flow's callback).
-    state_machines: dict[str, Literal["start", "callback", "start_and_callback"]] = Field(
+    # (a handler that starts a flow and later answers the flow's callback); "describe": read its
+    # executions (DescribeExecution), e.g. a status route for executions an API route started.
+    state_machines: dict[str, Literal["start", "callback", "start_and_callback", "describe"]] = Field(
         default={}, alias="stateMachines"
     )
     # Pushes to WebSocket clients (execute-api:ManageConnections on the WebSocket API).
@@ -158,6 +159,13 @@ class HttpRoute(_Strict):
     function: str | None = None
     # API Gateway's StepFunctions-StartExecution integration: no Lambda in between.
     start_execution: str | None = Field(default=None, alias="startExecution")
+    # How API Gateway maps the request onto StartExecution (startExecution routes only): "Name"
+    # and "Input", each a static string with $request.path.x, $request.body, $request.body.x,
+    # $request.querystring.x, $request.header.x, $context.x (e.g. $context.authorizer.claims.sub)
+    # written bare or as ${...} inside text, as API Gateway's HTTP API parameter mapping reads them.
+    request_parameters: dict[Literal["Name", "Input"], str] = Field(
+        default={"Input": "$request.body"}, alias="requestParameters"
+    )
     auth: bool = True
     # File name under schemas/ of the request body's JSON Schema, for the OpenAPI document.
     request_schema: str | None = Field(default=None, alias="requestSchema")
@@ -170,6 +178,11 @@ class HttpRoute(_Strict):
     def _one_target(self) -> HttpRoute:
         if (self.function is None) == (self.start_execution is None):
             raise ValueError("a route targets exactly one of function or startExecution")
+        if self.function is not None and "request_parameters" in self.model_fields_set:
+            raise ValueError(
+                "requestParameters maps a startExecution route's request onto StartExecution;"
+                " a function route gets the whole request"
+            )
         return self
 
 
@@ -472,6 +485,7 @@ class FunctionGrants(_Strict):
     queues_consume: list[str] = Field(alias="queuesConsume")  # declared or event sources
     state_machines_start: list[str] = Field(alias="stateMachinesStart")
     state_machines_callback: list[str] = Field(alias="stateMachinesCallback")
+    state_machines_describe: list[str] = Field(alias="stateMachinesDescribe")
     websocket_push: bool = Field(alias="websocketPush")
     secrets: list[str]
 
@@ -544,6 +558,8 @@ class ResolvedStateMachine(_Strict):
 class ResolvedHttpRoute(_Strict):
     function: str | None
     start_execution: str | None = Field(alias="startExecution")
+    # startExecution routes: the StartExecution mapping ({} for function routes).
+    request_parameters: dict[str, str] = Field(alias="requestParameters")
     auth: bool
     request_schema: str | None = Field(alias="requestSchema")
     summary: str
@@ -650,6 +666,7 @@ def _function_grants(d: Deployment, name: str) -> FunctionGrants:
         stateMachinesCallback=sorted(
             s for s, use in fn.state_machines.items() if use in ("callback", "start_and_callback")
         ),
+        stateMachinesDescribe=sorted(s for s, use in fn.state_machines.items() if use == "describe"),
         websocketPush=fn.websocket_push,
         secrets=sorted(fn.secrets),
     )
@@ -748,6 +765,7 @@ def resolve(d: Deployment) -> ResolvedDeployment:
                 key: ResolvedHttpRoute(
                     function=r.function,
                     startExecution=r.start_execution,
+                    requestParameters=dict(r.request_parameters) if r.start_execution else {},
                     auth=r.auth,
                     requestSchema=r.request_schema,
                     summary=r.summary,
