@@ -38,13 +38,11 @@ def table_request(table: ResolvedTable) -> dict[str, Any]:
         "AttributeDefinitions": [{"AttributeName": n, "AttributeType": t} for n, t in attributes.items()],
         "BillingMode": table.billing_mode,
     }
-    capacity = None
     if table.billing_mode == "PROVISIONED":
-        capacity = {
+        req["ProvisionedThroughput"] = {
             "ReadCapacityUnits": table.read_capacity,
             "WriteCapacityUnits": table.write_capacity,
         }
-        req["ProvisionedThroughput"] = capacity
     if table.indexes:
         req["GlobalSecondaryIndexes"] = []
         for index_name, index in table.indexes.items():
@@ -56,8 +54,12 @@ def table_request(table: ResolvedTable) -> dict[str, Any]:
                 "KeySchema": schema,
                 "Projection": {"ProjectionType": index.projection},
             }
-            if capacity:
-                gsi["ProvisionedThroughput"] = capacity
+            if table.billing_mode == "PROVISIONED":
+                # Each index its own capacity, as the loader resolved it.
+                gsi["ProvisionedThroughput"] = {
+                    "ReadCapacityUnits": index.read_capacity,
+                    "WriteCapacityUnits": index.write_capacity,
+                }
             req["GlobalSecondaryIndexes"].append(gsi)
     if table.stream:
         req["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": table.stream}

@@ -18,7 +18,7 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from arcadeflow.asl import UnknownPlaceholder, asl_grants
 
@@ -30,6 +30,12 @@ from arcadeflow.paths import REPO_ROOT as REPO_ROOT
 DEFAULT_RESOLVED = REPO_ROOT / "infra" / "deployment.resolved.json"
 
 LOGICAL_NAME = r"^[a-z][a-z0-9_]*$"
+# An environment is one word: it sits between the project and the logical name in every
+# physical name (<project>-<environment>-<logical>), so a - in it would make names ambiguous.
+ENVIRONMENT_NAME = r"^[a-z][a-z0-9]{0,15}$"
+# AWS's longest names: a Lambda function and an IAM role (each function and state machine has a
+# role of its own name) 64 characters, a state machine and an SQS queue 80.
+NAME_LIMITS = {"function": 64, "state machine": 64, "queue": 80, "table": 255}
 LOCAL_PAGE_PREFIX = r"^(/[a-z0-9][a-z0-9_-]*)+$"
 # First path segments the HTTP emulator answers itself (/health, /openapi.json, /local/...).
 RUNTIME_PATH_SEGMENTS = frozenset({"health", "openapi.json", "local", ".well-known"})
@@ -65,9 +71,16 @@ class TableIndex(_Strict):
     projection: Literal["ALL", "KEYS_ONLY"] = "ALL"
 
 
+class IndexCapacity(_Strict):
+    read: int = Field(ge=1)
+    write: int = Field(ge=1)
+
+
 class ProvisionedCapacity(_Strict):
     read: int = Field(ge=1)
     write: int = Field(ge=1)
+    # Per global secondary index; an index not named here gets the table's read and write.
+    indexes: dict[str, IndexCapacity] = {}
 
 
 class Table(_Strict):
@@ -78,6 +91,12 @@ class Table(_Strict):
     ttl_attribute: str | None = Field(default=None, alias="ttlAttribute")
     # None: PAY_PER_REQUEST. Terraform may override per environment.
     provisioned: ProvisionedCapacity | None = None
+    # Continuous backups for data that is kept forever (Terraform's point_in_time_recovery
+    # variable may turn it on or off for every table of an environment).
+    point_in_time_recovery: bool = Field(default=False, alias="pointInTimeRecovery")
+    # Replicated to the regions Terraform's table_replicas lists (global tables); false keeps a
+    # table in the deployment's region only (e.g. data tied to that region's APIs).
+    replicated: bool = True
 
     def attribute_definitions(self) -> dict[str, str]:
         """Every key attribute of the table and its indexes, name -> type."""
@@ -260,6 +279,58 @@ class Deployment(_Strict):
     # port (e.g. a page to try the product in a browser). Local only: it is not resolved, so
     # Terraform never sees it and nothing of it is deployed to AWS.
     local_pages: dict[str, str] = Field(default={}, alias="localPages")
+    # The environments this description may be resolved for (`--environment`): each gets its own
+    # physical names, <name>-<environment>-<logical>, so several can share one account.
+    environments: list[str] = ["dev", "staging", "prod"]
+    # Set by for_environment(), never by the description: None keeps the names <name>-<logical>.
+    _environment: str | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _tables_are_deployable(self) -> Deployment:
+        problems: list[str] = []
+        for name, table in self.tables.items():
+            unknown = sorted(set(table.provisioned.indexes) - set(table.indexes)) if table.provisioned else []
+            if unknown:
+                problems.append(
+                    f"table {name}: provisioned.indexes names {', '.join(unknown)}, which the table"
+                    f" does not declare (its indexes: {', '.join(table.indexes) or 'none'})"
+                )
+            # DynamoDB global tables (2019.11.21) replicate through a NEW_AND_OLD_IMAGES stream;
+            # Terraform turns it on for a table without one, but cannot change another view type.
+            if table.replicated and table.stream not in (None, "NEW_AND_OLD_IMAGES"):
+                problems.append(
+                    f"table {name}: stream {table.stream} cannot be replicated (global tables need"
+                    ' NEW_AND_OLD_IMAGES): declare that stream, or set "replicated": false'
+                )
+        bad = [e for e in self.environments if not re.match(ENVIRONMENT_NAME, e)]
+        if bad:
+            problems.append(
+                f"environments {bad}: an environment is 1-16 lowercase letters and digits, starting"
+                " with a letter (no -: it sits between the project and the logical name)"
+            )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def for_environment(self, environment: str | None) -> Deployment:
+        """This description resolved for one environment: <name>-<environment>-<logical> names."""
+        if environment is not None and environment not in self.environments:
+            raise ValueError(
+                f"environment {environment!r} is not one of the description's environments"
+                f" ({', '.join(self.environments)})"
+            )
+        copy = self.model_copy()
+        copy._environment = environment
+        return copy
+
+    @property
+    def environment(self) -> str | None:
+        return self._environment
+
+    @property
+    def name_prefix(self) -> str:
+        """What every physical name starts with: <name>, or <name>-<environment>."""
+        return self.name if self._environment is None else f"{self.name}-{self._environment}"
 
     @model_validator(mode="after")
     def _local_pages_are_served_folders(self) -> Deployment:
@@ -377,7 +448,7 @@ class Deployment(_Strict):
     # --- names: derived here and nowhere else (Terraform reads them from the resolved file) --
 
     def physical_name(self, logical: str) -> str:
-        return f"{self.name}-{logical.replace('_', '-')}"
+        return f"{self.name_prefix}-{logical.replace('_', '-')}"
 
     def all_queues(self) -> dict[str, Queue | None]:
         """Declared queues plus their dead-letter queues ("<name>_dlq", which have none)."""
@@ -389,8 +460,9 @@ class Deployment(_Strict):
         return out
 
     def parameter_name(self, secret: str) -> str:
-        """The SSM parameter holding a secret: /<name>/<secret with _ as ->."""
-        return f"/{self.name}/{secret.replace('_', '-')}"
+        """The SSM parameter holding a secret: /<name>[/<environment>]/<secret with _ as ->."""
+        env = "" if self._environment is None else f"/{self._environment}"
+        return f"/{self.name}{env}/{secret.replace('_', '-')}"
 
     def placeholder_targets(self) -> dict[str, Ref]:
         """Every placeholder an ASL template may use, and the resource each one names."""
@@ -461,6 +533,10 @@ class ResolvedIndex(_Strict):
     partition_key: KeyAttribute = Field(alias="partitionKey")
     sort_key: KeyAttribute | None = Field(alias="sortKey")
     projection: Literal["ALL", "KEYS_ONLY"]
+    # Its own capacity when the table is provisioned (the table's unless the description names
+    # the index), null on demand.
+    read_capacity: int | None = Field(alias="readCapacity")
+    write_capacity: int | None = Field(alias="writeCapacity")
 
 
 class ResolvedTable(_Strict):
@@ -474,6 +550,10 @@ class ResolvedTable(_Strict):
     billing_mode: Literal["PAY_PER_REQUEST", "PROVISIONED"] = Field(alias="billingMode")
     read_capacity: int | None = Field(alias="readCapacity")
     write_capacity: int | None = Field(alias="writeCapacity")
+    # Terraform's point_in_time_recovery variable, when set, overrides it for every table.
+    point_in_time_recovery: bool = Field(alias="pointInTimeRecovery")
+    # Whether Terraform's table_replicas (regions) apply to this table.
+    replicated: bool
 
 
 class FunctionGrants(_Strict):
@@ -601,6 +681,9 @@ class ResolvedDeployment(_Strict):
     format_version: Literal[1] = Field(alias="formatVersion")
     generated_by: str = Field(alias="generatedBy")
     name: str
+    # What the names were resolved for (`--environment`); Terraform's environment variable must
+    # match it. None: the default names, <name>-<logical>.
+    environment: str | None
     names: ResolvedNames
     tables: dict[str, ResolvedTable]
     functions: dict[str, ResolvedFunction]
@@ -672,22 +755,59 @@ def _function_grants(d: Deployment, name: str) -> FunctionGrants:
     )
 
 
+def _index_capacity(t: Table, index: str) -> IndexCapacity | None:
+    if t.provisioned is None:
+        return None
+    return t.provisioned.indexes.get(index, IndexCapacity(read=t.provisioned.read, write=t.provisioned.write))
+
+
+def _resolved_index(t: Table, name: str) -> ResolvedIndex:
+    index = t.indexes[name]
+    capacity = _index_capacity(t, name)
+    return ResolvedIndex(
+        partitionKey=index.partition_key,
+        sortKey=index.sort_key,
+        projection=index.projection,
+        readCapacity=capacity.read if capacity else None,
+        writeCapacity=capacity.write if capacity else None,
+    )
+
+
+def _name_problems(d: Deployment) -> list[str]:
+    """Physical names longer than AWS accepts (an environment makes every name longer)."""
+    kinds = {
+        "table": d.tables,
+        "function": d.functions,
+        "state machine": d.state_machines,
+        "queue": d.all_queues(),
+    }
+    return [
+        f"{kind} {logical}: physical name {d.physical_name(logical)!r} is longer than the"
+        f" {NAME_LIMITS[kind]} characters AWS allows"
+        for kind, group in kinds.items()
+        for logical in group
+        if len(d.physical_name(logical)) > NAME_LIMITS[kind]
+    ]
+
+
 def resolve(d: Deployment) -> ResolvedDeployment:
     """The one interpretation of the description (see ResolvedDeployment)."""
+    problems = _name_problems(d)
+    if problems:
+        raise ValueError("; ".join(problems))
     tables = {
         logical: ResolvedTable(
             name=d.physical_name(logical),
             partitionKey=t.partition_key,
             sortKey=t.sort_key,
-            indexes={
-                n: ResolvedIndex(partitionKey=i.partition_key, sortKey=i.sort_key, projection=i.projection)
-                for n, i in t.indexes.items()
-            },
+            indexes={n: _resolved_index(t, n) for n in t.indexes},
             stream=t.stream,
             ttlAttribute=t.ttl_attribute,
             billingMode="PROVISIONED" if t.provisioned else "PAY_PER_REQUEST",
             readCapacity=t.provisioned.read if t.provisioned else None,
             writeCapacity=t.provisioned.write if t.provisioned else None,
+            pointInTimeRecovery=t.point_in_time_recovery,
+            replicated=t.replicated,
         )
         for logical, t in d.tables.items()
     }
@@ -723,10 +843,15 @@ def resolve(d: Deployment) -> ResolvedDeployment:
     authorizer = d.web_socket_api.authorizer
     return ResolvedDeployment(
         formatVersion=FORMAT_VERSION,
-        generatedBy="python -m arcadeflow.deployment --write (from infra/deployment.json; do not edit)",
+        generatedBy="python -m arcadeflow.deployment --write (from infra/deployment.json; do not edit)"
+        if d.environment is None
+        else f"python -m arcadeflow.deployment --environment {d.environment} (do not edit)",
         name=d.name,
+        environment=d.environment,
         names=ResolvedNames(
-            alarmTopic=f"{d.name}-alarms", userPool=f"{d.name}-players", appClient=f"{d.name}-game"
+            alarmTopic=f"{d.name_prefix}-alarms",
+            userPool=f"{d.name_prefix}-players",
+            appClient=f"{d.name_prefix}-game",
         ),
         tables=tables,
         functions=functions,
@@ -760,7 +885,7 @@ def resolve(d: Deployment) -> ResolvedDeployment:
         },
         stateMachines=machines,
         httpApi=ResolvedHttpApi(
-            name=f"{d.name}-http",
+            name=f"{d.name_prefix}-http",
             routes={
                 key: ResolvedHttpRoute(
                     function=r.function,
@@ -774,12 +899,12 @@ def resolve(d: Deployment) -> ResolvedDeployment:
             },
         ),
         webSocketApi=ResolvedWebSocketApi(
-            name=f"{d.name}-websocket",
+            name=f"{d.name_prefix}-websocket",
             enabled=d.websocket_needed(),
             routeSelectionExpression=d.web_socket_api.route_selection_expression,
             routes=dict(d.web_socket_api.routes),
             authorizer=ResolvedAuthorizer(
-                name=f"{d.name}-websocket-connect",
+                name=f"{d.name_prefix}-websocket-connect",
                 function=authorizer.function,
                 identitySources=list(authorizer.identity_source),
             )
@@ -837,10 +962,12 @@ def load_resolved(path: Path = DEFAULT_RESOLVED) -> ResolvedDeployment:
     return ResolvedDeployment.model_validate(raw)
 
 
-def resolved_path(description: Path) -> Path:
-    """infra/deployment.json -> infra/deployment.resolved.json, beside its description."""
+def resolved_path(description: Path, environment: str | None = None) -> Path:
+    """infra/deployment.json -> infra/deployment.resolved.json (deployment.<environment>.resolved.json
+    for an environment), beside its description."""
     description = Path(description)
-    return description.with_name(description.name.removesuffix(".json") + ".resolved.json")
+    stem = description.name.removesuffix(".json")
+    return description.with_name(f"{stem}.resolved.json" if environment is None else f"{stem}.{environment}.resolved.json")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -852,13 +979,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("description", nargs="?", type=Path, default=DEFAULT_DESCRIPTION)
     parser.add_argument("--output", type=Path, help="default: <description>.resolved.json beside it")
+    parser.add_argument(
+        "--environment",
+        help="resolve for one of the description's environments: names <name>-<environment>-<logical>,"
+        " and Terraform's environment variable must be the same (default: none, names <name>-<logical>)",
+    )
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--write", action="store_true", help="write the resolved file (the default)")
     mode.add_argument("--check", action="store_true", help="fail if the resolved file is not up to date")
     args = parser.parse_args(argv)
-    output = args.output or resolved_path(args.description)
+    output = args.output or resolved_path(args.description, args.environment)
     try:
-        text = load(args.description).resolved().to_json()
+        text = load(args.description).for_environment(args.environment).resolved().to_json()
     except (ValueError, OSError) as exc:
         print(f"{args.description}: {exc}")
         return 1
