@@ -16,6 +16,13 @@ locals {
   region     = data.aws_region.current.name
   account_id = data.aws_caller_identity.current.account_id
 
+  # Every resource's tags (the provider's default_tags): the environment's when resolved for one.
+  default_tags = merge(
+    var.tags,
+    { Project = local.deployment.name, Stage = var.stage },
+    local.deployment.environment == null ? {} : { Environment = local.deployment.environment },
+  )
+
   tables         = local.deployment.tables
   functions      = local.deployment.functions
   secrets        = local.deployment.secrets
@@ -25,11 +32,21 @@ locals {
   http_api       = local.deployment.httpApi
   websocket_api  = local.deployment.webSocketApi
 
-  # table_capacity (a per-environment choice) overrides the description's billing.
-  table_capacity = { for k, t in local.tables : k => contains(keys(var.table_capacity), k) ? var.table_capacity[k] : {
+  # table_capacity (a per-environment choice) overrides the description's billing; an index it
+  # does not name gets the table's read and write, as in the description.
+  table_capacity = { for k, t in local.tables : k => contains(keys(var.table_capacity), k) ? {
+    billing_mode = var.table_capacity[k].billing_mode
+    read         = var.table_capacity[k].billing_mode == "PROVISIONED" ? var.table_capacity[k].read : null
+    write        = var.table_capacity[k].billing_mode == "PROVISIONED" ? var.table_capacity[k].write : null
+    indexes = { for i in keys(t.indexes) : i => var.table_capacity[k].billing_mode == "PROVISIONED" ? {
+      read  = lookup(var.table_capacity[k].indexes, i, var.table_capacity[k]).read
+      write = lookup(var.table_capacity[k].indexes, i, var.table_capacity[k]).write
+    } : { read = null, write = null } }
+    } : {
     billing_mode = t.billingMode
     read         = t.readCapacity
     write        = t.writeCapacity
+    indexes      = { for i, x in t.indexes : i => { read = x.readCapacity, write = x.writeCapacity } }
   } }
 
   # AWS's ARN format for names the description fixed: known at plan time, and a function may
@@ -86,7 +103,8 @@ locals {
 
   powertools_layer_arn = "${local.arn_prefix}:lambda:${local.region}:017000801446:layer:AWSLambdaPowertoolsPythonV3-${replace(var.lambda_runtime, ".", "")}-${var.lambda_architecture}:${var.powertools_layer_version}"
 
-  alarm_actions = [coalesce(var.alarm_topic_arn, one(aws_sns_topic.alarms[*].arn))]
+  # null: the topic created here; otherwise the given topics, none included.
+  alarm_actions = var.alarm_topic_arns == null ? aws_sns_topic.alarms[*].arn : var.alarm_topic_arns
 }
 
 # The one thing checked here: the file is the resolved form this configuration maps (the loader
@@ -97,11 +115,16 @@ resource "terraform_data" "resolved_description" {
       condition     = local.deployment.formatVersion == 1
       error_message = "deployment_file is not a resolved description of formatVersion 1: run `python -m arcadeflow.deployment --write`."
     }
+    precondition {
+      # Names are the loader's: an environment's names exist only in a file resolved for it.
+      condition     = var.environment == local.deployment.environment
+      error_message = "deployment_file was resolved for environment ${coalesce(local.deployment.environment, "(none: default names)")}, but var.environment is ${coalesce(var.environment, "null")}: run `python -m arcadeflow.deployment --environment ${coalesce(var.environment, "<environment>")} --output <file>` and pass that file as deployment_file (or set environment to match)."
+    }
   }
 }
 
 resource "aws_sns_topic" "alarms" {
-  count = var.alarm_topic_arn == null ? 1 : 0
+  count = var.alarm_topic_arns == null ? 1 : 0
   name  = local.deployment.names.alarmTopic
 }
 
@@ -115,18 +138,23 @@ module "tables" {
   partition_key = each.value.partitionKey
   sort_key      = each.value.sortKey
   indexes = { for name, i in each.value.indexes : name => {
-    partition_key = i.partitionKey
-    sort_key      = i.sortKey
-    projection    = i.projection
+    partition_key  = i.partitionKey
+    sort_key       = i.sortKey
+    projection     = i.projection
+    read_capacity  = local.table_capacity[each.key].indexes[name].read
+    write_capacity = local.table_capacity[each.key].indexes[name].write
   } }
-  stream_view_type       = each.value.stream
-  ttl_attribute          = each.value.ttlAttribute
-  billing_mode           = local.table_capacity[each.key].billing_mode
-  read_capacity          = local.table_capacity[each.key].read
-  write_capacity         = local.table_capacity[each.key].write
-  point_in_time_recovery = var.point_in_time_recovery
-  kms_key_arn            = var.table_kms_key_arn
+  stream_view_type = each.value.stream
+  ttl_attribute    = each.value.ttlAttribute
+  billing_mode     = local.table_capacity[each.key].billing_mode
+  read_capacity    = local.table_capacity[each.key].read
+  write_capacity   = local.table_capacity[each.key].write
+  # The variable, when set, decides for every table; else the description's opt-in.
+  point_in_time_recovery = coalesce(var.point_in_time_recovery, each.value.pointInTimeRecovery)
+  kms_key_arn            = lookup(var.table_kms_key_arns, each.key, var.table_kms_key_arn)
+  replicas               = each.value.replicated ? var.table_replicas : []
   deletion_protection    = var.table_deletion_protection
+  throttle_alarms        = var.table_throttle_alarms
   alarm_actions          = local.alarm_actions
 }
 

@@ -43,9 +43,14 @@ output "cognito_app_client_id" {
   value       = one(aws_cognito_user_pool_client.game[*].id)
 }
 
-output "alarm_topic_arn" {
-  description = "SNS topic every alarm notifies."
-  value       = local.alarm_actions[0]
+output "alarm_topic_arns" {
+  description = "SNS topics every alarm notifies (the created one, the given ones, or none)."
+  value       = local.alarm_actions
+}
+
+output "environment" {
+  description = "The environment the deployment file was resolved for, or null (default names)."
+  value       = local.deployment.environment
 }
 
 output "jwt_issuer" {

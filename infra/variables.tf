@@ -96,16 +96,66 @@ variable "log_retention_days" {
   }
 }
 
+variable "environment" {
+  description = "The environment deployment_file was resolved for (`python -m arcadeflow.deployment --environment <env> --output <file>`): its physical names are <project>-<environment>-<logical> and every resource is tagged Environment. Must equal the file's own; null: the default file's names, <project>-<logical>."
+  type        = string
+  default     = null
+  validation {
+    condition     = var.environment == null || can(regex("^[a-z][a-z0-9]{0,15}$", coalesce(var.environment, "-")))
+    error_message = "environment is 1-16 lowercase letters and digits starting with a letter (e.g. dev, staging, prod), or null."
+  }
+}
+
 variable "point_in_time_recovery" {
-  description = "Continuous backups (point-in-time recovery) on every table."
+  description = "Continuous backups (point-in-time recovery): true on every table, false on none; null: the tables whose description sets pointInTimeRecovery (data kept forever)."
   type        = bool
-  default     = false
+  default     = null
 }
 
 variable "table_kms_key_arn" {
-  description = "Customer-managed KMS key for every table's encryption at rest; null: the AWS-managed key aws/dynamodb."
+  description = "Customer-managed KMS key for every table's encryption at rest (unless table_kms_key_arns names the table); null: the AWS-managed key aws/dynamodb."
   type        = string
   default     = null
+  validation {
+    condition     = var.table_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", coalesce(var.table_kms_key_arn, "-")))
+    error_message = "table_kms_key_arn must be a KMS key ARN: arn:aws:kms:<region>:<account>:key/<key id>."
+  }
+}
+
+variable "table_kms_key_arns" {
+  description = "Per-table customer-managed KMS keys by logical table name, overriding table_kms_key_arn, e.g. { player_rewards = \"arn:aws:kms:us-east-1:123456789012:key/...\" }."
+  type        = map(string)
+  default     = {}
+  validation {
+    condition     = alltrue([for k in keys(var.table_kms_key_arns) : contains(keys(local.tables), k)])
+    error_message = "table_kms_key_arns names a table the deployment file does not declare: ${join(", ", [for k in keys(var.table_kms_key_arns) : k if !contains(keys(local.tables), k)])}."
+  }
+  validation {
+    condition     = alltrue([for v in values(var.table_kms_key_arns) : can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", v))])
+    error_message = "Every value of table_kms_key_arns must be a KMS key ARN: arn:aws:kms:<region>:<account>:key/<key id>."
+  }
+}
+
+variable "table_replicas" {
+  description = "Regions every table is replicated to (DynamoDB global tables, version 2019.11.21), except those whose description sets \"replicated\": false. Each replica may have its own KMS key (in its region; null: aws/dynamodb there) and point-in-time recovery (null: the table's). Replicated tables stream NEW_AND_OLD_IMAGES and must be on demand. Empty: single-region tables."
+  type = list(object({
+    region                 = string
+    kms_key_arn            = optional(string)
+    point_in_time_recovery = optional(bool)
+  }))
+  default = []
+  validation {
+    condition     = alltrue([for r in var.table_replicas : can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]$", r.region))]) && length(distinct([for r in var.table_replicas : r.region])) == length(var.table_replicas)
+    error_message = "Each table_replicas region must look like eu-west-1 and appear once."
+  }
+  validation {
+    condition     = !contains([for r in var.table_replicas : r.region], var.region)
+    error_message = "table_replicas lists the deployment's own region (${var.region}): the table is already there; list only the other regions."
+  }
+  validation {
+    condition     = alltrue([for r in var.table_replicas : r.kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:${r.region}:[0-9]{12}:key/[A-Za-z0-9-]+$", coalesce(r.kms_key_arn, "-")))])
+    error_message = "A replica's kms_key_arn must be a KMS key ARN in that replica's region (a KMS key belongs to one region)."
+  }
 }
 
 variable "table_deletion_protection" {
@@ -115,17 +165,40 @@ variable "table_deletion_protection" {
 }
 
 variable "table_capacity" {
-  description = "Per-table billing overrides by logical table name, e.g. { follows = { billing_mode = \"PROVISIONED\", read = 50, write = 100 } }. Tables not named keep the description's setting (provisioned there, else PAY_PER_REQUEST)."
+  description = "Per-table billing overrides by logical table name, e.g. { follows = { billing_mode = \"PROVISIONED\", read = 50, write = 100, indexes = { FollowedBy = { read = 20, write = 100 } } } }. An index not named gets the table's read and write. Tables not named keep the description's setting (provisioned there, else PAY_PER_REQUEST)."
   type = map(object({
     billing_mode = string
     read         = optional(number, 5)
     write        = optional(number, 5)
+    indexes = optional(map(object({
+      read  = number
+      write = number
+    })), {})
   }))
   default = {}
   validation {
-    condition     = alltrue([for c in values(var.table_capacity) : contains(["PAY_PER_REQUEST", "PROVISIONED"], c.billing_mode) && c.read >= 1 && c.write >= 1])
-    error_message = "billing_mode must be PAY_PER_REQUEST or PROVISIONED; read and write at least 1."
+    condition     = alltrue([for c in values(var.table_capacity) : contains(["PAY_PER_REQUEST", "PROVISIONED"], c.billing_mode) && c.read >= 1 && c.write >= 1 && alltrue([for i in values(c.indexes) : i.read >= 1 && i.write >= 1])])
+    error_message = "billing_mode must be PAY_PER_REQUEST or PROVISIONED; read and write (of the table and of each index) at least 1."
   }
+  validation {
+    condition     = alltrue([for k in keys(var.table_capacity) : contains(keys(local.tables), k)])
+    error_message = "table_capacity names a table the deployment file does not declare: ${join(", ", [for k in keys(var.table_capacity) : k if !contains(keys(local.tables), k)])}."
+  }
+  validation {
+    condition = alltrue(flatten([for k, c in var.table_capacity : [for i in keys(c.indexes) :
+    contains(keys(lookup(local.tables, k, { indexes = {} }).indexes), i)]]))
+    error_message = "table_capacity gives capacity to an index its table does not declare: ${join(", ", flatten([for k, c in var.table_capacity : [for i in keys(c.indexes) : "${k}.${i}" if !contains(keys(lookup(local.tables, k, { indexes = {} }).indexes), i)]]))}."
+  }
+  validation {
+    condition     = alltrue([for c in values(var.table_capacity) : c.billing_mode == "PROVISIONED" || length(c.indexes) == 0])
+    error_message = "table_capacity: index capacities apply to PROVISIONED tables only."
+  }
+}
+
+variable "table_throttle_alarms" {
+  description = "Read and write throttling alarms on every table and index (false: none)."
+  type        = bool
+  default     = true
 }
 
 variable "jwt_issuer" {
@@ -164,14 +237,18 @@ variable "cors_allowed_origins" {
   default     = []
 }
 
-variable "alarm_topic_arn" {
-  description = "SNS topic every alarm notifies; null: create <name>-alarms (subscribe to it yourself)."
-  type        = string
+variable "alarm_topic_arns" {
+  description = "SNS topics every alarm (tables, queues, state machines) notifies: several, or [] for alarms that only show in CloudWatch; null: create <name>-alarms (subscribe to it yourself)."
+  type        = list(string)
   default     = null
+  validation {
+    condition     = var.alarm_topic_arns == null || alltrue([for a in coalesce(var.alarm_topic_arns, []) : can(regex("^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$", a))])
+    error_message = "alarm_topic_arns must be SNS topic ARNs (arn:aws:sns:<region>:<account>:<topic>)."
+  }
 }
 
 variable "tags" {
-  description = "Tags added to every resource (Project and Stage are always set)."
+  description = "Tags added to every resource (Project and Stage are always set, Environment when the deployment file was resolved for one)."
   type        = map(string)
   default     = {}
 }

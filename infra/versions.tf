@@ -11,6 +11,6 @@ terraform {
 provider "aws" {
   region = var.region
   default_tags {
-    tags = merge(var.tags, { Project = local.deployment.name, Stage = var.stage })
+    tags = local.default_tags
   }
 }

@@ -336,20 +336,3 @@ run "rejects_an_unresolved_description" {
   }
   expect_failures = [var.deployment_file]
 }
-
-run "table_capacity_overrides_the_description" {
-  command = plan
-  variables {
-    table_capacity = {
-      feed  = { billing_mode = "PAY_PER_REQUEST" }
-      users = { billing_mode = "PROVISIONED", read = 7, write = 9 }
-    }
-  }
-
-  assert {
-    condition = (local.table_capacity["feed"].billing_mode == "PAY_PER_REQUEST"
-      && local.table_capacity["users"] == { billing_mode = "PROVISIONED", read = 7, write = 9 }
-    && local.table_capacity["follows"] == { billing_mode = "PAY_PER_REQUEST", read = null, write = null })
-    error_message = "table_capacity must override the resolved billing of the tables it names, and only those"
-  }
-}

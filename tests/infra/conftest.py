@@ -125,7 +125,19 @@ def full_fixture_resolved(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def terraform_test_run(terraform: Terraform, full_fixture_resolved: Path) -> TerraformTestRun:
+def staging_fixture_resolved(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The full fixture resolved for the staging environment (`--environment staging`)."""
+    from arcadeflow.deployment import load
+
+    output = tmp_path_factory.mktemp("resolved") / "full.staging.resolved.json"
+    output.write_text(load(FULL_FIXTURE).for_environment("staging").resolved().to_json())
+    return output
+
+
+@pytest.fixture(scope="session")
+def terraform_test_run(
+    terraform: Terraform, full_fixture_resolved: Path, staging_fixture_resolved: Path
+) -> TerraformTestRun:
     """`terraform test` of infra/tests/*.tftest.hcl with a mocked AWS provider, states included."""
     result = terraform.run(
         "test",
@@ -135,6 +147,7 @@ def terraform_test_run(terraform: Terraform, full_fixture_resolved: Path) -> Ter
         f"-var=package_path={terraform.package_path}",
         # A variable no module declares is read as an HCL expression: quoted, it is a string.
         f"-var=full_fixture_file={json.dumps(str(full_fixture_resolved))}",
+        f"-var=staging_fixture_file={json.dumps(str(staging_fixture_resolved))}",
         timeout=240,
     )
     messages = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]

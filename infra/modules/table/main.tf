@@ -8,6 +8,11 @@ locals {
 
   provisioned = var.billing_mode == "PROVISIONED"
 
+  # Global tables replicate through a NEW_AND_OLD_IMAGES stream: a replicated table gets one
+  # even when nothing reads it (a declared stream of another view type fails the precondition).
+  replicated       = length(var.replicas) > 0
+  stream_view_type = local.replicated ? "NEW_AND_OLD_IMAGES" : var.stream_view_type
+
   # Every key attribute of the table and its indexes, once each (DynamoDB rejects unused definitions).
   attributes = merge(
     { (var.partition_key.name) = var.partition_key.type },
@@ -19,7 +24,7 @@ locals {
   )
 
   # One alarm per throttle metric of the table and of each index: a throttled index blocks table writes too.
-  throttle_alarms = merge(
+  throttle_alarms = !var.throttle_alarms ? {} : merge(
     { for metric in ["ReadThrottleEvents", "WriteThrottleEvents"] : metric => {
       index  = null
       metric = metric
@@ -37,8 +42,8 @@ resource "aws_dynamodb_table" "this" {
   write_capacity              = local.provisioned ? var.write_capacity : null
   hash_key                    = var.partition_key.name
   range_key                   = var.sort_key == null ? null : var.sort_key.name
-  stream_enabled              = var.stream_view_type != null
-  stream_view_type            = var.stream_view_type
+  stream_enabled              = local.stream_view_type != null
+  stream_view_type            = local.stream_view_type
   deletion_protection_enabled = var.deletion_protection
 
   dynamic "attribute" {
@@ -56,8 +61,8 @@ resource "aws_dynamodb_table" "this" {
       hash_key        = global_secondary_index.value.partition_key.name
       range_key       = global_secondary_index.value.sort_key == null ? null : global_secondary_index.value.sort_key.name
       projection_type = global_secondary_index.value.projection
-      read_capacity   = local.provisioned ? var.read_capacity : null
-      write_capacity  = local.provisioned ? var.write_capacity : null
+      read_capacity   = local.provisioned ? coalesce(global_secondary_index.value.read_capacity, var.read_capacity) : null
+      write_capacity  = local.provisioned ? coalesce(global_secondary_index.value.write_capacity, var.write_capacity) : null
     }
   }
 
@@ -78,7 +83,30 @@ resource "aws_dynamodb_table" "this" {
     enabled = var.point_in_time_recovery
   }
 
+  dynamic "replica" {
+    for_each = var.replicas
+    content {
+      region_name            = replica.value.region
+      kms_key_arn            = replica.value.kms_key_arn
+      point_in_time_recovery = coalesce(replica.value.point_in_time_recovery, var.point_in_time_recovery)
+      propagate_tags         = true
+    }
+  }
+
   tags = var.tags
+
+  lifecycle {
+    precondition {
+      # AWS: a global table is on demand, or provisioned with auto scaling (which this module
+      # does not create), so that every replica can absorb the replicated writes.
+      condition     = !local.replicated || !local.provisioned
+      error_message = "Table ${var.name} is PROVISIONED and replicated to ${join(", ", [for r in var.replicas : r.region])}: DynamoDB global tables need PAY_PER_REQUEST (or auto scaling, not created here). Make it on demand for this environment (table_capacity), or opt it out of replication (\"replicated\": false in the description)."
+    }
+    precondition {
+      condition     = !local.replicated || var.stream_view_type == null || var.stream_view_type == "NEW_AND_OLD_IMAGES"
+      error_message = "Table ${var.name} streams ${coalesce(var.stream_view_type, "-")}: a replicated table's stream must be NEW_AND_OLD_IMAGES."
+    }
+  }
 }
 
 resource "aws_cloudwatch_metric_alarm" "throttles" {

@@ -16,7 +16,7 @@ output "index_arns" {
 output "stream_arn" {
   description = "Latest stream ARN, or null when the table has no stream."
   # The same ARN DynamoDB reports, assembled so that it names its table even in mocked tests.
-  value = var.stream_view_type == null ? null : "${local.arn}/stream/${aws_dynamodb_table.this.stream_label}"
+  value = local.stream_view_type == null ? null : "${local.arn}/stream/${aws_dynamodb_table.this.stream_label}"
 }
 
 output "alarm_arns" {
@@ -30,12 +30,30 @@ output "ttl_attribute" {
 }
 
 output "indexes" {
-  description = "Global secondary indexes as created: keys and projection, by index name."
+  description = "Global secondary indexes as created: keys, projection and capacity (null on demand), by index name."
   value = { for g in aws_dynamodb_table.this.global_secondary_index : g.name => {
-    partition_key = g.hash_key
-    sort_key      = g.range_key
-    projection    = g.projection_type
+    partition_key  = g.hash_key
+    sort_key       = g.range_key
+    projection     = g.projection_type
+    read_capacity  = g.read_capacity
+    write_capacity = g.write_capacity
   } }
+}
+
+output "settings" {
+  description = "The table's capacity, backups, encryption, stream and replicas as created."
+  value = {
+    billing_mode           = aws_dynamodb_table.this.billing_mode
+    read_capacity          = aws_dynamodb_table.this.read_capacity
+    write_capacity         = aws_dynamodb_table.this.write_capacity
+    point_in_time_recovery = one(aws_dynamodb_table.this.point_in_time_recovery[*].enabled)
+    kms_key_arn            = one(aws_dynamodb_table.this.server_side_encryption[*].kms_key_arn)
+    stream_view_type       = aws_dynamodb_table.this.stream_enabled ? aws_dynamodb_table.this.stream_view_type : null
+    replicas = { for r in aws_dynamodb_table.this.replica : r.region_name => {
+      kms_key_arn            = r.kms_key_arn
+      point_in_time_recovery = r.point_in_time_recovery
+    } }
+  }
 }
 
 output "alarms" {

@@ -27,16 +27,26 @@ variable "sort_key" {
 }
 
 variable "indexes" {
-  description = "Global secondary indexes by name: their keys and projection."
+  description = "Global secondary indexes by name: their keys, projection and, when billing_mode is PROVISIONED, their own read and write capacity (null: the table's)."
   type = map(object({
-    partition_key = object({ name = string, type = string })
-    sort_key      = optional(object({ name = string, type = string }))
-    projection    = optional(string, "ALL")
+    partition_key  = object({ name = string, type = string })
+    sort_key       = optional(object({ name = string, type = string }))
+    projection     = optional(string, "ALL")
+    read_capacity  = optional(number)
+    write_capacity = optional(number)
   }))
   default = {}
   validation {
     condition     = alltrue([for i in values(var.indexes) : contains(["ALL", "KEYS_ONLY"], i.projection)])
     error_message = "Index projection must be ALL or KEYS_ONLY."
+  }
+  validation {
+    condition     = alltrue([for i in values(var.indexes) : (i.read_capacity == null || coalesce(i.read_capacity, 1) >= 1) && (i.write_capacity == null || coalesce(i.write_capacity, 1) >= 1)])
+    error_message = "An index's read_capacity and write_capacity must be at least 1 (or null for the table's)."
+  }
+  validation {
+    condition     = var.billing_mode == "PROVISIONED" || alltrue([for i in values(var.indexes) : i.read_capacity == null && i.write_capacity == null])
+    error_message = "Index capacities apply to PROVISIONED tables only: an on-demand table's indexes are on demand too."
   }
 }
 
@@ -96,6 +106,29 @@ variable "kms_key_arn" {
   description = "Customer-managed KMS key for server-side encryption, or null for the AWS-managed key aws/dynamodb."
   type        = string
   default     = null
+  validation {
+    condition     = var.kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", coalesce(var.kms_key_arn, "-")))
+    error_message = "kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>); DynamoDB does not take an alias here."
+  }
+}
+
+variable "replicas" {
+  description = "Regions to replicate the table to (a DynamoDB global table, version 2019.11.21), each with its own KMS key (null: that region's aws/dynamodb key) and point-in-time recovery (null: the table's setting). Empty: a single-region table."
+  type = list(object({
+    region                 = string
+    kms_key_arn            = optional(string)
+    point_in_time_recovery = optional(bool)
+  }))
+  default = []
+  validation {
+    condition     = alltrue([for r in var.replicas : can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]$", r.region))]) && length(distinct([for r in var.replicas : r.region])) == length(var.replicas)
+    error_message = "Each replica region must look like eu-west-1 and appear once."
+  }
+  validation {
+    # A KMS key belongs to one region: the replica's key must be in the replica's region.
+    condition     = alltrue([for r in var.replicas : r.kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:${r.region}:[0-9]{12}:key/[A-Za-z0-9-]+$", coalesce(r.kms_key_arn, "-")))])
+    error_message = "A replica's kms_key_arn must be a KMS key ARN in the replica's own region."
+  }
 }
 
 variable "deletion_protection" {
@@ -104,9 +137,16 @@ variable "deletion_protection" {
   default     = false
 }
 
+variable "throttle_alarms" {
+  description = "Create read and write throttling alarms for the table and each index."
+  type        = bool
+  default     = true
+}
+
 variable "alarm_actions" {
-  description = "ARNs notified when a throttling alarm fires or recovers (typically one SNS topic)."
+  description = "ARNs notified when a throttling alarm fires or recovers: SNS topics, none (the alarm only shows in CloudWatch) or several."
   type        = list(string)
+  default     = []
 }
 
 variable "throttle_alarm_threshold" {
