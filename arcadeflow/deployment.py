@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
@@ -775,7 +776,7 @@ def _resolved_index(t: Table, name: str) -> ResolvedIndex:
 
 def _name_problems(d: Deployment) -> list[str]:
     """Physical names longer than AWS accepts (an environment makes every name longer)."""
-    kinds = {
+    kinds: dict[str, Mapping[str, object]] = {
         "table": d.tables,
         "function": d.functions,
         "state machine": d.state_machines,
@@ -890,7 +891,9 @@ def resolve(d: Deployment) -> ResolvedDeployment:
                 key: ResolvedHttpRoute(
                     function=r.function,
                     startExecution=r.start_execution,
-                    requestParameters=dict(r.request_parameters) if r.start_execution else {},
+                    requestParameters={str(k): v for k, v in r.request_parameters.items()}
+                    if r.start_execution
+                    else {},
                     auth=r.auth,
                     requestSchema=r.request_schema,
                     summary=r.summary,
@@ -967,7 +970,9 @@ def resolved_path(description: Path, environment: str | None = None) -> Path:
     for an environment), beside its description."""
     description = Path(description)
     stem = description.name.removesuffix(".json")
-    return description.with_name(f"{stem}.resolved.json" if environment is None else f"{stem}.{environment}.resolved.json")
+    return description.with_name(
+        f"{stem}.resolved.json" if environment is None else f"{stem}.{environment}.resolved.json"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -231,3 +231,167 @@ def test_a_handler_is_any_dotted_path_but_not_a_bare_name():
     raw["functions"][first]["handler"] = "handler"
     with pytest.raises(ValidationError, match="handler"):
         deployment.Deployment.model_validate(raw)
+
+
+# --- tables: capacity, backups, replication --------------------------------------------------
+
+
+def _with_table(**fields) -> dict:
+    """The checked-in description with follows (one index, FollowedBy) changed by `fields`."""
+    raw = _raw()
+    raw["tables"]["follows"].update(fields)
+    return raw
+
+
+def test_an_index_takes_its_own_capacity_or_the_tables():
+    raw = _with_table(
+        provisioned={"read": 10, "write": 20, "indexes": {"FollowedBy": {"read": 3, "write": 4}}}
+    )
+    raw["tables"]["user_game_stats"]["provisioned"] = {
+        "read": 7,
+        "write": 8,
+        "indexes": {"GameStatsByGame": {"read": 1, "write": 2}},
+    }
+    tables = deployment.Deployment.model_validate(raw).resolved().tables
+    follows = tables["follows"]
+    assert (follows.billing_mode, follows.read_capacity, follows.write_capacity) == ("PROVISIONED", 10, 20)
+    assert (follows.indexes["FollowedBy"].read_capacity, follows.indexes["FollowedBy"].write_capacity) == (
+        3,
+        4,
+    )
+    stats = tables["user_game_stats"].indexes
+    assert (stats["GameStatsByGame"].read_capacity, stats["GameStatsByGame"].write_capacity) == (1, 2)
+    assert (stats["UserRecentGames"].read_capacity, stats["UserRecentGames"].write_capacity) == (7, 8)
+    # An on-demand table's indexes are on demand too.
+    presence = tables["presence"].indexes["OnlineByExpiry"]
+    assert (presence.read_capacity, presence.write_capacity) == (None, None)
+
+
+def test_the_embedded_deployer_creates_each_index_with_its_own_capacity():
+    from arcadeflow.deployer import table_request
+
+    raw = _with_table(
+        provisioned={"read": 10, "write": 20, "indexes": {"FollowedBy": {"read": 3, "write": 4}}}
+    )
+    request = table_request(deployment.Deployment.model_validate(raw).resolved().tables["follows"])
+    assert request["ProvisionedThroughput"] == {"ReadCapacityUnits": 10, "WriteCapacityUnits": 20}
+    assert request["GlobalSecondaryIndexes"][0]["ProvisionedThroughput"] == {
+        "ReadCapacityUnits": 3,
+        "WriteCapacityUnits": 4,
+    }
+
+
+def test_capacity_for_an_undeclared_index_is_rejected_naming_table_and_index():
+    raw = _with_table(
+        provisioned={"read": 1, "write": 1, "indexes": {"FollowedByx": {"read": 1, "write": 1}}}
+    )
+    with pytest.raises(
+        ValidationError, match=r"table follows: provisioned.indexes names FollowedByx, .*FollowedBy"
+    ):
+        deployment.Deployment.model_validate(raw)
+
+
+def test_capacity_below_one_is_rejected():
+    raw = _with_table(provisioned={"read": 1, "write": 1, "indexes": {"FollowedBy": {"read": 0, "write": 1}}})
+    with pytest.raises(ValidationError, match=r"tables\.follows\.provisioned\.indexes\.FollowedBy\.read"):
+        deployment.Deployment.model_validate(raw)
+
+
+def test_point_in_time_recovery_and_replication_are_resolved_per_table():
+    raw = _with_table(pointInTimeRecovery=True, replicated=False)
+    tables = deployment.Deployment.model_validate(raw).resolved().tables
+    assert tables["follows"].point_in_time_recovery is True and tables["follows"].replicated is False
+    # The defaults: no backups, replicated wherever the deployment lists replica regions.
+    assert tables["users"].point_in_time_recovery is False and tables["users"].replicated is True
+
+
+def test_a_replicated_table_must_stream_new_and_old_images():
+    # Global tables replicate through a NEW_AND_OLD_IMAGES stream; another view cannot be kept.
+    with pytest.raises(
+        ValidationError, match=r'table follows: stream KEYS_ONLY cannot be replicated.*"replicated": false'
+    ):
+        deployment.Deployment.model_validate(_with_table(stream="KEYS_ONLY"))
+    resolved = deployment.Deployment.model_validate(
+        _with_table(stream="KEYS_ONLY", replicated=False)
+    ).resolved()
+    assert resolved.tables["follows"].stream == "KEYS_ONLY"
+
+
+# --- environments: project and environment in every physical name -----------------------------
+
+
+def test_the_default_resolution_keeps_todays_names():
+    resolved = deployment.load().resolved()
+    assert resolved.environment is None
+    assert resolved.tables["users"].name == "arcadeflow-users"
+    assert resolved.names.alarm_topic == "arcadeflow-alarms"
+
+
+def test_an_environment_puts_itself_in_every_physical_name():
+    resolved = deployment.load().for_environment("staging").resolved()
+    assert resolved.environment == "staging"
+    assert resolved.tables["user_game_stats"].name == "arcadeflow-staging-user-game-stats"
+    assert resolved.functions["ws_actions"].name == "arcadeflow-staging-ws-actions"
+    assert resolved.state_machines["duel_invite"].name == "arcadeflow-staging-duel-invite"
+    assert resolved.queues["fanout_dead_letters"].name == "arcadeflow-staging-fanout-dead-letters"
+    assert resolved.secrets["feed_cursor_key"].parameter_name == "/arcadeflow/staging/feed-cursor-key"
+    assert resolved.http_api.name == "arcadeflow-staging-http"
+    assert resolved.web_socket_api.name == "arcadeflow-staging-websocket"
+    assert (resolved.names.alarm_topic, resolved.names.user_pool) == (
+        "arcadeflow-staging-alarms",
+        "arcadeflow-staging-players",
+    )
+    assert (
+        resolved.functions["ws_actions"].environment["POWERTOOLS_SERVICE_NAME"]
+        == "arcadeflow-staging-ws-actions"
+    )
+    # No name of two environments is the same: they can share an account.
+    prod = deployment.load().for_environment("prod").resolved()
+    assert not {t.name for t in resolved.tables.values()} & {t.name for t in prod.tables.values()}
+
+
+def test_resolving_for_an_environment_leaves_the_description_alone():
+    d = deployment.load()
+    d.for_environment("dev")
+    assert d.environment is None and d.physical_name("users") == "arcadeflow-users"
+
+
+def test_an_unknown_environment_is_refused_naming_the_known_ones():
+    with pytest.raises(
+        ValueError,
+        match=r"environment 'qa' is not one of the description's environments \(dev, staging, prod\)",
+    ):
+        deployment.load().for_environment("qa")
+
+
+def test_an_environment_name_with_a_dash_is_refused():
+    raw = _raw()
+    raw["environments"] = ["dev", "pre-prod"]
+    with pytest.raises(
+        ValidationError, match=r"environments \['pre-prod'\]: an environment is 1-16 lowercase letters"
+    ):
+        deployment.Deployment.model_validate(raw)
+
+
+def test_a_name_an_environment_makes_too_long_for_aws_is_refused():
+    raw = _raw()
+    raw["environments"] = ["integration"]
+    logical = "a_function_with_a_rather_long_logical_name_x"
+    raw["functions"][logical] = {"handler": "functions.x.handler"}
+    d = deployment.Deployment.model_validate(raw)
+    assert len(d.physical_name(logical)) <= 64
+    too_long = "arcadeflow-integration-a-function-with-a-rather-long-logical-name-x"
+    with pytest.raises(
+        ValueError, match=rf"function {logical}: physical name '{too_long}' is longer than the 64"
+    ):
+        d.for_environment("integration").resolved()
+
+
+def test_the_command_writes_an_environment_beside_the_description(tmp_path):
+    description = tmp_path / "deployment.json"
+    description.write_text(deployment.DEFAULT_DESCRIPTION.read_text())
+    assert deployment.main([str(description), "--environment", "prod"]) == 0
+    written = json.loads((tmp_path / "deployment.prod.resolved.json").read_text())
+    assert written["environment"] == "prod" and written["tables"]["users"]["name"] == "arcadeflow-prod-users"
+    assert deployment.main([str(description), "--environment", "prod", "--check"]) == 0
+    assert deployment.main([str(description), "--environment", "qa"]) == 1
