@@ -151,6 +151,9 @@ def test_apply_then_run_a_flow_then_destroy(terraform: Terraform, embedded_aws, 
         assert described["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
         ttl = dynamodb.describe_time_to_live(TableName=table)["TimeToLiveDescription"]
         assert ttl["AttributeName"] == "expiresAt"
+        # The fixture opts scores into point-in-time recovery (data kept forever).
+        backups = dynamodb.describe_continuous_backups(TableName=table)["ContinuousBackupsDescription"]
+        assert backups["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "ENABLED"
 
         # The function Terraform created runs with the environment Terraform gave it.
         lam = client("lambda")
