@@ -79,7 +79,8 @@ def _table_shape(v: dict[str, Any]) -> dict[str, Any]:
     if v.get("stream_enabled"):
         request["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": v["stream_view_type"]}
     ttl = [t["attribute_name"] for t in v.get("ttl") or [] if t.get("enabled")]
-    return {"request": _normalised(request), "ttl": ttl[0] if ttl else None}
+    pitr = any(b.get("enabled") for b in v.get("point_in_time_recovery") or [])
+    return {"request": _normalised(request), "ttl": ttl[0] if ttl else None, "pitr": pitr}
 
 
 def _normalised(request: dict[str, Any]) -> dict[str, Any]:
@@ -319,7 +320,12 @@ def expected_view(
 
     view: dict[str, Any] = {}
     view["tables"] = {
-        table.name: {"request": _normalised(table_request(table)), "ttl": table.ttl_attribute}
+        # PITR as the description opts in (the runs leave point_in_time_recovery null).
+        table.name: {
+            "request": _normalised(table_request(table)),
+            "ttl": table.ttl_attribute,
+            "pitr": table.point_in_time_recovery,
+        }
         for table in r.tables.values()
     }
     view["functions"] = {

@@ -85,6 +85,7 @@ def test_comparison_fails_when_the_terraform_side_changes(terraform_test_run: Te
     expected, actual = views(terraform_test_run, "full_fixture")
     mutated = copy.deepcopy(actual)
     mutated["tables"]["arcadeflow-duels"]["ttl"] = None
+    mutated["tables"]["arcadeflow-users"]["pitr"] = False
     del mutated["functions"]["arcadeflow-duel-api"]["environment"]["DUELS_TABLE"]
     mutated["http_routes"]["POST /duels"] = ("function", "arcadeflow-duel-api")
     mutated["function_grants"]["arcadeflow-duel-stream"][
@@ -93,7 +94,7 @@ def test_comparison_fails_when_the_terraform_side_changes(terraform_test_run: Te
     mutated["websocket_authorization"]["$connect"] = ("NONE",)
     del mutated["functions"]["arcadeflow-duel-auth"]["environment"]["JWT_JWKS_URL"]
     problems = compare(expected, mutated)
-    assert len(problems) == 6, problems
+    assert len(problems) == 7, problems
 
 
 def test_comparison_fails_when_the_description_drops_the_authorizer(

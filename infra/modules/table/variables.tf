@@ -1,5 +1,5 @@
 variable "name" {
-  description = "Physical table name (<deployment>-<logical name with _ as ->)."
+  description = "Physical table name, as the loader resolved it: <project>[-<environment>]-<logical name with _ as ->."
   type        = string
   validation {
     condition     = can(regex("^[a-zA-Z0-9_.-]{3,255}$", var.name))
