@@ -54,7 +54,7 @@ variables {
 # --- capacity -------------------------------------------------------------------------------
 
 run "index_capacity_from_the_description" {
-  command = apply
+  command = plan
   variables {
     deployment_file = var.full_fixture_file
   }
@@ -76,7 +76,7 @@ run "index_capacity_from_the_description" {
 }
 
 run "table_capacity_overrides_the_description" {
-  command = apply
+  command = plan
   variables {
     table_capacity = {
       feed    = { billing_mode = "PAY_PER_REQUEST" }
@@ -113,7 +113,7 @@ run "table_capacity_overrides_the_description" {
 # --- point-in-time recovery and encryption -------------------------------------------------------
 
 run "point_in_time_recovery_as_the_description_opts_in" {
-  command = apply
+  command = plan
   variables {
     deployment_file = var.full_fixture_file
   }
@@ -127,7 +127,7 @@ run "point_in_time_recovery_as_the_description_opts_in" {
 }
 
 run "point_in_time_recovery_on_every_table" {
-  command = apply
+  command = plan
   variables {
     deployment_file        = var.full_fixture_file
     point_in_time_recovery = true
@@ -140,7 +140,7 @@ run "point_in_time_recovery_on_every_table" {
 }
 
 run "point_in_time_recovery_on_no_table" {
-  command = apply
+  command = plan
   variables {
     deployment_file        = var.full_fixture_file
     point_in_time_recovery = false
@@ -153,7 +153,7 @@ run "point_in_time_recovery_on_no_table" {
 }
 
 run "kms_keys_for_every_table_and_per_table" {
-  command = apply
+  command = plan
   variables {
     deployment_file    = var.full_fixture_file
     table_kms_key_arn  = var.key_a
@@ -171,7 +171,7 @@ run "kms_keys_for_every_table_and_per_table" {
 # --- throttling alarms and their topics --------------------------------------------------------
 
 run "alarms_notify_several_topics" {
-  command = apply
+  command = plan
   variables {
     deployment_file  = var.full_fixture_file
     alarm_topic_arns = [var.topic_ops, var.topic_pager]
@@ -192,7 +192,7 @@ run "alarms_notify_several_topics" {
 }
 
 run "alarms_notify_no_topic" {
-  command = apply
+  command = plan
   variables {
     deployment_file  = var.full_fixture_file
     alarm_topic_arns = []
@@ -207,7 +207,7 @@ run "alarms_notify_no_topic" {
 }
 
 run "throttle_alarms_off" {
-  command = apply
+  command = plan
   variables {
     deployment_file       = var.full_fixture_file
     table_throttle_alarms = false
@@ -222,7 +222,7 @@ run "throttle_alarms_off" {
 # --- environments -----------------------------------------------------------------------------
 
 run "names_of_an_environment" {
-  command = apply
+  command = plan
   variables {
     deployment_file = var.staging_fixture_file
     environment     = "staging"
@@ -350,7 +350,7 @@ run "replicas_refuse_a_key_of_another_region" {
 }
 
 run "without_replica_regions_a_table_keeps_its_stream" {
-  command = apply
+  command = plan
   variables {
     deployment_file = var.full_fixture_file
   }
