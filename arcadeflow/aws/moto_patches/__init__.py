@@ -39,6 +39,7 @@ REGISTRY = Registry(
         stepfunctions_early_stop.PATCH,
         stepfunctions_jsonpath.PATCH,
         stepfunctions_execution_names.PATCH,
+        stepfunctions_execution_names.NAMED_STARTS,
         server_speed.ROUTING_CACHE,
         server_speed.CLIENT_REUSE,
     )
