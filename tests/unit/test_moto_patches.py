@@ -230,7 +230,7 @@ def test_install_all_installs_every_patch_and_appends_every_interceptor() -> Non
         REGISTRY.install_all(interceptors, lambda environ, body: (200, {}, b""))
         replacing = [p.name for p in REGISTRY if p.apply is not None]
         assert all(REGISTRY.is_installed(name) for name in replacing)
-        assert len(interceptors) == len([p for p in REGISTRY if p.kind == "interceptor"]) == 3
+        assert len(interceptors) == len([p for p in REGISTRY if p.kind == "interceptor"]) == 4
         REGISTRY.install_all([], lambda environ, body: (200, {}, b""))  # idempotent for moto
         assert [REGISTRY.patcher(name) for name in replacing]
     finally:
@@ -727,6 +727,23 @@ def _start_named(sfn: Any, arn: str, name: str, execution_input: str = "{}") -> 
         return sfn.start_execution(stateMachineArn=arn, name=name, input=execution_input)
     except ClientError as exc:
         return {"error": exc.response["Error"]["Code"], "message": exc.response["Error"]["Message"]}
+
+
+def test_canary_stepfunctions_execution_input_errors() -> None:
+    """moto refuses an input that is not JSON with an empty error code."""
+    with mock_aws(config=EXECUTING):
+        out = _start_named(client("stepfunctions"), state_machine(PASS_MACHINE), "bad-input", '{"a": soon}')
+    assert out.get("error") == "", fixed_upstream("stepfunctions_execution_input_errors")
+
+
+def test_stepfunctions_execution_input_errors_name_the_error_as_aws_does(front: Callable[..., str]) -> None:
+    endpoint = front("stepfunctions_execution_input_errors")
+    sfn = client("stepfunctions", endpoint)
+    arn = state_machine(PASS_MACHINE, endpoint_url=endpoint)
+    out = _start_named(sfn, arn, "bad-input", '{"a": soon}')
+    assert out["error"] == "InvalidExecutionInput"
+    assert out["message"].startswith("Invalid State Machine Execution Input: ")
+    assert "executionArn" in _start_named(sfn, arn, "good-input", '{"a": 1}')
 
 
 def test_canary_stepfunctions_execution_names() -> None:

@@ -2,13 +2,15 @@
 started atomically.
 
 moto's executing backend (moto.stepfunctions.parser, 5.2.5) departs from AWS's StartExecution
-in three ways, all fixed at the wire (interceptors, not replacements of moto internals):
+in four ways, all fixed at the wire (interceptors, not replacements of moto internals):
 
 - an execution started without a name is named "None", so a second unnamed start of the same
   state machine starts nothing (it returns the first, or fails with ExecutionAlreadyExists);
 - a name is never validated ("TODO: validate name format" in its start_execution): "a b",
   "a/b" or 81 characters start an execution whose ARN AWS could never form, where AWS answers
   400 InvalidName;
+- an input that is not JSON is refused with an empty error code (its InvalidExecutionInput
+  loses its name on the wire), where AWS answers 400 InvalidExecutionInput;
 - the same-name check and the append of the new execution are not atomic, so two concurrent
   starts of one name can both start one. AWS starts one and answers the other with the same
   execution (same input, still running) or ExecutionAlreadyExists. moto's own rule for a
@@ -57,6 +59,20 @@ def _start_request(environ: dict[str, Any], body: bytes) -> dict[str, Any] | Non
     return request if isinstance(request, dict) else None
 
 
+def refuse_input_that_is_not_json(forward: Forward) -> Interceptor:
+    def intercept(environ: dict[str, Any], body: bytes) -> Response | None:
+        request = _start_request(environ, body)
+        if request is None or not isinstance(request.get("input"), str):
+            return None
+        try:
+            json.loads(request["input"])
+        except ValueError as exc:
+            return json_error(400, "InvalidExecutionInput", f"Invalid State Machine Execution Input: '{exc}'")
+        return None
+
+    return intercept
+
+
 def name_unnamed_executions(forward: Forward) -> Interceptor:
     def intercept(environ: dict[str, Any], body: bytes) -> Response | None:
         request = _start_request(environ, body)
@@ -84,6 +100,16 @@ def validate_and_serialise_named_starts(forward: Forward) -> Interceptor:
 
     return intercept
 
+
+INPUT_ERRORS = MotoPatch(
+    name="stepfunctions_execution_input_errors",
+    fixes="StartExecution with an input that is not JSON fails with an empty code, not InvalidExecutionInput",
+    upstream=None,
+    moto_versions=("5.2.5",),
+    targets=("moto.stepfunctions.parser.models.StepFunctionsParserBackend.start_execution",),
+    kind="interceptor",
+    interceptor=refuse_input_that_is_not_json,
+)
 
 PATCH = MotoPatch(
     name="stepfunctions_unnamed_executions",
