@@ -52,6 +52,8 @@ variables {
   # Wildcards that name no resource type but a run-time part of one resource: Lambda's log streams
   # in the function's own group, WebSocket connection ids on this API's own stage.
   allowed_wildcard_suffixes = [":log-stream:*", "/@connections/*"]
+  # Reading executions (the "describe" grant) names every execution of one named machine.
+  machine_executions = "^arn:aws:states:us-east-1:123456789012:execution:[^:*]+:[*]$"
 }
 
 # --- the real description (infra/deployment.json) ---------------------------------------------
@@ -100,7 +102,8 @@ run "description" {
   assert {
     condition = alltrue(flatten([for f in values(module.functions) : [for st in jsondecode(f.policy).Statement :
       contains(["XRayWritesHaveNoResourceTypes", "TaskTokenActionsHaveNoResourceTypes"], st.Sid) || alltrue([for r in flatten([st.Resource]) :
-        r != "*" && !strcontains(trimsuffix(trimsuffix(r, var.allowed_wildcard_suffixes[0]), var.allowed_wildcard_suffixes[1]), "*")
+        r != "*" && (!strcontains(trimsuffix(trimsuffix(r, var.allowed_wildcard_suffixes[0]), var.allowed_wildcard_suffixes[1]), "*")
+        || (st.Sid == "DescribeExecutions" && can(regex(var.machine_executions, r))))
     ])]]))
     error_message = "an IAM statement grants a wildcard resource"
   }
@@ -246,6 +249,24 @@ run "full_fixture" {
   assert {
     condition     = jsondecode(module.http_api.start_execution_policy).Statement[0].Resource == [module.state_machines["duel_invite"].arn]
     error_message = "API Gateway may start exactly the state machines its routes name"
+  }
+  assert {
+    # One integration per route: the mapped one carries its Name and Input, the other the defaults.
+    condition = (module.http_api.start_execution_integrations["POST /duels/{duelId}/end"].name == "$${request.path.duelId}_$${context.authorizer.claims.sub}"
+      && module.http_api.start_execution_integrations["POST /duels/{duelId}/end"].input == "{\"duelId\":\"$${request.path.duelId}\",\"userId\":\"$${context.authorizer.claims.sub}\"}"
+      && module.http_api.start_execution_integrations["POST /duels/{duelId}/end"].state_machine_arn == module.state_machines["duel_invite"].arn
+      && module.http_api.start_execution_integrations["POST /duels"].name == null
+    && module.http_api.start_execution_integrations["POST /duels"].input == "$request.body")
+    error_message = "a StartExecution route's integration must carry the route's request parameters (Input defaulting to the body)"
+  }
+  assert {
+    condition = ([for st in jsondecode(module.functions["status_api"].policy).Statement : [st.Action, st.Resource] if st.Sid == "DescribeExecutions"]
+    == [[["states:DescribeExecution", "states:GetExecutionHistory"], ["arn:aws:states:us-east-1:123456789012:execution:arcadeflow-duel-invite:*"]]])
+    error_message = "describe grants DescribeExecution and GetExecutionHistory on the executions of exactly that machine"
+  }
+  assert {
+    condition     = [for k, f in module.functions : k if contains([for st in jsondecode(f.policy).Statement : st.Sid], "DescribeExecutions")] == ["status_api"]
+    error_message = "only functions granted describe may read executions"
   }
   assert {
     condition     = alltrue([for k, f in module.functions : contains([for st in jsondecode(f.policy).Statement : st.Sid], "PushToWebSocketClients") == contains(["duel_api", "pairing_worker"], k)])
