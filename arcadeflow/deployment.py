@@ -876,7 +876,8 @@ def resolve(d: Deployment) -> ResolvedDeployment:
                     function=r.function,
                     startExecution=r.start_execution,
                     # The default Input stays when a route maps only its Name.
-                    requestParameters={"Input": "$request.body", **r.request_parameters}
+                    requestParameters={"Input": "$request.body"}
+                    | {str(k): v for k, v in r.request_parameters.items()}
                     if r.start_execution
                     else {},
                     auth=r.auth,
