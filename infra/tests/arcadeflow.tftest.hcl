@@ -374,3 +374,45 @@ run "table_capacity_overrides_the_description" {
     error_message = "table_capacity must override the resolved billing of the tables it names, and only those"
   }
 }
+
+# --- the modules' own checks on what main.tf passes them ------------------------------------
+run "http_api_refuses_start_parameters_it_does_not_map" {
+  command = plan
+  module {
+    source = "./modules/http_api"
+  }
+  variables {
+    name = "arcadeflow-http"
+    routes = {
+      "POST /games/{id}/end" = {
+        auth          = true
+        state_machine = { arn = "arn:aws:states:us-east-1:123456789012:stateMachine:x", request_parameters = { StateMachineArn = "arn:aws:states:us-east-1:123456789012:stateMachine:other" } }
+      }
+    }
+    jwt_issuer         = "https://issuer.example.com"
+    jwt_audiences      = ["app"]
+    log_retention_days = 14
+  }
+  expect_failures = [var.routes]
+}
+
+run "function_describes_only_one_machines_executions" {
+  command = plan
+  module {
+    source = "./modules/function"
+  }
+  variables {
+    name                    = "arcadeflow-x"
+    handler                 = "functions.x.handler"
+    runtime                 = "python3.11"
+    architecture            = "x86_64"
+    memory_mb               = 256
+    timeout_seconds         = 10
+    package_path            = "unused.zip"
+    package_hash            = "unused"
+    xray_tracing            = false
+    log_retention_days      = 14
+    state_machines_describe = ["arn:aws:states:us-east-1:123456789012:execution:*:*"]
+  }
+  expect_failures = [var.state_machines_describe]
+}
