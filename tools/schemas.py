@@ -15,6 +15,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from arcadeflow.deployment import Deployment
+from arcadeflow.openapi import AwsErrorAnswer, StartExecutionAnswer
 from functions.duels import models as duels
 from functions.matchmaking import models as matchmaking
 from functions.shared.http import ErrorResponse
@@ -88,6 +89,9 @@ RESPONSE_MODELS: dict[str, type[BaseModel]] = {
     "http_leaderboard.schema.json": social_out.Leaderboard,
     "http_status_accepted.schema.json": status_out.StatusAccepted,
     "http_listing.schema.json": status_out.Listing,
+    # What every startExecution route answers (API Gateway passes Step Functions' answer on).
+    "http_start_execution.schema.json": StartExecutionAnswer,
+    "http_aws_error.schema.json": AwsErrorAnswer,
     # Executions of the state machines, as they succeed.
     "sfn_duel_invite_output.schema.json": duels.DuelInviteOutput,
     "sfn_duel_session_output.schema.json": duels.DuelSessionOutput,
