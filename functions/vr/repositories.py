@@ -14,6 +14,7 @@ import random
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -36,6 +37,18 @@ NAMES = {"#ttl": "ttl", "#status": "status"}
 # A counter of player_progress per counted event type: a top-level attribute each (ADD cannot
 # create a key inside a map that does not exist yet).
 EVENT_COUNTER_PREFIX = "events:"
+
+
+def _plain(value: Any) -> Any:
+    """Numbers inside an event's data map as JSON numbers (the shared deserialiser converts only
+    top-level attributes)."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
 
 
 def _key(player_id: str, session_id: str) -> dict[str, Any]:
@@ -354,7 +367,8 @@ class EventsRepository:
         if start_key:
             request["ExclusiveStartKey"] = to_item(start_key)
         response = self.client.query(**request)
-        return from_items(response.get("Items", [])), from_item(response.get("LastEvaluatedKey"))
+        items = [_plain(item) for item in from_items(response.get("Items", []))]
+        return items, from_item(response.get("LastEvaluatedKey"))
 
     def page_after(
         self, session_id: str, after: str | None, limit: int
