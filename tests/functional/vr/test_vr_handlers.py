@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from functions.vr.errors import SessionAlreadyEnded, SessionBusy, SessionNotFound
+from functions.vr.repositories import SessionsRepository
 from tests.functional.vr.conftest import objective
 
 RETENTION = 72 * 3600
@@ -368,3 +369,36 @@ def test_expired_sessions_and_events_never_appear_though_not_yet_deleted_and_rew
 def test_a_players_rewards_are_public_and_a_bad_player_id_is_refused(world):
     assert world.call("GET", "/vr/players/nobody/rewards").body == {"playerId": "nobody", "items": []}
     assert world.call("GET", "/vr/players/bad%23id/rewards").code == "invalid_request"
+
+
+def test_a_grant_failing_after_its_puts_is_finished_by_the_next_end_granting_nothing_twice(
+    world, monkeypatch
+):
+    tab = world.connect("alice")
+    session_id = world.start()
+    world.send(session_id, [objective(1)])
+    failing = {"sessionId": session_id, "playerId": "alice", "executionId": "x:failing"}
+    world.invoke("vr_record_end", failing)
+    grant = {**failing, "counts": {"objective_completed": 1}, "eventCount": 1}
+    finish = SessionsRepository.finish
+
+    def lost_connection(self, *args, **kwargs):
+        raise ConnectionError("DynamoDB went away before the session was recorded")
+
+    monkeypatch.setattr(SessionsRepository, "finish", lost_connection)
+    with pytest.raises(ConnectionError):
+        world.invoke("vr_grant_rewards", grant)
+    monkeypatch.setattr(SessionsRepository, "finish", finish)
+    assert len(world.scan("player_rewards")) == 2  # granted before the failure
+    world.invoke("vr_release_end", failing)  # what the ASL's catch does
+
+    ended = world.end(session_id)
+    # The next end records and announces what the failed one granted; nothing is granted twice.
+    assert ended["rewards"] == ["first_objective_complete", "session_complete"]
+    assert len(world.scan("player_rewards")) == 2
+    assert world.scan("player_progress")[0]["sessionsEnded"] == 1
+    assert [f.get("rewardId") for f in world.frames(tab)] == [
+        "first_objective_complete",
+        "session_complete",
+        None,
+    ]
