@@ -5,8 +5,13 @@ before any reaper runs."""
 
 from __future__ import annotations
 
-import pytest
+import json
+from datetime import UTC, datetime
 
+import pytest
+from botocore.exceptions import ClientError
+
+from functions.shared import aws
 from functions.vr.errors import SessionAlreadyEnded, SessionBusy, SessionNotFound
 from functions.vr.repositories import SessionsRepository
 from tests.functional.vr.conftest import objective
@@ -402,3 +407,90 @@ def test_a_grant_failing_after_its_puts_is_finished_by_the_next_end_granting_not
         "session_complete",
         None,
     ]
+
+
+# --- GET /vr/sessions/{id}/end: the end's execution, as DescribeExecution tells it ----------------
+
+
+class FakeStepFunctions:
+    """describe_execution answering what a test scripts per execution ARN."""
+
+    def __init__(self) -> None:
+        self.executions: dict[str, dict] = {}
+        self.asked: list[str] = []
+
+    def describe_execution(self, executionArn: str) -> dict:  # noqa: N803 - boto3's name
+        self.asked.append(executionArn)
+        if executionArn not in self.executions:
+            error = {"Error": {"Code": "ExecutionDoesNotExist", "Message": "Execution Does Not Exist"}}
+            raise ClientError(error, "DescribeExecution")
+        return {"executionArn": executionArn, **self.executions[executionArn]}
+
+
+@pytest.fixture
+def described(world, monkeypatch):
+    fake = FakeStepFunctions()
+    monkeypatch.setattr(aws, "stepfunctions", lambda: fake)
+    machine = world.state_machines["vr_session_end"]
+
+    def script(session_id: str, player: str, status: str, **fields) -> str:
+        arn = machine.replace(":stateMachine:", ":execution:") + f":{session_id}_{player}"
+        fake.executions[arn] = {
+            "status": status,
+            "startDate": datetime(2026, 12, 1, 22, tzinfo=UTC),
+            **fields,
+        }
+        return arn
+
+    return script
+
+
+def test_the_end_status_reads_the_execution_named_after_the_session_and_the_caller(world, described):
+    session_id = world.start()
+    assert world.call("GET", f"/vr/sessions/{session_id}/end").code == "end_not_started"
+    arn = described(session_id, "alice", "RUNNING")
+    running = world.call("GET", f"/vr/sessions/{session_id}/end").body
+    assert running == {
+        "sessionId": session_id,
+        "executionArn": arn,
+        "status": "RUNNING",
+        "startDate": "2026-12-01T22:00:00.000000Z",
+    }
+    output = json.dumps({"sessionId": session_id, "playerId": "alice", "rewards": ["session_complete"]})
+    described(
+        session_id, "alice", "SUCCEEDED", stopDate=datetime(2026, 12, 1, 22, 0, 2, tzinfo=UTC), output=output
+    )
+    done = world.call("GET", f"/vr/sessions/{session_id}/end").body
+    assert (done["status"], done["rewards"], done["stopDate"]) == (
+        "SUCCEEDED",
+        ["session_complete"],
+        "2026-12-01T22:00:02.000000Z",
+    )
+    # Bob asking about Alice's session reads his own execution name: there is none.
+    assert world.call("GET", f"/vr/sessions/{session_id}/end", user="bob").code == "end_not_started"
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "code"),
+    [("SessionNotFound", 404, "session_not_found"), ("SessionAlreadyEnded", 409, "session_ended")],
+)
+def test_a_refused_end_answers_the_flows_error_as_a_client_error(world, described, error, status, code):
+    session_id = world.start()
+    described(session_id, "alice", "FAILED", error=error, cause="the flow's clear cause")
+    reply = world.call("GET", f"/vr/sessions/{session_id}/end")
+    assert (reply.status, reply.code, reply.body["error"]["message"]) == (
+        status,
+        code,
+        "the flow's clear cause",
+    )
+
+
+def test_another_failure_of_the_end_is_reported_with_its_error(world, described):
+    session_id = world.start()
+    described(session_id, "alice", "FAILED", error="SessionEndFailed", cause="a task failed")
+    body = world.call("GET", f"/vr/sessions/{session_id}/end").body
+    assert (body["status"], body["error"]) == (
+        "FAILED",
+        {"code": "SessionEndFailed", "message": "a task failed"},
+    )
+    assert "rewards" not in body
