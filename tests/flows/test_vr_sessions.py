@@ -326,6 +326,27 @@ def test_two_sessions_of_one_player_ending_at_once_grant_each_reward_once(vr_sta
     assert table_items(vr_stack, "player_progress", "playerId", player.user_id)[0]["sessionsEnded"] == 2
 
 
+def test_an_end_of_someone_elses_session_fails_fast_and_changes_nothing(vr_stack):
+    owner, intruder = Player(vr_stack, unique("vr-owner")), Player(vr_stack, unique("vr-mallory"))
+    session_id = owner.start()
+    send_all(owner, session_id, [event(1)])
+    # The mapping takes the playerId from the intruder's own token: the flow looks under it.
+    refused = finished(vr_stack, start_end(vr_stack, session_id, intruder.user_id))
+    assert (refused["status"], refused["error"]) == ("FAILED", "SessionNotFound")
+    steps = history(vr_stack, refused["executionArn"])
+    entered = [e["stateEnteredEventDetails"]["name"] for e in steps if "stateEnteredEventDetails" in e]
+    assert entered == ["RecordSessionEnd", "RefuseUnknownSession"]
+    status = intruder.call("GET", f"/vr/sessions/{session_id}/end")
+    assert (status.status_code, status.json()["error"]["code"]) == (404, "session_not_found")
+    assert "someone else's" in status.json()["error"]["message"]
+    assert owner.call("GET", f"/vr/sessions/{session_id}").json()["status"] == "open"
+    assert owner.call("GET", f"/vr/sessions/{session_id}/end").json()["error"]["code"] == "end_not_started"
+    assert owner.send(session_id, [event(2)]).status_code == 200
+    ended = finished(vr_stack, start_end(vr_stack, session_id, owner.user_id))
+    assert ended["status"] == "SUCCEEDED"
+    assert intruder.rewards() == [] and len(owner.rewards()) == 2
+
+
 # --- expiry ------------------------------------------------------------------------------------------
 
 
