@@ -24,6 +24,7 @@ import requests
 from arcadeflow.auth import LocalIssuer
 from functions.shared.dynamo import from_item, from_items
 from tests.flows.duel_support import unique, ws_url
+from tests.functional.answers import check_against
 from tests.support.stack import RunningStack, wait_for
 from tools.duel_client import DuelClient
 
@@ -180,6 +181,8 @@ def test_a_session_with_events_ends_granting_exactly_the_earned_rewards_and_ever
 
     execution, frames_by_tab = asyncio.run(scenario())
     assert execution["status"] == "SUCCEEDED", execution.get("cause")
+    check_against("sfn_vr_session_end_input.schema.json", json.loads(execution["input"]), "input")
+    check_against("sfn_vr_session_end_output.schema.json", json.loads(execution["output"]), "output")
     assert json.loads(execution["output"]) == {
         "sessionId": session_id,
         "playerId": player.user_id,
@@ -192,6 +195,11 @@ def test_a_session_with_events_ends_granting_exactly_the_earned_rewards_and_ever
             ("vrSessionEnded", None),
         ]
         assert vr_frames[-1] == {"type": "vrSessionEnded", "sessionId": session_id, "rewards": HAT_TRICK}
+        for frame in vr_frames:
+            schema = (
+                "ws_frame_reward_granted" if frame["type"] == "rewardGranted" else "ws_frame_vr_session_ended"
+            )
+            check_against(f"{schema}.schema.json", frame, frame["type"])
     assert sorted(player.rewards()) == sorted(HAT_TRICK)
     session = player.call("GET", f"/vr/sessions/{session_id}").json()
     assert (session["status"], session["eventCount"], session["rewards"]) == ("ended", 203, HAT_TRICK)
