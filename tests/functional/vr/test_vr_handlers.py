@@ -494,3 +494,16 @@ def test_another_failure_of_the_end_is_reported_with_its_error(world, described)
         {"code": "SessionEndFailed", "message": "a task failed"},
     )
     assert "rewards" not in body
+
+
+def test_the_end_does_not_bring_back_events_that_expired_while_the_session_stayed_open(world):
+    session_id = world.start()
+    world.send(session_id, [objective(1)])
+    world.clock.advance(RETENTION - 10)
+    world.send(session_id, [objective(2, "look")])  # the session lives on; the first event does not
+    world.clock.advance(11)
+    ended = world.end(session_id)
+    assert (ended["tally"]["eventCount"], ended["tally"]["counts"]) == (1, {})
+    assert ended["rewards"] == ["session_complete"]
+    expired, kept = world.events_of(session_id)
+    assert expired["ttl"] < int(world.clock.now().timestamp()) < kept["ttl"] == ended["end"]["expiresAt"]
