@@ -131,3 +131,12 @@ def test_a_task_failing_for_good_releases_the_session_and_fails_the_execution(be
     assert (calls[failing], calls["vr_release_end"], calls["vr_push_frames"]) == (1, 1, 0)
     released = bench.wait_for_call(session_id, "vr_release_end")
     assert released["executionId"].endswith(f":{session_id}_alice")
+
+
+def test_a_grant_that_lost_a_progress_transaction_race_is_retried(bench, flow):
+    conflict = {"raise": "ProgressConflict", "message": "player alice: progress busy"}
+    session_id, flow_input = _session(bench, vr_grant_rewards=[conflict, conflict, GRANTED])
+    execution = flow.run(f"{session_id}_alice", flow_input)
+    assert execution.status == "SUCCEEDED", execution.describe()
+    calls = _calls(bench, session_id)
+    assert (calls["vr_grant_rewards"], calls["vr_release_end"], calls["vr_push_frames"]) == (3, 0, 1)
