@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 
 from functions.shared import aws
 from functions.vr.errors import SessionAlreadyEnded, SessionBusy, SessionNotFound
-from functions.vr.repositories import SessionsRepository
+from functions.vr.repositories import RewardsRepository, SessionsRepository
 from tests.functional.vr.conftest import objective
 
 RETENTION = 72 * 3600
@@ -507,3 +507,19 @@ def test_the_end_does_not_bring_back_events_that_expired_while_the_session_staye
     assert ended["rewards"] == ["session_complete"]
     expired, kept = world.events_of(session_id)
     assert expired["ttl"] < int(world.clock.now().timestamp()) < kept["ttl"] == ended["end"]["expiresAt"]
+
+
+def test_a_grant_racing_another_sessions_grant_is_decided_by_the_conditional_put(world, monkeypatch):
+    """The second session read the player's rewards before the first one granted them (two ends
+    at once): its conditional put finds them held and grants nothing."""
+    first, second = world.start(), world.start()
+    for session_id in (first, second):
+        world.send(session_id, [objective(1)])
+    assert world.end(first)["rewards"] == ["first_objective_complete", "session_complete"]
+    monkeypatch.setattr(RewardsRepository, "of_player", lambda self, player_id: [])  # the stale read
+    assert world.end(second)["rewards"] == []
+    held = world.scan("player_rewards")
+    assert sorted((r["rewardId"], r["sessionId"]) for r in held) == [
+        ("first_objective_complete", first),
+        ("session_complete", first),
+    ]
