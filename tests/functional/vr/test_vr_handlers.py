@@ -105,6 +105,12 @@ BIG = "x" * 4100
             400,
             "invalid_request",
         ),
+        ({"events": [{**objective(), "data": {"a": [{"": 1}]}}]}, 400, "invalid_request"),
+        (
+            {"events": [{**objective(), "data": {"deep": [[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]}}]},
+            400,
+            "invalid_request",
+        ),
         ({"events": [{**objective(), "color": "red"}]}, 400, "invalid_request"),
         ({"events": [objective()], "batchId": "x" * 65}, 400, "invalid_request"),
         ({"events": [objective()], "extra": 1}, 400, "invalid_request"),
