@@ -287,16 +287,17 @@ class DataFile(_Strict):
 
 def _instance_location(instance: Any, path: Iterable[str | int]) -> str:
     """Where in `instance` a JSON path points, as a person reads it: `rewards[3] (id "x"): rule.count`
-    (an array element is named by its "id" when it has one)."""
+    (an array element is named by its "id", or else its first "...Id" field, when it has one)."""
     parts: list[str] = []
     segment = ""
-    node = instance
+    node: Any = instance
     for step in path:
         if isinstance(step, int):
             segment += f"[{step}]"
             node = node[step] if isinstance(node, list) and step < len(node) else None
-            if isinstance(node, dict) and isinstance(node.get("id"), str):
-                parts.append(f'{segment} (id "{node["id"]}")')
+            key = _identifying_key(node)
+            if key is not None:
+                parts.append(f'{segment} ({key} "{node[key]}")')
                 segment = ""
         else:
             segment += f".{step}" if segment else str(step)
@@ -304,6 +305,13 @@ def _instance_location(instance: Any, path: Iterable[str | int]) -> str:
     if segment:
         parts.append(segment)
     return ": ".join(parts) or "(the whole file)"
+
+
+def _identifying_key(node: Any) -> str | None:
+    if not isinstance(node, dict):
+        return None
+    keys = ["id"] + [k for k in node if isinstance(k, str) and k.endswith("Id")]
+    return next((k for k in keys if isinstance(node.get(k), str)), None)
 
 
 def _leaf_errors(error: Any) -> list[Any]:

@@ -148,6 +148,10 @@ def _with_asl(tmp_path, monkeypatch, states: dict) -> dict:
         target.write_text(text)
     for folder in raw.get("localPages", {}).values():
         (tmp_path / folder).mkdir(parents=True, exist_ok=True)
+    for data_file in raw.get("dataFiles", {}).values():
+        target = tmp_path / data_file["path"]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text((repo / data_file["path"]).read_text())
     return raw
 
 
