@@ -226,8 +226,9 @@ def test_a_session_from_start_to_rewards_over_http_and_websocket(stack):
 
     granted, session_id = asyncio.run(story())
     earned = sorted(f["rewardId"] for f in granted)
-    # A first session with objectives earns the first-objective and the session rewards.
-    assert {"first_objective_complete", "session_complete"} <= set(earned)
+    # A first session with three objectives (functions/vr/reward_catalog.json): the first
+    # objective, the ended session, three in one session; not yet ten in all or five sessions.
+    assert earned == ["first_objective_complete", "objective_hat_trick", "session_complete"]
 
     status = alice.finished_end(session_id).json()
     assert (status["sessionId"], status["status"]) == (session_id, "SUCCEEDED")
@@ -257,6 +258,48 @@ def test_a_session_from_start_to_rewards_over_http_and_websocket(stack):
     numbers = [e["data"]["n"] for e in read]
     assert sorted(numbers) == sorted([*range(202), *range(10_000, 10_003)])
     assert [e["timestamp"] for e in read] == sorted(e["timestamp"] for e in read)
+
+
+def test_each_reward_is_granted_once_ever_and_cumulative_ones_when_their_count_is_reached(stack):
+    """Five sessions of three objectives each: the per-session rewards come with the first only,
+    ten objectives in all with the fourth (3+3+3+3), five sessions ended with the fifth; a
+    session's frames announce only what it newly granted."""
+    mia = Player(stack, "mia")
+
+    async def sessions() -> list[tuple[list[str], list[str]]]:
+        headset = await DuelClient.connect(ws_url(stack), mia.token, mia.user_id)
+        told: list[tuple[list[str], list[str]]] = []
+        try:
+            for n in range(5):
+                session_id = mia.start()
+                assert mia.send(session_id, objectives(3, first=10 * n) + events(5)).status_code == 200
+                assert mia.end(session_id).status_code == 200
+                closing = await headset.frame("vrSessionEnded", timeout=60, sessionId=session_id)
+                frames = [f["rewardId"] for f in headset.frames("rewardGranted", sessionId=session_id)]
+                told.append((sorted(closing["rewards"]), sorted(frames)))
+                assert mia.finished_end(session_id).json()["rewards"] == closing["rewards"]
+        finally:
+            await headset.close()
+        return told
+
+    told = asyncio.run(sessions())
+
+    assert told == [
+        (["first_objective_complete", "objective_hat_trick", "session_complete"],) * 2,
+        ([], []),
+        ([], []),
+        (["objective_veteran"], ["objective_veteran"]),
+        (["regular_visitor"], ["regular_visitor"]),
+    ]
+    held = table_items(stack, "player_rewards", "playerId", mia.user_id)
+    assert sorted(r["rewardId"] for r in held) == [
+        "first_objective_complete",
+        "objective_hat_trick",
+        "objective_veteran",
+        "regular_visitor",
+        "session_complete",
+    ]
+    assert mia.rewards() == sorted(r["rewardId"] for r in held)
 
 
 def test_sessions_are_listed_newest_first_in_pages_and_only_to_their_player(stack):
