@@ -22,6 +22,8 @@ from functions.social import responses as social_out
 from functions.social.models import FollowRequest, PresenceUpdate, ProfileUpdate, ScoreSubmission
 from functions.status import models as status
 from functions.status import responses as status_out
+from functions.vr import models as vr
+from functions.vr.catalog import RewardCatalog
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SCHEMA_DIR = REPO_ROOT / "schemas"
@@ -70,6 +72,12 @@ REQUEST_MODELS: dict[str, type[BaseModel]] = {
     "sfn_duel_session_input.schema.json": duels.DuelSessionInput,
     "sfn_status_fanout_input.schema.json": status.StatusFanoutInput,
     "sfn_queue_pairing_input.schema.json": matchmaking.QueuePairingInput,
+    "sfn_vr_session_end_input.schema.json": vr.VrSessionEndInput,
+    # VR sessions: the bodies of its routes, and the reward catalog (a data file of the product,
+    # checked against this schema by the description's dataFiles).
+    "vr_start_session.schema.json": vr.StartSessionRequest,
+    "vr_event_batch.schema.json": vr.EventBatch,
+    "vr_reward_catalog.schema.json": RewardCatalog,
     # infra/deployment.json itself, so editors validate the one description as it is written.
     "deployment.schema.json": Deployment,
 }
@@ -88,11 +96,23 @@ RESPONSE_MODELS: dict[str, type[BaseModel]] = {
     "http_leaderboard.schema.json": social_out.Leaderboard,
     "http_status_accepted.schema.json": status_out.StatusAccepted,
     "http_listing.schema.json": status_out.Listing,
+    "http_vr_session_started.schema.json": vr.SessionStarted,
+    "http_vr_events_accepted.schema.json": vr.EventsAccepted,
+    "http_vr_session.schema.json": vr.SessionView,
+    "http_vr_session_page.schema.json": vr.SessionPage,
+    "http_vr_event_page.schema.json": vr.EventPage,
+    "http_vr_session_end.schema.json": vr.SessionEndStatus,
+    "http_vr_end_started.schema.json": vr.EndStarted,
+    "http_vr_player_rewards.schema.json": vr.PlayerRewards,
+    # The VR flow's WebSocket frames (pushed only: players send it nothing over the WebSocket).
+    "ws_frame_reward_granted.schema.json": vr.RewardGrantedFrame,
+    "ws_frame_vr_session_ended.schema.json": vr.VrSessionEndedFrame,
     # Executions of the state machines, as they succeed.
     "sfn_duel_invite_output.schema.json": duels.DuelInviteOutput,
     "sfn_duel_session_output.schema.json": duels.DuelSessionOutput,
     "sfn_status_fanout_output.schema.json": status.StatusFanoutOutput,
     "sfn_queue_pairing_output.schema.json": matchmaking.QueuePairingOutput,
+    "sfn_vr_session_end_output.schema.json": vr.VrSessionEndOutput,
 }
 
 
