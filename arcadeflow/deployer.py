@@ -245,7 +245,8 @@ def _invoke_arn(region: str, function_arn: str) -> str:
 
 def create_http_api(deployment: Deployment | ResolvedDeployment, aws: Any, refs: ResourceRefs) -> str:
     """The HTTP API as Terraform declares it: JWT authorizer, one Lambda proxy integration per
-    function (payload 2.0), StepFunctions-StartExecution integrations, routes, $default stage.
+    function (payload 2.0), StepFunctions-StartExecution integrations with each route's
+    request parameters (Name, Input mappings), routes, $default stage.
     The API Gateway emulator serves whatever this registry holds."""
     from arcadeflow.auth import AUDIENCE, ISSUER
 
@@ -261,7 +262,10 @@ def create_http_api(deployment: Deployment | ResolvedDeployment, aws: Any, refs:
     )["AuthorizerId"]
     integrations: dict[str, str] = {}
     for route_key, route in resolved.http_api.routes.items():
-        target = route.function or f"sfn:{route.start_execution}"
+        # A function's routes share its integration; a StartExecution integration carries its
+        # mapping, so routes share one only when they map the request the same way.
+        mapping = [route.start_execution, route.request_parameters]
+        target = route.function or json.dumps(mapping, sort_keys=True)
         if target not in integrations:
             if route.function:
                 request: dict[str, Any] = {
@@ -276,8 +280,8 @@ def create_http_api(deployment: Deployment | ResolvedDeployment, aws: Any, refs:
                     "CredentialsArn": LAMBDA_ROLE_ARN,
                     "PayloadFormatVersion": "1.0",
                     "RequestParameters": {
+                        **route.request_parameters,
                         "StateMachineArn": refs.state_machine_arns[route.start_execution or ""],
-                        "Input": "$request.body",
                     },
                 }
             integrations[target] = apigw.create_integration(ApiId=api_id, **request)["IntegrationId"]

@@ -20,6 +20,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from arcadeflow.apigateway.parameter_mapping import MappingError
+from arcadeflow.apigateway.parameter_mapping import parse as parse_mapping
 from arcadeflow.asl import UnknownPlaceholder, asl_grants
 
 # Re-exported: tools and tests find the checkout through the loader.
@@ -183,6 +185,15 @@ class HttpRoute(_Strict):
                 "requestParameters maps a startExecution route's request onto StartExecution;"
                 " a function route gets the whole request"
             )
+        # Refused here as API Gateway refuses it at CreateIntegration, before anything is deployed.
+        problems = []
+        for parameter, value in self.request_parameters.items():
+            try:
+                parse_mapping(value)
+            except MappingError as exc:
+                problems.append(f"requestParameters.{parameter}: {exc}")
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
 
@@ -765,7 +776,10 @@ def resolve(d: Deployment) -> ResolvedDeployment:
                 key: ResolvedHttpRoute(
                     function=r.function,
                     startExecution=r.start_execution,
-                    requestParameters=dict(r.request_parameters) if r.start_execution else {},
+                    # The default Input stays when a route maps only its Name.
+                    requestParameters={"Input": "$request.body", **r.request_parameters}
+                    if r.start_execution
+                    else {},
                     auth=r.auth,
                     requestSchema=r.request_schema,
                     summary=r.summary,

@@ -15,9 +15,40 @@ import re
 from http import HTTPStatus
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from arcadeflow.deployment import REPO_ROOT, Deployment
 
 SCHEMA_SUFFIX = ".schema.json"
+# What API Gateway's StepFunctions-StartExecution integration answers (Step Functions' own
+# answer, passed through): generic, so a startExecution route that declares no responses is
+# documented with these (tools/schemas.py writes their files).
+START_EXECUTION_RESPONSES = {
+    "200": "http_start_execution.schema.json",
+    "400": "http_aws_error.schema.json",
+}
+
+
+class StartExecutionAnswer(BaseModel):
+    """The execution a startExecution route started (or, for a repeated name and input while it
+    runs, the running one)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    execution_arn: str = Field(alias="executionArn", description="its status: DescribeExecution")
+    start_date: float = Field(
+        alias="startDate", description="seconds since the epoch, as Step Functions answers"
+    )
+
+
+class AwsErrorAnswer(BaseModel):
+    """Step Functions refused the start, e.g. ExecutionAlreadyExists (the name was used by an
+    execution that has closed, or runs with another input), InvalidName, InvalidExecutionInput."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: str = Field(alias="__type", description="the Step Functions error code")
+    message: str
 
 
 def _read_schema(file_name: str) -> dict[str, Any]:
@@ -88,7 +119,14 @@ def build_openapi(deployment: Deployment, server_url: str) -> dict[str, Any]:
             "summary": route.summary
             or (deployment.functions[route.function].description if route.function else "")
             or route_key,
-            "responses": _responses(route.responses, components),
+            "responses": _responses(
+                (
+                    {**START_EXECUTION_RESPONSES, **route.responses}
+                    if route.start_execution
+                    else route.responses
+                ),
+                components,
+            ),
         }
         params = re.findall(r"\{([^}+]+)\+?\}", path)
         if params:
@@ -106,6 +144,7 @@ def build_openapi(deployment: Deployment, server_url: str) -> dict[str, Any]:
                 "type": "aws_proxy",
                 "integrationSubtype": "StepFunctions-StartExecution",
                 "stateMachine": deployment.physical_name(route.start_execution),
+                "requestParameters": {"Input": "$request.body", **route.request_parameters},
             }
         paths.setdefault(path, {})[method.lower()] = operation
     return {

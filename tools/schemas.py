@@ -15,6 +15,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from arcadeflow.deployment import Deployment
+from arcadeflow.openapi import AwsErrorAnswer, StartExecutionAnswer
 from functions.duels import models as duels
 from functions.matchmaking import models as matchmaking
 from functions.shared.http import ErrorResponse
@@ -107,6 +108,9 @@ RESPONSE_MODELS: dict[str, type[BaseModel]] = {
     # The VR flow's WebSocket frames (pushed only: players send it nothing over the WebSocket).
     "ws_frame_reward_granted.schema.json": vr.RewardGrantedFrame,
     "ws_frame_vr_session_ended.schema.json": vr.VrSessionEndedFrame,
+    # What every startExecution route answers (API Gateway passes Step Functions' answer on).
+    "http_start_execution.schema.json": StartExecutionAnswer,
+    "http_aws_error.schema.json": AwsErrorAnswer,
     # Executions of the state machines, as they succeed.
     "sfn_duel_invite_output.schema.json": duels.DuelInviteOutput,
     "sfn_duel_session_output.schema.json": duels.DuelSessionOutput,

@@ -7,6 +7,8 @@ through the local runner, and its response becomes the HTTP response, following 
 rules: a dict with statusCode is taken as is, anything else is a 200 JSON body, a function error
 is a 500. A StepFunctions-StartExecution integration starts the execution directly. Locally the
 JWT authorizer accepts tokens from `arcadeflow token` (a Cognito issuer can't be checked offline).
+The StartExecution call is the integration's request parameters (in the registry, as created)
+evaluated against the request by parameter_mapping.py, as API Gateway maps them.
 GET /openapi.json describes every route of the description. Besides the API, the port serves
 what exists only when embedded (local_endpoints.py): the description's local pages, a token
 endpoint and the page's configuration under /local/.
@@ -30,6 +32,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
 from arcadeflow.apigateway.local_endpoints import LocalEndpoints, LocalPages
+from arcadeflow.apigateway.parameter_mapping import RequestValues, evaluate_all
 from arcadeflow.auth import JWKS_PATH, LocalIssuer, TokenRefused
 from arcadeflow.deployment import Deployment
 
@@ -214,7 +217,7 @@ class HttpApiEmulator:
                 )
         body = request.get_data(cache=False)
         if route.start_execution is not None:
-            return self._start_execution(route.start_execution, body)
+            return self._start_execution(api, route, request, params, claims, body)
         event = self.proxy_event(request, route, params, claims, body)
         assert route.function_arn is not None
         result = self.aws.runner.invoke(route.function_arn, json.dumps(event).encode())
@@ -314,27 +317,89 @@ class HttpApiEmulator:
 
     # --- StepFunctions-StartExecution integration --------------------------------------------
 
-    def _start_execution(self, parameters: dict[str, str], body: bytes) -> Response:
-        """StepFunctions-StartExecution: the request parameters map the request onto the call."""
-        text = body.decode() if body else ""
-        values = {"$request.body": text}
+    def _start_execution(
+        self,
+        api: Any,
+        route: _Route,
+        request: Request,
+        params: dict[str, str],
+        claims: dict[str, Any],
+        body: bytes,
+    ) -> Response:
+        """StepFunctions-StartExecution: the integration's request parameters, evaluated against
+        this request as API Gateway's parameter mapping does, become the StartExecution call; its
+        answer (or its error, with its status) is the response."""
+        assert route.start_execution is not None
+        stage = api.stages.get("$default")
+        mapped = evaluate_all(
+            route.start_execution, self.mapping_values(request, route, params, claims, body, stage)
+        )
+        call: dict[str, Any] = {"stateMachineArn": mapped.get("StateMachineArn", "")}
+        for parameter, argument in (("Name", "name"), ("Input", "input"), ("TraceHeader", "traceHeader")):
+            if parameter in mapped:
+                call[argument] = mapped[parameter]
+        region = mapped.get("Region", self.aws.region)
+        sfn = self._sfn if region == self.aws.region else self._sfn_in(region)
         try:
-            json.loads(text or "{}")
-        except ValueError:
-            return _json_response(400, {"message": "Request body must be JSON"})
-        request = {
-            "stateMachineArn": parameters["StateMachineArn"],
-            "input": values.get(parameters.get("Input", "$request.body"), text) or "{}",
-        }
-        if parameters.get("Name"):
-            request["name"] = values.get(parameters["Name"], parameters["Name"])
-        try:
-            out = self._sfn.start_execution(**request)
+            out = sfn.start_execution(**call)
         except self._sfn.exceptions.ClientError as exc:
             error = exc.response["Error"]
-            return _json_response(400, {"__type": error.get("Code"), "message": error.get("Message")})
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 400)
+            return _json_response(status, {"__type": error.get("Code"), "message": error.get("Message")})
         return _json_response(
             200, {"executionArn": out["executionArn"], "startDate": out["startDate"].timestamp()}
+        )
+
+    def _sfn_in(self, region: str) -> Any:
+        import boto3
+
+        return boto3.client(
+            "stepfunctions",
+            endpoint_url=self.aws.endpoint_url,
+            region_name=region,
+            aws_access_key_id="arcadeflow",
+            aws_secret_access_key="arcadeflow",
+        )
+
+    @staticmethod
+    def mapping_values(
+        request: Request,
+        route: _Route,
+        params: dict[str, str],
+        claims: dict[str, Any],
+        body: bytes,
+        stage: Any | None,
+    ) -> RequestValues:
+        """What a parameter mapping of this request can read."""
+        now = time.time()
+        headers: dict[str, list[str]] = {}
+        for name, value in request.headers.items():
+            headers.setdefault(name.lower(), []).append(value)
+        return RequestValues(
+            body=body,
+            path=request.path,
+            path_parameters=params,
+            query={k: request.args.getlist(k) for k in request.args},
+            headers=headers,
+            context={
+                "accountId": ACCOUNT_ID,
+                "apiId": route.api_id,
+                "domainName": request.host,
+                "domainPrefix": request.host.split(".")[0],
+                "httpMethod": request.method,
+                "identity.sourceIp": request.remote_addr or "127.0.0.1",
+                "identity.userAgent": request.headers.get("User-Agent", ""),
+                "path": request.path,
+                "protocol": environ_protocol(request),
+                "requestId": str(uuid.uuid4()),
+                "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+                "requestTimeEpoch": str(int(now * 1000)),
+                "routeKey": route.key,
+                "stage": "$default",
+            },
+            # As the JWT authorizer passes them: every claim a string.
+            claims={k: v if isinstance(v, str) else json.dumps(v) for k, v in claims.items()},
+            stage_variables=dict(getattr(stage, "stage_variables", None) or {}),
         )
 
     # --- OpenAPI ----------------------------------------------------------------------------

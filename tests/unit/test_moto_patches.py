@@ -230,7 +230,7 @@ def test_install_all_installs_every_patch_and_appends_every_interceptor() -> Non
         REGISTRY.install_all(interceptors, lambda environ, body: (200, {}, b""))
         replacing = [p.name for p in REGISTRY if p.apply is not None]
         assert all(REGISTRY.is_installed(name) for name in replacing)
-        assert len(interceptors) == len([p for p in REGISTRY if p.kind == "interceptor"]) == 2
+        assert len(interceptors) == len([p for p in REGISTRY if p.kind == "interceptor"]) == 4
         REGISTRY.install_all([], lambda environ, body: (200, {}, b""))  # idempotent for moto
         assert [REGISTRY.patcher(name) for name in replacing]
     finally:
@@ -711,6 +711,157 @@ def test_stepfunctions_unnamed_executions_get_a_uuid_each(front: Callable[..., s
     assert first != second
     for arn in (first, second):
         uuid.UUID(arn.rsplit(":", 1)[1])
+
+
+# --- stepfunctions_execution_names (an interceptor) ----------------------------------------------
+
+NAMES_AWS_REFUSES = ["a b", "a/b", "a:b", "a{b}", "a*", "a$b", "a\u0085b", "a\u007fb", "x" * 81]
+WAIT_MACHINE = {
+    "StartAt": "Hold",
+    "States": {"Hold": {"Type": "Wait", "SecondsPath": "$.seconds", "End": True}},
+}
+
+
+def _start_named(sfn: Any, arn: str, name: str, execution_input: str = "{}") -> dict[str, Any]:
+    try:
+        return sfn.start_execution(stateMachineArn=arn, name=name, input=execution_input)
+    except ClientError as exc:
+        return {"error": exc.response["Error"]["Code"], "message": exc.response["Error"]["Message"]}
+
+
+def test_canary_stepfunctions_execution_input_errors() -> None:
+    """moto refuses an input that is not JSON with an empty error code."""
+    with mock_aws(config=EXECUTING):
+        out = _start_named(client("stepfunctions"), state_machine(PASS_MACHINE), "bad-input", '{"a": soon}')
+    assert out.get("error") == "", fixed_upstream("stepfunctions_execution_input_errors")
+
+
+def test_stepfunctions_execution_input_errors_name_the_error_as_aws_does(front: Callable[..., str]) -> None:
+    endpoint = front("stepfunctions_execution_input_errors")
+    sfn = client("stepfunctions", endpoint)
+    arn = state_machine(PASS_MACHINE, endpoint_url=endpoint)
+    out = _start_named(sfn, arn, "bad-input", '{"a": soon}')
+    assert out["error"] == "InvalidExecutionInput"
+    assert out["message"].startswith("Invalid State Machine Execution Input: ")
+    assert "executionArn" in _start_named(sfn, arn, "good-input", '{"a": 1}')
+
+
+def test_canary_stepfunctions_execution_names() -> None:
+    """moto starts an execution under any name, where AWS answers InvalidName."""
+    with mock_aws(config=EXECUTING):
+        sfn = client("stepfunctions")
+        arn = state_machine(PASS_MACHINE)
+        started = [_start_named(sfn, arn, name) for name in NAMES_AWS_REFUSES]
+    assert all("executionArn" in out for out in started), fixed_upstream("stepfunctions_execution_names")
+
+
+def test_canary_stepfunctions_execution_names_race(monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto checks a name and appends its execution without a lock: two starts of one name both start."""
+    from moto.stepfunctions.models import StateMachine
+
+    both_checked = threading.Barrier(2, timeout=10)
+    check = StateMachine._handle_name_input_idempotency
+
+    def check_then_meet(self: Any, name: str, execution_input: str) -> Any:
+        found = check(self, name, execution_input)
+        both_checked.wait()  # both starts have checked before either has appended
+        return found
+
+    monkeypatch.setattr(StateMachine, "_handle_name_input_idempotency", check_then_meet)
+    with mock_aws(config=EXECUTING):
+        sfn = client("stepfunctions")
+        arn = state_machine(WAIT_MACHINE)
+        threads = [
+            threading.Thread(target=_start_named, args=(sfn, arn, "once", '{"seconds": 5}')) for _ in range(2)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        named = [e for e in sfn.list_executions(stateMachineArn=arn)["executions"] if e["name"] == "once"]
+        for execution in named:
+            sfn.stop_execution(executionArn=execution["executionArn"])
+    assert len(named) == 2, fixed_upstream("stepfunctions_execution_names")
+
+
+def test_stepfunctions_execution_names_are_validated_as_aws_does(front: Callable[..., str]) -> None:
+    endpoint = front("stepfunctions_execution_names")
+    sfn = client("stepfunctions", endpoint)
+    arn = state_machine(PASS_MACHINE, endpoint_url=endpoint)
+    for name in NAMES_AWS_REFUSES:
+        out = _start_named(sfn, arn, name)
+        assert out.get("error") == "InvalidName", (name, out)
+        assert out["message"] == f"Invalid Name: '{name}'"
+    valid = "s" * 80
+    assert _start_named(sfn, arn, valid)["executionArn"].endswith(f":{valid}")
+    assert _start_named(sfn, arn, "end_9c0e-x.y")["executionArn"].endswith(":end_9c0e-x.y")
+
+
+def test_stepfunctions_a_repeated_name_starts_one_execution_as_aws_does(front: Callable[..., str]) -> None:
+    endpoint = front("stepfunctions_execution_names")
+    sfn = client("stepfunctions", endpoint)
+    arn = state_machine(WAIT_MACHINE, endpoint_url=endpoint)
+    held = '{"seconds": 30}'
+    first = _start_named(sfn, arn, "end", held)
+    again = _start_named(sfn, arn, "end", held)
+    assert (again["executionArn"], again["startDate"]) == (first["executionArn"], first["startDate"])
+    assert _start_named(sfn, arn, "end", '{"seconds": 1}')["error"] == "ExecutionAlreadyExists"
+    sfn.stop_execution(executionArn=first["executionArn"])
+    assert _start_named(sfn, arn, "end", held)["error"] == "ExecutionAlreadyExists"
+    quick = _start_named(sfn, arn, "quick", '{"seconds": 0}')
+    finished_quick = _finished_at(sfn, quick["executionArn"])
+    assert finished_quick == "SUCCEEDED"
+    assert _start_named(sfn, arn, "quick", '{"seconds": 0}')["error"] == "ExecutionAlreadyExists"
+
+
+def _finished_at(sfn: Any, execution_arn: str, timeout: float = 20.0) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = sfn.describe_execution(executionArn=execution_arn)["status"]
+        if status != "RUNNING":
+            return str(status)
+        time.sleep(0.02)
+    raise AssertionError(f"{execution_arn} still RUNNING after {timeout} s")
+
+
+def test_stepfunctions_concurrent_starts_of_one_name_start_one_execution(
+    front: Callable[..., str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from moto.stepfunctions.models import StateMachine
+
+    # Each start lingers after moto's name check until a second start has checked too (or 0.5 s
+    # pass): without the patch both check before either appends, and both start.
+    checked = threading.Condition()
+    checks = [0]
+    check = StateMachine._handle_name_input_idempotency
+
+    def check_then_linger(self: Any, name: str, execution_input: str) -> Any:
+        found = check(self, name, execution_input)
+        with checked:
+            checks[0] += 1
+            checked.notify_all()
+            checked.wait_for(lambda: checks[0] >= 2, timeout=0.5)
+        return found
+
+    endpoint = front("stepfunctions_execution_names")
+    sfn = client("stepfunctions", endpoint)
+    arn = state_machine(WAIT_MACHINE, endpoint_url=endpoint)
+    monkeypatch.setattr(StateMachine, "_handle_name_input_idempotency", check_then_linger)
+    answers: list[dict[str, Any]] = []
+
+    def start() -> None:
+        answers.append(_start_named(client("stepfunctions", endpoint), arn, "once", '{"seconds": 30}'))
+
+    threads = [threading.Thread(target=start) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    listed = sfn.list_executions(stateMachineArn=arn)["executions"]
+    for execution in listed:
+        sfn.stop_execution(executionArn=execution["executionArn"])
+    assert [e["name"] for e in listed] == ["once"]
+    assert [a.get("executionArn") for a in answers] == [listed[0]["executionArn"]] * 2
 
 
 # --- server_routing_cache ---------------------------------------------------------------------

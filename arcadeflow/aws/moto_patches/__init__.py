@@ -38,7 +38,9 @@ REGISTRY = Registry(
         stepfunctions_start_execution.PATCH,
         stepfunctions_early_stop.PATCH,
         stepfunctions_jsonpath.PATCH,
+        stepfunctions_execution_names.INPUT_ERRORS,
         stepfunctions_execution_names.PATCH,
+        stepfunctions_execution_names.NAMED_STARTS,
         server_speed.ROUTING_CACHE,
         server_speed.CLIENT_REUSE,
     )
