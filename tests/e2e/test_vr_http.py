@@ -68,14 +68,13 @@ class Player:
     def finished_end(self, session_id: str, timeout: float = 60) -> requests.Response:
         """The status route once the end's execution is no longer RUNNING."""
 
-        def done() -> requests.Response | None:
+        def done() -> list[requests.Response]:
             reply = self.end_status(session_id)
             running = reply.status_code == 200 and reply.json()["status"] == "RUNNING"
-            return (
-                None if running or reply.status_code == 404 and _code(reply) == "end_not_started" else reply
-            )
+            # In a list: a 4xx Response is falsy, and wait_for waits for a truthy value.
+            return [] if running or _code(reply) == "end_not_started" else [reply]
 
-        return wait_for(done, timeout=timeout, interval=0.2, message=f"the end of {session_id}")
+        return wait_for(done, timeout=timeout, interval=0.2, message=f"the end of {session_id}")[0]
 
     def session(self, session_id: str) -> requests.Response:
         return self.call("GET", f"/vr/sessions/{session_id}")
