@@ -247,14 +247,17 @@ def _end_execution_arn(player_id: str, session_id: str) -> str:
 def _end_started(player_id: str, session_id: str) -> bool:
     """Whether the caller's end of this session has started. API Gateway answers the end route
     as soon as the execution exists, before its first state records the end: without this, a
-    batch sent after that answer could still find the session open."""
+    batch sent after that answer could still find the session open. An end its first state
+    refused as SessionNotFound (someone else's session) ended nothing: the session decides."""
     try:
-        aws.stepfunctions().describe_execution(executionArn=_end_execution_arn(player_id, session_id))
+        described = aws.stepfunctions().describe_execution(
+            executionArn=_end_execution_arn(player_id, session_id)
+        )
     except ClientError as error:
         if error_code(error) in ("ExecutionDoesNotExist", "InvalidArn", "InvalidName"):
             return False
         raise
-    return True
+    return not (described["status"] == "FAILED" and described.get("error") == "SessionNotFound")
 
 
 @app.get("/vr/sessions/<session_id>/end")
