@@ -18,11 +18,12 @@ Starts its own `arcadeflow up` (loopback only, nothing else should be running on
    or output (and Task parameters/result) in bytes, with the state that carried it.
 4. The floor, on the same embedded store: the same work done directly from this process with
    boto3, nothing else (no Step Functions, no Lambda, no WebSocket): read the session's events
-   in pages (Query, `--floor-page-size` a page), rewrite each page's ttl with BatchWriteItem (25 a
-   request, UnprocessedItems retried), the conditional reward puts (attribute_not_exists) and the
-   session's closing update. It works on tables cloned from the deployed interaction_events,
-   player_rewards and player_sessions (same keys and indexes, on demand), filled with a copy of
-   the measured session's items beforehand (not timed), so it touches nothing of the player's.
+   in pages (Query, `--floor-page-size` a page, the flow's own 1,000 by default), rewrite each
+   page's ttl with BatchWriteItem (25 a request, UnprocessedItems retried), the conditional
+   reward puts (attribute_not_exists) and the session's closing update. It works on tables
+   cloned from the deployed interaction_events, player_rewards and player_sessions (same keys
+   and indexes, on demand), filled with a copy of the measured session's items beforehand (not
+   timed), so it touches nothing of the player's.
 
 Checks printed with the figures: every event accepted and counted, every stored event's ttl moved
 to the session's end + retention, the rewards the status route reports equal to the frames and the
@@ -51,6 +52,7 @@ sys.path.insert(0, str(REPO_ROOT))
 
 from arcadeflow.auth import LocalIssuer  # noqa: E402
 from functions.shared.dynamo import from_item  # noqa: E402
+from functions.vr.wiring import DEFAULT_EVENTS_PAGE_SIZE  # noqa: E402
 from tests.support.stack import RunningStack, wait_for  # noqa: E402
 from tools.duel_client import DuelClient  # noqa: E402
 
@@ -342,7 +344,7 @@ async def end_of_session(stack: RunningStack, args: argparse.Namespace) -> dict[
 
     history = execution_history(stack, execution_arn)
     results["historyEvents"] = len(history)
-    results["historyTypes"] = dict(Counter(e["type"] for e in history).most_common(6))
+    results["historyTypes"] = dict(Counter(e["type"] for e in history).most_common(4))
     results["largestPayloadBytes"], results["largestPayloadAt"] = largest_payload(history)
     results["outputBytes"] = len((described.get("output") or "").encode())
 
@@ -419,7 +421,7 @@ def report(results: dict[str, Any]) -> bool:
         f"{results['toSucceededSeconds'] / fl['seconds']:.1f}x",
     )
     print(
-        f"{'':46} {'':12}   (floor: {fl['pages']} pages of {fl['read'] // max(1, fl['pages'])} events read "
+        f"{'':46} {'':12}   (floor: {fl['pages']} page(s) of {fl['read'] // max(1, fl['pages'])} events read "
         f"and rewritten {fl['pageSeconds']:.2f} s in {fl['batchWrites']} BatchWriteItems, "
         f"{fl['granted']} reward puts + the session update {fl['rewardSeconds'] * 1000:.0f} ms)"
     )
@@ -454,7 +456,12 @@ def main() -> int:
     )
     parser.add_argument("--events", type=int, default=10_000, help="events in the measured session")
     parser.add_argument("--objectives", type=int, default=12, help="objective_completed events among them")
-    parser.add_argument("--floor-page-size", type=int, default=1000, help="events a Query page in the floor")
+    parser.add_argument(
+        "--floor-page-size",
+        type=int,
+        default=DEFAULT_EVENTS_PAGE_SIZE,
+        help="events a Query page in the floor (default: the flow's own page size)",
+    )
     parser.add_argument("--timeout", type=float, default=600, help="seconds to wait for the end")
     parser.add_argument("--json", type=Path, help="also write the raw results here")
     args = parser.parse_args()
