@@ -10,7 +10,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions.shared import config
+from functions.shared import clock, config
 from functions.vr import rules, wiring
 from functions.vr.catalog import catalog
 from functions.vr.models import CountEventsTask
@@ -26,8 +26,12 @@ metrics = Metrics(namespace=config.metrics_namespace())
 @event_parser(model=CountEventsTask)
 def handler(task: CountEventsTask, context: LambdaContext) -> dict:
     events = wiring.events()
-    items, next_key = events.page_after(task.session_id, task.cursor, wiring.events_page_size())
-    moved = [{**item, "ttl": task.expires_at} for item in items if int(item.get("ttl", 0)) != task.expires_at]
+    page, next_key = events.page_after(task.session_id, task.cursor, wiring.events_page_size())
+    # An event already past its ttl is gone for every reader (TTL deletes late); the end does
+    # not bring it back. Only a session kept open longer than the retention has any.
+    now = clock.epoch_seconds(clock.now())
+    items = [item for item in page if int(item.get("ttl", 0)) > now]
+    moved = [{**item, "ttl": task.expires_at} for item in items if int(item["ttl"]) != task.expires_at]
     retried = events.rewrite(moved)
     counts = rules.tally(task.counts, (i["eventType"] for i in items), catalog().counted_event_types())
     metrics.add_metric(name="VrEventsCounted", unit=MetricUnit.Count, value=len(items))

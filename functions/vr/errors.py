@@ -51,3 +51,8 @@ class SessionBusy(Exception):
 class SessionEndLost(Exception):
     """The session's end is no longer this execution's (another execution took over an end this
     one had left): this execution must not record anything more."""
+
+
+class ProgressConflict(Exception):
+    """Another transaction touched the player's progress at the same moment (two sessions of one
+    player ending together): the ASL retries the grant with backoff and jitter."""

@@ -28,7 +28,13 @@ from functions.shared.dynamo import (
     to_item,
     to_value,
 )
-from functions.vr.errors import SessionAlreadyEnded, SessionBusy, SessionEndLost, SessionNotFound
+from functions.vr.errors import (
+    ProgressConflict,
+    SessionAlreadyEnded,
+    SessionBusy,
+    SessionEndLost,
+    SessionNotFound,
+)
 from functions.vr.rules import Progress
 
 SESSIONS_BY_START_INDEX = "SessionsByStart"
@@ -503,9 +509,14 @@ class ProgressRepository:
                 ]
             )
         except ClientError as error:
+            if error_code(error) == "TransactionConflictException":
+                raise ProgressConflict(f"player {player_id}: progress busy") from error
             if error_code(error) != "TransactionCanceledException":
                 raise
-            if _cancellation_codes(error)[:1] != ["ConditionalCheckFailed"]:
+            codes = _cancellation_codes(error)
+            if "TransactionConflict" in codes:
+                raise ProgressConflict(f"player {player_id}: progress busy ({codes})") from error
+            if codes[:1] != ["ConditionalCheckFailed"]:
                 raise
             session = SessionsRepository(self.client, self.sessions_table).get(player_id, session_id) or {}
             if session.get("progressCounted"):

@@ -121,6 +121,14 @@ def _depth(value: object) -> int:
     return 0
 
 
+def _has_empty_key(value: object) -> bool:
+    if isinstance(value, dict):
+        return any(key == "" or _has_empty_key(v) for key, v in value.items())
+    if isinstance(value, list):
+        return any(_has_empty_key(v) for v in value)
+    return False
+
+
 def event_item(
     session_id: str,
     player_id: str,
@@ -136,6 +144,8 @@ def event_item(
     (nested too deep, a number beyond DynamoDB's 38 digits)."""
     if _depth(data) > MAX_DATA_DEPTH:
         raise ValueError(f"data is nested deeper than {MAX_DATA_DEPTH} levels")
+    if _has_empty_key(data):
+        raise ValueError("data has an empty key (DynamoDB map keys are at least one character)")
     return {
         "sessionId": session_id,
         "timestamp": sort_key,

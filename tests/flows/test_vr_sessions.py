@@ -24,6 +24,7 @@ import requests
 from arcadeflow.auth import LocalIssuer
 from functions.shared.dynamo import from_item, from_items
 from tests.flows.duel_support import unique, ws_url
+from tests.functional.answers import check_against
 from tests.support.stack import RunningStack, wait_for
 from tools.duel_client import DuelClient
 
@@ -180,6 +181,8 @@ def test_a_session_with_events_ends_granting_exactly_the_earned_rewards_and_ever
 
     execution, frames_by_tab = asyncio.run(scenario())
     assert execution["status"] == "SUCCEEDED", execution.get("cause")
+    check_against("sfn_vr_session_end_input.schema.json", json.loads(execution["input"]), "input")
+    check_against("sfn_vr_session_end_output.schema.json", json.loads(execution["output"]), "output")
     assert json.loads(execution["output"]) == {
         "sessionId": session_id,
         "playerId": player.user_id,
@@ -192,6 +195,11 @@ def test_a_session_with_events_ends_granting_exactly_the_earned_rewards_and_ever
             ("vrSessionEnded", None),
         ]
         assert vr_frames[-1] == {"type": "vrSessionEnded", "sessionId": session_id, "rewards": HAT_TRICK}
+        for frame in vr_frames:
+            schema = (
+                "ws_frame_reward_granted" if frame["type"] == "rewardGranted" else "ws_frame_vr_session_ended"
+            )
+            check_against(f"{schema}.schema.json", frame, frame["type"])
     assert sorted(player.rewards()) == sorted(HAT_TRICK)
     session = player.call("GET", f"/vr/sessions/{session_id}").json()
     assert (session["status"], session["eventCount"], session["rewards"]) == ("ended", 203, HAT_TRICK)
@@ -324,6 +332,27 @@ def test_two_sessions_of_one_player_ending_at_once_grant_each_reward_once(vr_sta
     held = table_items(vr_stack, "player_rewards", "playerId", player.user_id)
     assert sorted(r["rewardId"] for r in held) == granted
     assert table_items(vr_stack, "player_progress", "playerId", player.user_id)[0]["sessionsEnded"] == 2
+
+
+def test_an_end_of_someone_elses_session_fails_fast_and_changes_nothing(vr_stack):
+    owner, intruder = Player(vr_stack, unique("vr-owner")), Player(vr_stack, unique("vr-mallory"))
+    session_id = owner.start()
+    send_all(owner, session_id, [event(1)])
+    # The mapping takes the playerId from the intruder's own token: the flow looks under it.
+    refused = finished(vr_stack, start_end(vr_stack, session_id, intruder.user_id))
+    assert (refused["status"], refused["error"]) == ("FAILED", "SessionNotFound")
+    steps = history(vr_stack, refused["executionArn"])
+    entered = [e["stateEnteredEventDetails"]["name"] for e in steps if "stateEnteredEventDetails" in e]
+    assert entered == ["RecordSessionEnd", "RefuseUnknownSession"]
+    status = intruder.call("GET", f"/vr/sessions/{session_id}/end")
+    assert (status.status_code, status.json()["error"]["code"]) == (404, "session_not_found")
+    assert "someone else's" in status.json()["error"]["message"]
+    assert owner.call("GET", f"/vr/sessions/{session_id}").json()["status"] == "open"
+    assert owner.call("GET", f"/vr/sessions/{session_id}/end").json()["error"]["code"] == "end_not_started"
+    assert owner.send(session_id, [event(2)]).status_code == 200
+    ended = finished(vr_stack, start_end(vr_stack, session_id, owner.user_id))
+    assert ended["status"] == "SUCCEEDED"
+    assert intruder.rewards() == [] and len(owner.rewards()) == 2
 
 
 # --- expiry ------------------------------------------------------------------------------------------

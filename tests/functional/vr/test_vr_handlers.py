@@ -5,9 +5,15 @@ before any reaper runs."""
 
 from __future__ import annotations
 
-import pytest
+import json
+from datetime import UTC, datetime
 
+import pytest
+from botocore.exceptions import ClientError
+
+from functions.shared import aws
 from functions.vr.errors import SessionAlreadyEnded, SessionBusy, SessionNotFound
+from functions.vr.repositories import RewardsRepository, SessionsRepository
 from tests.functional.vr.conftest import objective
 
 RETENTION = 72 * 3600
@@ -96,6 +102,12 @@ BIG = "x" * 4100
         ({"events": [{**objective(), "data": {"blob": BIG}}]}, 400, "invalid_request"),
         (
             {"events": [{**objective(), "data": {"n": 1e39 + 0.5, "m": 1.2345678901234567e300}}]},
+            400,
+            "invalid_request",
+        ),
+        ({"events": [{**objective(), "data": {"a": [{"": 1}]}}]}, 400, "invalid_request"),
+        (
+            {"events": [{**objective(), "data": {"deep": [[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]}}]},
             400,
             "invalid_request",
         ),
@@ -368,3 +380,152 @@ def test_expired_sessions_and_events_never_appear_though_not_yet_deleted_and_rew
 def test_a_players_rewards_are_public_and_a_bad_player_id_is_refused(world):
     assert world.call("GET", "/vr/players/nobody/rewards").body == {"playerId": "nobody", "items": []}
     assert world.call("GET", "/vr/players/bad%23id/rewards").code == "invalid_request"
+
+
+def test_a_grant_failing_after_its_puts_is_finished_by_the_next_end_granting_nothing_twice(
+    world, monkeypatch
+):
+    tab = world.connect("alice")
+    session_id = world.start()
+    world.send(session_id, [objective(1)])
+    failing = {"sessionId": session_id, "playerId": "alice", "executionId": "x:failing"}
+    world.invoke("vr_record_end", failing)
+    grant = {**failing, "counts": {"objective_completed": 1}, "eventCount": 1}
+    finish = SessionsRepository.finish
+
+    def lost_connection(self, *args, **kwargs):
+        raise ConnectionError("DynamoDB went away before the session was recorded")
+
+    monkeypatch.setattr(SessionsRepository, "finish", lost_connection)
+    with pytest.raises(ConnectionError):
+        world.invoke("vr_grant_rewards", grant)
+    monkeypatch.setattr(SessionsRepository, "finish", finish)
+    assert len(world.scan("player_rewards")) == 2  # granted before the failure
+    world.invoke("vr_release_end", failing)  # what the ASL's catch does
+
+    ended = world.end(session_id)
+    # The next end records and announces what the failed one granted; nothing is granted twice.
+    assert ended["rewards"] == ["first_objective_complete", "session_complete"]
+    assert len(world.scan("player_rewards")) == 2
+    assert world.scan("player_progress")[0]["sessionsEnded"] == 1
+    assert [f.get("rewardId") for f in world.frames(tab)] == [
+        "first_objective_complete",
+        "session_complete",
+        None,
+    ]
+
+
+# --- GET /vr/sessions/{id}/end: the end's execution, as DescribeExecution tells it ----------------
+
+
+class FakeStepFunctions:
+    """describe_execution answering what a test scripts per execution ARN."""
+
+    def __init__(self) -> None:
+        self.executions: dict[str, dict] = {}
+        self.asked: list[str] = []
+
+    def describe_execution(self, executionArn: str) -> dict:  # noqa: N803 - boto3's name
+        self.asked.append(executionArn)
+        if executionArn not in self.executions:
+            error = {"Error": {"Code": "ExecutionDoesNotExist", "Message": "Execution Does Not Exist"}}
+            raise ClientError(error, "DescribeExecution")
+        return {"executionArn": executionArn, **self.executions[executionArn]}
+
+
+@pytest.fixture
+def described(world, monkeypatch):
+    fake = FakeStepFunctions()
+    monkeypatch.setattr(aws, "stepfunctions", lambda: fake)
+    machine = world.state_machines["vr_session_end"]
+
+    def script(session_id: str, player: str, status: str, **fields) -> str:
+        arn = machine.replace(":stateMachine:", ":execution:") + f":{session_id}_{player}"
+        fake.executions[arn] = {
+            "status": status,
+            "startDate": datetime(2026, 12, 1, 22, tzinfo=UTC),
+            **fields,
+        }
+        return arn
+
+    return script
+
+
+def test_the_end_status_reads_the_execution_named_after_the_session_and_the_caller(world, described):
+    session_id = world.start()
+    assert world.call("GET", f"/vr/sessions/{session_id}/end").code == "end_not_started"
+    arn = described(session_id, "alice", "RUNNING")
+    running = world.call("GET", f"/vr/sessions/{session_id}/end").body
+    assert running == {
+        "sessionId": session_id,
+        "executionArn": arn,
+        "status": "RUNNING",
+        "startDate": "2026-12-01T22:00:00.000000Z",
+    }
+    output = json.dumps({"sessionId": session_id, "playerId": "alice", "rewards": ["session_complete"]})
+    described(
+        session_id, "alice", "SUCCEEDED", stopDate=datetime(2026, 12, 1, 22, 0, 2, tzinfo=UTC), output=output
+    )
+    done = world.call("GET", f"/vr/sessions/{session_id}/end").body
+    assert (done["status"], done["rewards"], done["stopDate"]) == (
+        "SUCCEEDED",
+        ["session_complete"],
+        "2026-12-01T22:00:02.000000Z",
+    )
+    # Bob asking about Alice's session reads his own execution name: there is none.
+    assert world.call("GET", f"/vr/sessions/{session_id}/end", user="bob").code == "end_not_started"
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "code"),
+    [("SessionNotFound", 404, "session_not_found"), ("SessionAlreadyEnded", 409, "session_ended")],
+)
+def test_a_refused_end_answers_the_flows_error_as_a_client_error(world, described, error, status, code):
+    session_id = world.start()
+    described(session_id, "alice", "FAILED", error=error, cause="the flow's clear cause")
+    reply = world.call("GET", f"/vr/sessions/{session_id}/end")
+    assert (reply.status, reply.code, reply.body["error"]["message"]) == (
+        status,
+        code,
+        "the flow's clear cause",
+    )
+
+
+def test_another_failure_of_the_end_is_reported_with_its_error(world, described):
+    session_id = world.start()
+    described(session_id, "alice", "FAILED", error="SessionEndFailed", cause="a task failed")
+    body = world.call("GET", f"/vr/sessions/{session_id}/end").body
+    assert (body["status"], body["error"]) == (
+        "FAILED",
+        {"code": "SessionEndFailed", "message": "a task failed"},
+    )
+    assert "rewards" not in body
+
+
+def test_the_end_does_not_bring_back_events_that_expired_while_the_session_stayed_open(world):
+    session_id = world.start()
+    world.send(session_id, [objective(1)])
+    world.clock.advance(RETENTION - 10)
+    world.send(session_id, [objective(2, "look")])  # the session lives on; the first event does not
+    world.clock.advance(11)
+    ended = world.end(session_id)
+    assert (ended["tally"]["eventCount"], ended["tally"]["counts"]) == (1, {})
+    assert ended["rewards"] == ["session_complete"]
+    expired, kept = world.events_of(session_id)
+    assert expired["ttl"] < int(world.clock.now().timestamp()) < kept["ttl"] == ended["end"]["expiresAt"]
+
+
+def test_a_grant_racing_another_sessions_grant_is_decided_by_the_conditional_put(world, monkeypatch):
+    """The second session read the player's rewards before the first one granted them (two ends
+    at once): its conditional put finds them held and grants nothing."""
+    first, second = world.start(), world.start()
+    for session_id in (first, second):
+        world.send(session_id, [objective(1)])
+    assert world.end(first)["rewards"] == ["first_objective_complete", "session_complete"]
+    monkeypatch.setattr(RewardsRepository, "of_player", lambda self, player_id: [])  # the stale read
+    assert world.end(second)["rewards"] == []
+    held = world.scan("player_rewards")
+    assert sorted((r["rewardId"], r["sessionId"]) for r in held) == [
+        ("first_objective_complete", first),
+        ("session_complete", first),
+    ]
