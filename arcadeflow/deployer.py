@@ -12,7 +12,13 @@ import json
 import zipfile
 from typing import Any
 
-from arcadeflow.deployment import Deployment, ResolvedDeployment, ResolvedTable, ResourceRefs
+from arcadeflow.deployment import (
+    Deployment,
+    ResolvedDeployment,
+    ResolvedHttpRoute,
+    ResolvedTable,
+    ResourceRefs,
+)
 
 ACCOUNT_ID = "123456789012"
 LAMBDA_ROLE_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/arcadeflow-local"
@@ -243,6 +249,20 @@ def _invoke_arn(region: str, function_arn: str) -> str:
     return f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{function_arn}/invocations"
 
 
+def start_execution_integration(route: ResolvedHttpRoute, refs: ResourceRefs) -> dict[str, Any]:
+    """The CreateIntegration request of a startExecution route, as infra/modules/http_api makes it."""
+    return {
+        "IntegrationType": "AWS_PROXY",
+        "IntegrationSubtype": "StepFunctions-StartExecution",
+        "CredentialsArn": LAMBDA_ROLE_ARN,
+        "PayloadFormatVersion": "1.0",
+        "RequestParameters": {
+            **route.request_parameters,
+            "StateMachineArn": refs.state_machine_arns[route.start_execution or ""],
+        },
+    }
+
+
 def create_http_api(deployment: Deployment | ResolvedDeployment, aws: Any, refs: ResourceRefs) -> str:
     """The HTTP API as Terraform declares it: JWT authorizer, one Lambda proxy integration per
     function (payload 2.0), StepFunctions-StartExecution integrations with each route's
@@ -274,16 +294,7 @@ def create_http_api(deployment: Deployment | ResolvedDeployment, aws: Any, refs:
                     "PayloadFormatVersion": "2.0",
                 }
             else:
-                request = {
-                    "IntegrationType": "AWS_PROXY",
-                    "IntegrationSubtype": "StepFunctions-StartExecution",
-                    "CredentialsArn": LAMBDA_ROLE_ARN,
-                    "PayloadFormatVersion": "1.0",
-                    "RequestParameters": {
-                        **route.request_parameters,
-                        "StateMachineArn": refs.state_machine_arns[route.start_execution or ""],
-                    },
-                }
+                request = start_execution_integration(route, refs)
             integrations[target] = apigw.create_integration(ApiId=api_id, **request)["IntegrationId"]
         auth: dict[str, Any] = (
             {"AuthorizationType": "JWT", "AuthorizerId": authorizer_id}

@@ -13,10 +13,12 @@ serves on the HTTP port): it exists only locally, so Terraform never sees it.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -254,6 +256,84 @@ class Setting(_Strict):
         return str(value)
 
 
+class DataFile(_Strict):
+    """A product data file (e.g. a catalog a function reads), checked against its JSON Schema
+    whenever the description is loaded, so a bad file is refused before anything is deployed."""
+
+    # Relative to the checkout, inside it.
+    path: str
+    # File name under schemas/.
+    schema_file: str = Field(alias="schema")
+
+
+def _instance_location(instance: Any, path: Iterable[str | int]) -> str:
+    """Where in `instance` a JSON path points, as a person reads it: `rewards[3] (id "x"): rule.count`
+    (an array element is named by its "id" when it has one)."""
+    parts: list[str] = []
+    segment = ""
+    node = instance
+    for step in path:
+        if isinstance(step, int):
+            segment += f"[{step}]"
+            node = node[step] if isinstance(node, list) and step < len(node) else None
+            if isinstance(node, dict) and isinstance(node.get("id"), str):
+                parts.append(f'{segment} (id "{node["id"]}")')
+                segment = ""
+        else:
+            segment += f".{step}" if segment else str(step)
+            node = node.get(step) if isinstance(node, dict) else None
+    if segment:
+        parts.append(segment)
+    return ": ".join(parts) or "(the whole file)"
+
+
+def _leaf_errors(error: Any) -> list[Any]:
+    """The errors a person should see for one jsonschema error: for a oneOf/anyOf, those of the
+    one branch whose constants (a discriminator, as pydantic's unions have) the instance matches."""
+    from jsonschema.exceptions import best_match
+
+    if not error.context:
+        return [error]
+    branches: dict[Any, list[Any]] = {}
+    for inner in error.context:
+        branches.setdefault(inner.schema_path[0], []).append(inner)
+    matching = [errs for errs in branches.values() if not any(e.validator in ("const", "enum") for e in errs)]
+    if len(matching) == 1:
+        return [leaf for inner in matching[0] for leaf in _leaf_errors(inner)]
+    return [best_match([error])]
+
+
+def data_file_problems(name: str, data_file: DataFile) -> list[str]:
+    """Why a data file does not match its schema, one line per problem; [] when it does."""
+    import jsonschema
+
+    where = f"dataFiles.{name} ({data_file.path})"
+    root = REPO_ROOT.resolve()
+    path = (REPO_ROOT / data_file.path).resolve()
+    if Path(data_file.path).is_absolute() or not path.is_relative_to(root):
+        return [f"{where}: not a file inside the checkout"]
+    schema_path = REPO_ROOT / "schemas" / data_file.schema_file
+    if not schema_path.is_file():
+        return [f"{where}: no schema file schemas/{data_file.schema_file}"]
+    if not path.is_file():
+        return [f"{where}: no such file"]
+    try:
+        schema = json.loads(schema_path.read_text())
+        validator_class = jsonschema.validators.validator_for(schema)
+        validator_class.check_schema(schema)
+    except (ValueError, jsonschema.SchemaError) as exc:
+        return [f"{where}: schemas/{data_file.schema_file} is not a JSON Schema: {exc}"]
+    try:
+        instance = json.loads(path.read_text())
+    except ValueError as exc:
+        return [f"{where}: not JSON: {exc}"]
+    problems = []
+    for error in sorted(validator_class(schema).iter_errors(instance), key=lambda e: list(map(str, e.path))):
+        for leaf in _leaf_errors(error):
+            problems.append(f"{where}: {_instance_location(instance, leaf.absolute_path)}: {leaf.message}")
+    return problems
+
+
 class Deployment(_Strict):
     schema_ref: str | None = Field(default=None, alias="$schema")
     name: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
@@ -271,6 +351,17 @@ class Deployment(_Strict):
     # port (e.g. a page to try the product in a browser). Local only: it is not resolved, so
     # Terraform never sees it and nothing of it is deployed to AWS.
     local_pages: dict[str, str] = Field(default={}, alias="localPages")
+    # Name -> a product data file and the JSON Schema it must match (checked at every load).
+    data_files: dict[str, DataFile] = Field(default={}, alias="dataFiles")
+
+    @model_validator(mode="after")
+    def _data_files_match_their_schemas(self) -> Deployment:
+        problems = [f"bad data file name {n!r}" for n in self.data_files if not re.match(LOGICAL_NAME, n)]
+        for name, data_file in self.data_files.items():
+            problems += data_file_problems(name, data_file)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
     @model_validator(mode="after")
     def _local_pages_are_served_folders(self) -> Deployment:
@@ -596,6 +687,13 @@ class ResolvedWebSocketApi(_Strict):
     authorizer: ResolvedAuthorizer | None
 
 
+class ResolvedDataFile(_Strict):
+    path: str
+    schema_file: str = Field(alias="schema")
+    # What the loader validated: Terraform refuses to plan when filesha256(path) differs.
+    sha256: str
+
+
 class ResolvedNames(_Strict):
     alarm_topic: str = Field(alias="alarmTopic")
     user_pool: str = Field(alias="userPool")
@@ -621,6 +719,7 @@ class ResolvedDeployment(_Strict):
     state_machines: dict[str, ResolvedStateMachine] = Field(alias="stateMachines")
     http_api: ResolvedHttpApi = Field(alias="httpApi")
     web_socket_api: ResolvedWebSocketApi = Field(alias="webSocketApi")
+    data_files: dict[str, ResolvedDataFile] = Field(alias="dataFiles")
 
     def queue_names(self) -> dict[str, str]:
         """Logical -> physical name of every queue, dead-letter queues included."""
@@ -777,7 +876,8 @@ def resolve(d: Deployment) -> ResolvedDeployment:
                     function=r.function,
                     startExecution=r.start_execution,
                     # The default Input stays when a route maps only its Name.
-                    requestParameters={"Input": "$request.body", **r.request_parameters}
+                    requestParameters={"Input": "$request.body"}
+                    | {str(k): v for k, v in r.request_parameters.items()}
                     if r.start_execution
                     else {},
                     auth=r.auth,
@@ -800,6 +900,14 @@ def resolve(d: Deployment) -> ResolvedDeployment:
             if authorizer
             else None,
         ),
+        dataFiles={
+            name: ResolvedDataFile(
+                path=f.path,
+                schema=f.schema_file,
+                sha256=hashlib.sha256((REPO_ROOT / f.path).read_bytes()).hexdigest(),
+            )
+            for name, f in d.data_files.items()
+        },
     )
 
 

@@ -97,6 +97,13 @@ resource "terraform_data" "resolved_description" {
       condition     = local.deployment.formatVersion == 1
       error_message = "deployment_file is not a resolved description of formatVersion 1: run `python -m arcadeflow.deployment --write`."
     }
+    # The loader validated each data file against its schema when it resolved; one edited since
+    # has not been validated, so it is not deployed.
+    precondition {
+      condition = alltrue([for k, f in local.deployment.dataFiles :
+      filesha256("${local.repo_root}/${f.path}") == f.sha256])
+      error_message = "data files changed since the description was resolved (${join(", ", [for k, f in local.deployment.dataFiles : "${k}: ${f.path}" if filesha256("${local.repo_root}/${f.path}") != f.sha256])}): run `python -m arcadeflow.deployment --write`, which validates them against their schemas."
+    }
   }
 }
 
@@ -171,6 +178,9 @@ module "functions" {
   state_machines_start       = [for s in each.value.grants.stateMachinesStart : local.state_machine_arns[s]]
   state_machines_callback    = [for s in each.value.grants.stateMachinesCallback : local.state_machine_arns[s]]
   websocket_connections_arns = each.value.grants.websocketPush ? local.websocket_connections_arns : []
+  # Its executions (DescribeExecution's resource type is the execution), every one of the machine.
+  state_machines_describe = [for s in each.value.grants.stateMachinesDescribe :
+  "${local.arn_prefix}:states:${local.region}:${local.account_id}:execution:${local.state_machines[s].name}:*"]
   # Built from the name, as the other ARNs here, so the policy is known at plan time.
   secret_parameter_arns = [for x in each.value.grants.secrets :
   "${local.arn_prefix}:ssm:${local.region}:${local.account_id}:parameter${local.secrets[x].parameterName}"]
@@ -265,8 +275,11 @@ module "http_api" {
       name       = module.functions[r.function].name
       invoke_arn = module.functions[r.function].invoke_arn
     }
-    state_machine = r.startExecution == null ? null : { arn = module.state_machines[r.startExecution].arn }
-    auth          = r.auth
+    state_machine = r.startExecution == null ? null : {
+      arn                = module.state_machines[r.startExecution].arn
+      request_parameters = r.requestParameters
+    }
+    auth = r.auth
   } }
   jwt_issuer           = local.jwt_issuer
   jwt_audiences        = local.jwt_audiences

@@ -98,6 +98,19 @@ def build(output: Path, bundle_dependencies: bool, architecture: str, python_ver
     return output
 
 
+def description_problem() -> str | None:
+    """Why the description (its data files included) would not load, or None: a package is
+    built only for a deployment the loader accepts."""
+    sys.path.insert(0, str(REPO_ROOT))
+    from arcadeflow import deployment
+
+    try:
+        deployment.load()
+    except ValueError as exc:
+        return f"infra/deployment.json: {exc}"
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="zip to write (%(default)s)")
@@ -109,6 +122,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--architecture", choices=sorted(PLATFORMS), default="x86_64")
     parser.add_argument("--python-version", default="3.11", help="Lambda runtime's Python (%(default)s)")
     args = parser.parse_args(argv)
+    problem = description_problem()
+    if problem:
+        sys.stderr.write(f"{problem}\n")
+        return 1
     output = build(args.output, args.bundle_dependencies, args.architecture, args.python_version)
     sys.stdout.write(f"{output}\n")
     return 0

@@ -52,6 +52,8 @@ variables {
   # Wildcards that name no resource type but a run-time part of one resource: Lambda's log streams
   # in the function's own group, WebSocket connection ids on this API's own stage.
   allowed_wildcard_suffixes = [":log-stream:*", "/@connections/*"]
+  # Reading executions (the "describe" grant) names every execution of one named machine.
+  machine_executions = "^arn:aws:states:us-east-1:123456789012:execution:[^:*]+:[*]$"
 }
 
 # --- the real description (infra/deployment.json) ---------------------------------------------
@@ -100,7 +102,8 @@ run "description" {
   assert {
     condition = alltrue(flatten([for f in values(module.functions) : [for st in jsondecode(f.policy).Statement :
       contains(["XRayWritesHaveNoResourceTypes", "TaskTokenActionsHaveNoResourceTypes"], st.Sid) || alltrue([for r in flatten([st.Resource]) :
-        r != "*" && !strcontains(trimsuffix(trimsuffix(r, var.allowed_wildcard_suffixes[0]), var.allowed_wildcard_suffixes[1]), "*")
+        r != "*" && (!strcontains(trimsuffix(trimsuffix(r, var.allowed_wildcard_suffixes[0]), var.allowed_wildcard_suffixes[1]), "*")
+        || (st.Sid == "DescribeExecutions" && can(regex(var.machine_executions, r))))
     ])]]))
     error_message = "an IAM statement grants a wildcard resource"
   }
@@ -248,6 +251,24 @@ run "full_fixture" {
     error_message = "API Gateway may start exactly the state machines its routes name"
   }
   assert {
+    # One integration per route: the mapped one carries its Name and Input, the other the defaults.
+    condition = (module.http_api.start_execution_integrations["POST /duels/{duelId}/end"].name == "$${request.path.duelId}_$${context.authorizer.claims.sub}"
+      && module.http_api.start_execution_integrations["POST /duels/{duelId}/end"].input == "{\"duelId\":\"$${request.path.duelId}\",\"userId\":\"$${context.authorizer.claims.sub}\"}"
+      && module.http_api.start_execution_integrations["POST /duels/{duelId}/end"].state_machine_arn == module.state_machines["duel_invite"].arn
+      && module.http_api.start_execution_integrations["POST /duels"].name == null
+    && module.http_api.start_execution_integrations["POST /duels"].input == "$request.body")
+    error_message = "a StartExecution route's integration must carry the route's request parameters (Input defaulting to the body)"
+  }
+  assert {
+    condition = ([for st in jsondecode(module.functions["status_api"].policy).Statement : [st.Action, st.Resource] if st.Sid == "DescribeExecutions"]
+    == [[["states:DescribeExecution", "states:GetExecutionHistory"], ["arn:aws:states:us-east-1:123456789012:execution:arcadeflow-duel-invite:*"]]])
+    error_message = "describe grants DescribeExecution and GetExecutionHistory on the executions of exactly that machine"
+  }
+  assert {
+    condition     = [for k, f in module.functions : k if contains([for st in jsondecode(f.policy).Statement : st.Sid], "DescribeExecutions")] == ["status_api"]
+    error_message = "only functions granted describe may read executions"
+  }
+  assert {
     condition     = alltrue([for k, f in module.functions : contains([for st in jsondecode(f.policy).Statement : st.Sid], "PushToWebSocketClients") == contains(["duel_api", "pairing_worker"], k)])
     error_message = "execute-api:ManageConnections is for the functions with websocketPush only"
   }
@@ -352,4 +373,46 @@ run "table_capacity_overrides_the_description" {
     && local.table_capacity["follows"] == { billing_mode = "PAY_PER_REQUEST", read = null, write = null })
     error_message = "table_capacity must override the resolved billing of the tables it names, and only those"
   }
+}
+
+# --- the modules' own checks on what main.tf passes them ------------------------------------
+run "http_api_refuses_start_parameters_it_does_not_map" {
+  command = plan
+  module {
+    source = "./modules/http_api"
+  }
+  variables {
+    name = "arcadeflow-http"
+    routes = {
+      "POST /games/{id}/end" = {
+        auth          = true
+        state_machine = { arn = "arn:aws:states:us-east-1:123456789012:stateMachine:x", request_parameters = { StateMachineArn = "arn:aws:states:us-east-1:123456789012:stateMachine:other" } }
+      }
+    }
+    jwt_issuer         = "https://issuer.example.com"
+    jwt_audiences      = ["app"]
+    log_retention_days = 14
+  }
+  expect_failures = [var.routes]
+}
+
+run "function_describes_only_one_machines_executions" {
+  command = plan
+  module {
+    source = "./modules/function"
+  }
+  variables {
+    name                    = "arcadeflow-x"
+    handler                 = "functions.x.handler"
+    runtime                 = "python3.11"
+    architecture            = "x86_64"
+    memory_mb               = 256
+    timeout_seconds         = 10
+    package_path            = "unused.zip"
+    package_hash            = "unused"
+    xray_tracing            = false
+    log_retention_days      = 14
+    state_machines_describe = ["arn:aws:states:us-east-1:123456789012:execution:*:*"]
+  }
+  expect_failures = [var.state_machines_describe]
 }

@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from arcadeflow.asl import render_definition
-from arcadeflow.deployer import table_request
+from arcadeflow.deployer import start_execution_integration, table_request
 from arcadeflow.deployment import ResolvedDeployment, ResourceRefs
 
 
@@ -230,8 +230,9 @@ def _websocket_authorization(state: dict[str, Any]) -> dict[str, tuple[Any, ...]
     return out
 
 
-def _routes(state: dict[str, Any], module: str) -> dict[str, tuple[str, str]]:
-    """route key -> ("function", name) or ("startExecution", state machine name)."""
+def _routes(state: dict[str, Any], module: str) -> dict[str, tuple[Any, ...]]:
+    """route key -> ("function", name) or ("startExecution", state machine name, the integration's
+    request parameters as sorted (name, value) pairs)."""
     in_module = [r for r in resources(state["root_module"]) if r["address"].startswith(module + ".")]
     integrations = {}
     for r in in_module:
@@ -242,6 +243,7 @@ def _routes(state: dict[str, Any], module: str) -> dict[str, tuple[str, str]]:
             integrations[v["id"]] = (
                 "startExecution",
                 v["request_parameters"]["StateMachineArn"].rsplit(":", 1)[1],
+                tuple(sorted(v["request_parameters"].items())),
             )
         else:
             integrations[v["id"]] = ("function", r["index"])
@@ -356,6 +358,11 @@ def expected_view(
             grants[table_arn[t] + LATEST_STREAM] = set(STREAM_READ)
         for s in g.state_machines_start:
             grants.setdefault(refs.state_machine_arns[s], set()).add("states:StartExecution")
+        for s in g.state_machines_describe:
+            grants[arn("states", f"execution:{r.state_machines[s].name}:*")] = {
+                "states:DescribeExecution",
+                "states:GetExecutionHistory",
+            }
         if g.state_machines_callback:
             # No resource type exists for these: granted on "*" (infra/README.md, IAM).
             grants.setdefault("*", set()).update(
@@ -422,10 +429,15 @@ def expected_view(
                 grants[c] = {"execute-api:Invoke", "execute-api:ManageConnections"}
         view["state_machine_grants"][sm.name] = grants
 
+    # A StartExecution route's integration as the embedded deployer creates it.
     view["http_routes"] = {
         key: ("function", r.functions[route.function].name)
         if route.function
-        else ("startExecution", r.state_machines[route.start_execution or ""].name)
+        else (
+            "startExecution",
+            r.state_machines[route.start_execution or ""].name,
+            tuple(sorted(start_execution_integration(route, refs)["RequestParameters"].items())),
+        )
         for key, route in r.http_api.routes.items()
     }
     ws = r.web_socket_api

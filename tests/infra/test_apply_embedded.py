@@ -4,7 +4,9 @@
 Lambda runner). Terraform creates, from a fixture description (its handlers live in
 tests/infra/apply_handlers.py, but for the product's WebSocket authorizer): a table with a GSI,
 TTL and a stream, functions with their own roles, a state machine with its role, logging and
-tracing, the HTTP API with a JWT authorizer and a direct StartExecution route, a WebSocket API
+tracing, the HTTP API with a JWT authorizer and two direct StartExecution routes (one mapping its
+execution's name and input from a path parameter, the JWT subject and the body), a function
+granted to describe the machine's executions, a WebSocket API
 with the $connect authorizer, an SNS topic and every alarm. The test then invokes the function,
 runs the state machine to SUCCEEDED, calls both APIs through the emulators (which serve what
 Terraform created), and destroys everything. The issuer is the local one (the jwt_* variables),
@@ -188,7 +190,31 @@ def test_apply_then_run_a_flow_then_destroy(terraform: Terraform, embedded_aws, 
         apis = {a["Name"]: a["ApiId"] for a in client("apigatewayv2").get_apis()["Items"]}
         integrations = client("apigatewayv2").get_integrations(ApiId=apis["tfapply-http"])["Items"]
         direct = [i for i in integrations if i.get("IntegrationSubtype") == "StepFunctions-StartExecution"]
-        assert len(direct) == 1 and direct[0]["RequestParameters"]["StateMachineArn"] == arn
+        assert len(direct) == 2 and {i["RequestParameters"]["StateMachineArn"] for i in direct} == {arn}
+        mapped = [i["RequestParameters"] for i in direct if "Name" in i["RequestParameters"]]
+        assert mapped == [
+            {
+                "StateMachineArn": arn,
+                "Name": "${request.path.gameId}_${context.authorizer.claims.sub}",
+                "Input": '{"userId":"${context.authorizer.claims.sub}","gameId":"${request.path.gameId}",'
+                '"score":${request.body.score}}',
+            }
+        ]
+        # The describe grant: the function may read the executions of record_flow, and only those.
+        policy = client("iam").get_role_policy(
+            RoleName="tfapply-record-score", PolicyName="tfapply-record-score-access"
+        )
+        document = policy["PolicyDocument"]
+        document = json.loads(document) if isinstance(document, str) else document
+        describe = [st for st in document["Statement"] if st.get("Sid") == "DescribeExecutions"]
+        assert describe == [
+            {
+                "Sid": "DescribeExecutions",
+                "Effect": "Allow",
+                "Action": ["states:DescribeExecution", "states:GetExecutionHistory"],
+                "Resource": ["arn:aws:states:us-east-1:123456789012:execution:tfapply-record-flow:*"],
+            }
+        ]
         assert "tfapply-websocket" in apis and outputs["websocket_callback_url"].endswith("/test")
 
         # The HTTP emulator serves the API Terraform created: a Lambda route and the direct route,
@@ -219,6 +245,31 @@ def test_apply_then_run_a_flow_then_destroy(terraform: Terraform, embedded_aws, 
             assert time.monotonic() < deadline, "the API-started execution did not finish in 60 s"
             time.sleep(0.5)
         assert status["status"] == "SUCCEEDED", status
+
+        # The mapped route: the execution is named after the path parameter and the caller's
+        # JWT subject, its input built from them and a body field, as API Gateway maps them.
+        ended = requests.post(
+            f"{http_url}/games/g5/flows",
+            json={"score": 5},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        )
+        assert ended.status_code == 200, ended.text
+        execution = ended.json()["executionArn"]
+        assert execution == "arn:aws:states:us-east-1:123456789012:execution:tfapply-record-flow:g5_carol"
+        deadline = time.monotonic() + 60
+        while (status := sfn.describe_execution(executionArn=execution))["status"] == "RUNNING":
+            assert time.monotonic() < deadline, "the mapped execution did not finish in 60 s"
+            time.sleep(0.5)
+        assert status["status"] == "SUCCEEDED", status
+        assert json.loads(status["input"]) == {"userId": "carol", "gameId": "g5", "score": 5}
+        again = requests.post(
+            f"{http_url}/games/g5/flows",
+            json={"score": 5},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        )
+        assert again.status_code == 400 and again.json()["__type"] == "ExecutionAlreadyExists", again.text
 
         # The WebSocket emulator serves the API Terraform created: its stage, its $connect
         # authorizer (the product's, trusting the local issuer) and a route's Lambda, whose frame

@@ -53,7 +53,14 @@ def test_fixture_covers_every_kind_of_resource(terraform_test_run: TerraformTest
     for kind in ("tables", "functions", "event_sources", "queues", "state_machines", "http_routes",
                  "websocket_routes", "websocket_authorization"):  # fmt: skip
         assert expected[kind], f"the fixture declares no {kind}, so drift there would go unseen"
-    assert "startExecution" in {kind for kind, _ in expected["http_routes"].values()}
+    assert "startExecution" in {route[0] for route in expected["http_routes"].values()}
+    # A route mapping its request onto StartExecution (Name and Input), and a describe grant.
+    assert dict(expected["http_routes"]["POST /duels/{duelId}/end"][2])["Name"] == (
+        "${request.path.duelId}_${context.authorizer.claims.sub}"
+    )
+    assert expected["function_grants"]["arcadeflow-status-api"][
+        "arn:aws:states:us-east-1:123456789012:execution:arcadeflow-duel-invite:*"
+    ] == {"states:DescribeExecution", "states:GetExecutionHistory"}
     # The fixture's authorizer takes the loader's default identity source.
     assert expected["websocket_authorization"]["$connect"] == (
         "REQUEST",
@@ -92,8 +99,19 @@ def test_comparison_fails_when_the_terraform_side_changes(terraform_test_run: Te
     ] = {"*"}
     mutated["websocket_authorization"]["$connect"] = ("NONE",)
     del mutated["functions"]["arcadeflow-duel-auth"]["environment"]["JWT_JWKS_URL"]
+    # A mapping Terraform dropped (the integration would start with the defaults), and a lost
+    # describe grant.
+    kind, machine, _ = mutated["http_routes"]["POST /duels/{duelId}/end"]
+    mutated["http_routes"]["POST /duels/{duelId}/end"] = (
+        kind,
+        machine,
+        expected["http_routes"]["POST /duels"][2],
+    )
+    del mutated["function_grants"]["arcadeflow-status-api"][
+        "arn:aws:states:us-east-1:123456789012:execution:arcadeflow-duel-invite:*"
+    ]
     problems = compare(expected, mutated)
-    assert len(problems) == 6, problems
+    assert len(problems) == 8, problems
 
 
 def test_comparison_fails_when_the_description_drops_the_authorizer(

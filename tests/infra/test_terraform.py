@@ -42,5 +42,5 @@ def test_terraform_test_with_mocked_provider(terraform_test_run: TerraformTestRu
     assert terraform_test_run.returncode == 0 and summary["status"] == "pass", "\n".join(
         terraform_test_run.diagnostics()
     )
-    # The eight run blocks of infra/tests/arcadeflow.tftest.hcl all ran.
-    assert summary["passed"] >= 8 and summary["failed"] == 0 and summary["errored"] == 0, summary
+    # The ten run blocks of infra/tests/arcadeflow.tftest.hcl all ran.
+    assert summary["passed"] >= 10 and summary["failed"] == 0 and summary["errored"] == 0, summary

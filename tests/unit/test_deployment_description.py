@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
@@ -231,3 +232,135 @@ def test_a_handler_is_any_dotted_path_but_not_a_bare_name():
     raw["functions"][first]["handler"] = "handler"
     with pytest.raises(ValidationError, match="handler"):
         deployment.Deployment.model_validate(raw)
+
+
+# --- dataFiles: product data files validated against their JSON Schema at every load ----------
+
+
+def _catalog_schema() -> dict:
+    """A catalog schema as tools.schemas generates them from pydantic (a discriminated union of rules)."""
+    from typing import Annotated, Literal
+
+    from pydantic import BaseModel, Field
+
+    class EventRule(BaseModel):
+        kind: Literal["event"]
+        event_type: str = Field(alias="eventType")
+
+    class CountRule(BaseModel):
+        kind: Literal["count"]
+        count: int = Field(ge=1)
+
+    class Reward(BaseModel):
+        id: str = Field(pattern=r"^[a-z_]+$")
+        rule: Annotated[EventRule | CountRule, Field(discriminator="kind")]
+
+    class Catalog(BaseModel):
+        rewards: list[Reward]
+
+    return Catalog.model_json_schema(by_alias=True)
+
+
+GOOD_CATALOG = {
+    "rewards": [
+        {"id": "first_objective", "rule": {"kind": "event", "eventType": "objective_completed"}},
+        {"id": "objective_veteran", "rule": {"kind": "count", "count": 3}},
+    ]
+}
+
+
+def _with_data_file(tmp_path, monkeypatch, catalog) -> Path:
+    """A minimal description in a tmp checkout with one data file; returns the description."""
+    monkeypatch.setattr("arcadeflow.deployment.REPO_ROOT", tmp_path)
+    (tmp_path / "schemas").mkdir()
+    (tmp_path / "schemas" / "catalog.schema.json").write_text(json.dumps(_catalog_schema()))
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "catalog.json").write_text(
+        json.dumps(catalog) if not isinstance(catalog, str) else catalog
+    )
+    description = tmp_path / "deployment.json"
+    description.write_text(
+        json.dumps(
+            {
+                "name": "datafiles",
+                "tables": {},
+                "functions": {},
+                "httpApi": {"routes": {}},
+                "webSocketApi": {},
+                "dataFiles": {"catalog": {"path": "data/catalog.json", "schema": "catalog.schema.json"}},
+            }
+        )
+    )
+    return description
+
+
+def test_a_valid_data_file_is_resolved_with_its_path_and_sha256(tmp_path, monkeypatch):
+    import hashlib
+
+    description = _with_data_file(tmp_path, monkeypatch, GOOD_CATALOG)
+    resolved = deployment.load(description).resolved()
+    digest = hashlib.sha256((tmp_path / "data" / "catalog.json").read_bytes()).hexdigest()
+    assert resolved.model_dump(by_alias=True)["dataFiles"] == {
+        "catalog": {"path": "data/catalog.json", "schema": "catalog.schema.json", "sha256": digest}
+    }
+
+
+def test_a_bad_data_file_fails_the_load_naming_the_entry_the_element_and_the_field(tmp_path, monkeypatch):
+    bad = json.loads(json.dumps(GOOD_CATALOG))
+    bad["rewards"][1]["rule"]["count"] = 0
+    description = _with_data_file(tmp_path, monkeypatch, bad)
+    with pytest.raises(ValidationError) as refused:
+        deployment.load(description)
+    assert (
+        'dataFiles.catalog (data/catalog.json): rewards[1] (id "objective_veteran"): rule.count:'
+        " 0 is less than the minimum of 1"
+    ) in str(refused.value)
+
+
+def test_every_problem_of_a_data_file_is_named(tmp_path, monkeypatch):
+    bad = {"rewards": [{"id": "Bad Id", "rule": {"kind": "event"}}, {"rule": {"kind": "count", "count": 2}}]}
+    description = _with_data_file(tmp_path, monkeypatch, bad)
+    with pytest.raises(ValidationError) as refused:
+        deployment.load(description)
+    message = str(refused.value)
+    assert "rewards[0] (id \"Bad Id\"): id: 'Bad Id' does not match '^[a-z_]+$'" in message
+    assert "rewards[0] (id \"Bad Id\"): rule: 'eventType' is a required property" in message
+    assert "rewards[1]: 'id' is a required property" in message
+
+
+def test_a_data_file_that_is_not_json_or_missing_is_refused(tmp_path, monkeypatch):
+    description = _with_data_file(tmp_path, monkeypatch, "{not json")
+    with pytest.raises(ValidationError, match=r"dataFiles.catalog \(data/catalog.json\): not JSON"):
+        deployment.load(description)
+    (tmp_path / "data" / "catalog.json").unlink()
+    with pytest.raises(ValidationError, match=r"dataFiles.catalog \(data/catalog.json\): no such file"):
+        deployment.load(description)
+
+
+def test_the_commands_refuse_a_bad_data_file_and_write_nothing(tmp_path, monkeypatch, capsys):
+    bad = {"rewards": [{"id": "x", "rule": {"kind": "count", "count": 0}}]}
+    description = _with_data_file(tmp_path, monkeypatch, bad)
+    output = tmp_path / "out.resolved.json"
+    assert deployment.main([str(description), "--output", str(output)]) == 1
+    assert 'rewards[0] (id "x"): rule.count: 0 is less than the minimum of 1' in capsys.readouterr().out
+    assert not output.exists()
+    assert deployment.main([str(description), "--check", "--output", str(output)]) == 1
+
+
+def test_packaging_refuses_a_description_with_a_bad_data_file(tmp_path, monkeypatch, capsys):
+    import importlib.util
+
+    script = Path(__file__).resolve().parents[2] / "infra" / "package_functions.py"
+    spec = importlib.util.spec_from_file_location("package_functions_under_test", script)
+    assert spec and spec.loader
+    package_functions = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(package_functions)
+    description = _with_data_file(
+        tmp_path, monkeypatch, {"rewards": [{"id": "x", "rule": {"kind": "count"}}]}
+    )
+    load = deployment.load
+    monkeypatch.setattr(deployment, "load", lambda: load(description))
+    output = tmp_path / "functions.zip"
+    assert package_functions.main(["--output", str(output)]) == 1
+    assert "rewards[0] (id \"x\"): rule: 'count' is a required property" in capsys.readouterr().err
+    assert not output.exists()

@@ -12,7 +12,7 @@ in four ways, all fixed at the wire (interceptors, not replacements of moto inte
 - an input that is not JSON is refused with an empty error code (its InvalidExecutionInput
   loses its name on the wire), where AWS answers 400 InvalidExecutionInput;
 - the same-name check and the append of the new execution are not atomic, so two concurrent
-  starts of one name can both start one. AWS starts one and answers the other with the same
+  starts of one name can both start an execution. AWS starts one and answers the other with the same
   execution (same input, still running) or ExecutionAlreadyExists. moto's own rule for a
   repeated name (same input while RUNNING: the running execution's ARN and startDate; closed,
   or another input: ExecutionAlreadyExists) matches AWS and is kept.

@@ -48,6 +48,12 @@ locals {
       Action   = ["states:StartExecution"]
       Resource = var.state_machines_start
     }],
+    length(var.state_machines_describe) == 0 ? [] : [{
+      Sid      = "DescribeExecutions"
+      Effect   = "Allow"
+      Action   = ["states:DescribeExecution", "states:GetExecutionHistory"]
+      Resource = var.state_machines_describe
+    }],
     # The Service Authorization Reference defines no resource type for SendTaskSuccess/Failure/
     # Heartbeat (the task token is the capability), so IAM documents only "*" for them.
     length(var.state_machines_callback) == 0 ? [] : [{

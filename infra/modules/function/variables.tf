@@ -120,6 +120,16 @@ variable "state_machines_callback" {
   default     = []
 }
 
+variable "state_machines_describe" {
+  description = "Execution ARN patterns (arn:...:execution:<machine name>:*) whose executions the function reads: states:DescribeExecution and states:GetExecutionHistory, e.g. a status route for executions an API route started."
+  type        = list(string)
+  default     = []
+  validation {
+    condition     = alltrue([for a in var.state_machines_describe : can(regex("^arn:[^:]+:states:[^:]+:[0-9]+:execution:[^:*]+:\\*$", a))])
+    error_message = "Each entry is the executions of one state machine: arn:<partition>:states:<region>:<account>:execution:<machine name>:*."
+  }
+}
+
 variable "secret_parameter_arns" {
   description = "ARNs of the SSM SecureString parameters (the description's secrets) the function reads. SecureStrings under the AWS-managed key aws/ssm need no KMS grant."
   type        = list(string)

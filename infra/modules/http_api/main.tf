@@ -1,8 +1,8 @@
 locals {
   # Keyed and filtered on what the description fixes (names, which target), never on ARNs unknown until apply.
-  start_routes         = { for k, r in var.routes : k => r.state_machine.arn if r.state_machine != null }
+  start_routes         = { for k, r in var.routes : k => r.state_machine if r.state_machine != null }
   functions            = { for r in values(var.routes) : r.function.name => r.function.invoke_arn... if r.function != null }
-  started_machine_arns = distinct(values(local.start_routes))
+  started_machine_arns = distinct([for r in values(local.start_routes) : r.arn])
 }
 
 resource "aws_apigatewayv2_api" "this" {
@@ -86,6 +86,8 @@ resource "aws_iam_role_policy" "start_execution" {
   })
 }
 
+# One integration per route: each carries its route's mapping of the request onto StartExecution
+# (Name, Input, ...: API Gateway's parameter mapping, evaluated per request).
 resource "aws_apigatewayv2_integration" "start_execution" {
   for_each = local.start_routes
 
@@ -94,10 +96,11 @@ resource "aws_apigatewayv2_integration" "start_execution" {
   integration_subtype    = "StepFunctions-StartExecution"
   credentials_arn        = aws_iam_role.start_execution[0].arn
   payload_format_version = "1.0"
-  request_parameters = {
-    StateMachineArn = each.value
-    Input           = "$request.body"
-  }
+  request_parameters = merge(
+    { Input = "$request.body" },
+    each.value.request_parameters,
+    { StateMachineArn = each.value.arn },
+  )
 
   depends_on = [aws_iam_role_policy.start_execution]
 }

@@ -28,6 +28,8 @@ output "start_execution_integrations" {
   value = { for k, i in aws_apigatewayv2_integration.start_execution : k => {
     subtype           = i.integration_subtype
     state_machine_arn = i.request_parameters["StateMachineArn"]
+    name              = lookup(i.request_parameters, "Name", null)
+    input             = i.request_parameters["Input"]
     credentials_arn   = i.credentials_arn
   } }
 }

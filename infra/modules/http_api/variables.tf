@@ -7,16 +7,26 @@ variable "routes" {
   description = <<-EOT
     Routes by route key ("POST /followers"). Each targets exactly one of a Lambda function
     (function: name, invoke_arn) or a state machine started directly by API Gateway's
-    StepFunctions-StartExecution integration (state_machine: arn). auth: require a valid JWT.
+    StepFunctions-StartExecution integration (state_machine: arn, and request_parameters: how
+    the request maps onto StartExecution, e.g. { Name = "$${request.path.id}", Input = "$request.body" };
+    Input defaults to the body). auth: require a valid JWT.
   EOT
   type = map(object({
-    function      = optional(object({ name = string, invoke_arn = string }))
-    state_machine = optional(object({ arn = string }))
-    auth          = bool
+    function = optional(object({ name = string, invoke_arn = string }))
+    state_machine = optional(object({
+      arn                = string
+      request_parameters = optional(map(string), {})
+    }))
+    auth = bool
   }))
   validation {
     condition     = alltrue([for r in values(var.routes) : (r.function == null) != (r.state_machine == null)])
     error_message = "Each route targets exactly one of a function or a state machine."
+  }
+  validation {
+    condition = alltrue([for r in values(var.routes) : r.state_machine == null ? true :
+    alltrue([for p in keys(r.state_machine.request_parameters) : contains(["Name", "Input", "Region", "TraceHeader"], p)])])
+    error_message = "A StartExecution route maps Name, Input, Region or TraceHeader (StateMachineArn is its state machine's)."
   }
   validation {
     condition     = alltrue([for k in keys(var.routes) : can(regex("^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS|ANY) /", k))])

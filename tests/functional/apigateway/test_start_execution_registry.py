@@ -96,3 +96,65 @@ def test_openapi_documents_a_start_route_its_path_parameter_and_both_answers() -
     assert (
         integration["requestParameters"]["Name"] == "${request.path.gameId}_${context.authorizer.claims.sub}"
     )
+
+
+def test_the_emulator_maps_stage_variables_headers_queries_trace_header_and_region(
+    registry, tmp_path
+) -> None:
+    """The emulator evaluates the integration as the registry holds it: here one changed after
+    deployment (a stage variable, a TraceHeader, a Region), which the description never said."""
+    from werkzeug.test import EnvironBuilder
+    from werkzeug.wrappers import Request
+
+    from arcadeflow.apigateway.http_api import HttpApiEmulator
+    from arcadeflow.auth import LocalIssuer
+
+    sfn = registry.client("stepfunctions")
+    machine = sfn.create_state_machine(
+        name="startroutes-hold-then-echo",
+        definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}),
+        roleArn=f"arn:aws:iam::{ACCOUNT_ID}:role/x",
+    )["stateMachineArn"]
+    d = load(FIXTURE)
+    api_id = create_http_api(
+        d.resolved(), registry, ResourceRefs(state_machine_arns={"hold_then_echo": machine})
+    )
+    apigw = registry.client("apigatewayv2")
+    apigw.delete_stage(ApiId=api_id, StageName="$default")
+    apigw.create_stage(ApiId=api_id, StageName="$default", AutoDeploy=True, StageVariables={"env": "staging"})
+    route = next(r for r in apigw.get_routes(ApiId=api_id)["Items"] if r["RouteKey"] == "POST /flows")
+    apigw.update_integration(
+        ApiId=api_id,
+        IntegrationId=route["Target"].removeprefix("integrations/"),
+        RequestParameters={
+            "StateMachineArn": machine,
+            "Name": "${stageVariables.env}-${request.querystring.n}",
+            "Input": '{"env":"$stageVariables.env","who":"${context.authorizer.claims.sub}",'
+            '"via":"$request.header.x-via","route":"$context.routeKey","body":$request.body}',
+            "TraceHeader": "Root=1-${request.querystring.n}",
+            "Region": REGION,
+        },
+    )
+    issuer = LocalIssuer(tmp_path)
+    aws = SimpleNamespace(region=REGION, client=registry.client, endpoint_url=None, runner=None)
+    emulator = HttpApiEmulator(d, aws, issuer, port=0)
+    emulator.ready.set()
+    environ = EnvironBuilder(
+        method="POST",
+        path="/flows",
+        query_string="n=7",
+        data=json.dumps({"hold": 0}),
+        headers={"Authorization": f"Bearer {issuer.mint('alice', 'Alice')}", "X-Via": "test"},
+    ).get_environ()
+    answer = emulator.handle(Request(environ))
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    started = json.loads(answer.get_data())
+    assert started["executionArn"].endswith(":startroutes-hold-then-echo:staging-7")
+    described = sfn.describe_execution(executionArn=started["executionArn"])
+    assert json.loads(described["input"]) == {
+        "env": "staging",
+        "who": "alice",
+        "via": "test",
+        "route": "POST /flows",
+        "body": {"hold": 0},
+    }
