@@ -653,3 +653,52 @@ def test_the_reaper_removes_expired_sessions_and_events_but_never_rewards(reaped
     assert leo.rewards() == rewards
     assert leo.session(session_id).status_code == 404
     assert leo.session_ids() == []
+
+
+# --- bad listings and a bad start --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("limit", ["0", "101", "ten"])
+def test_a_listing_with_a_bad_limit_is_refused(stack, limit):
+    nora = Player(stack, "nora")
+    session_id = nora.start()
+
+    for path in ("/vr/players/me/sessions", f"/vr/sessions/{session_id}/events"):
+        reply = nora.call("GET", path, limit=limit)
+        assert reply.status_code == 400, (path, reply.text)
+        assert _code(reply) == "invalid_query"
+
+
+def test_a_tampered_or_someone_elses_cursor_is_refused(stack):
+    olga, paul = Player(stack, "olga"), Player(stack, "paul")
+    for _ in range(3):
+        olga.start()
+        paul.start()
+    session_id = olga.start()
+    assert olga.send(session_id, events(5)).status_code == 200
+    sessions_cursor = olga.call("GET", "/vr/players/me/sessions", limit=2).json()["nextCursor"]
+    events_cursor = olga.call("GET", f"/vr/sessions/{session_id}/events", limit=2).json()["nextCursor"]
+
+    tampered = sessions_cursor[:-3] + ("AAA" if not sessions_cursor.endswith("AAA") else "BBB")
+    for reply in (
+        olga.call("GET", "/vr/players/me/sessions", cursor=tampered),
+        olga.call("GET", "/vr/players/me/sessions", cursor="not-a-cursor"),
+        paul.call("GET", "/vr/players/me/sessions", cursor=sessions_cursor),  # someone else's
+        olga.call("GET", "/vr/players/me/sessions", cursor=events_cursor),  # another listing's
+    ):
+        assert reply.status_code == 400, reply.text
+        assert _code(reply) == "invalid_cursor"
+
+
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [(b"{not json", "malformed_json"), (b'{"mode": "arena"}', "invalid_request"), (b"[]", "invalid_request")],
+)
+def test_a_start_with_a_bad_body_is_refused_and_starts_nothing(stack, raw, code):
+    quinn = Player(stack, "quinn")
+
+    reply = quinn.call("POST", "/vr/sessions", raw=raw)
+
+    assert reply.status_code == 400, reply.text
+    assert _code(reply) == code
+    assert quinn.session_ids() == []
