@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 
+import jsonschema
 import pytest
 
 from functions.vr import rules
@@ -149,3 +150,13 @@ def test_events_of_one_millisecond_get_distinct_keys_and_a_retried_batch_the_sam
     assert rules.event_sort_key(same_ms, "batch-2", 0) != keyed[0]
     unnamed = {rules.event_sort_key(same_ms, None, 0) for _ in range(100)}
     assert len(unnamed) == 100
+
+
+def test_the_catalogs_json_schema_accepts_the_catalog_and_refuses_a_bad_rule():
+    """What the description's dataFiles check validates the catalog with at deploy time."""
+    schema = json.loads((CATALOG_PATH.parents[2] / "schemas" / "vr_reward_catalog.schema.json").read_text())
+    document = json.loads(CATALOG_PATH.read_text())
+    jsonschema.Draft202012Validator(schema).validate(document)
+    document["rewards"][2]["rule"]["atLeast"] = 0
+    errors = list(jsonschema.Draft202012Validator(schema).iter_errors(document))
+    assert errors and list(errors[0].absolute_path)[:2] == ["rewards", 2]
