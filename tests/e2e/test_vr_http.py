@@ -121,16 +121,16 @@ def _code(reply: requests.Response) -> str | None:
         return None
 
 
-_clock = datetime.datetime(2026, 12, 1, 12, 0, tzinfo=datetime.UTC)
+FIRST_EVENT_AT = datetime.datetime(2026, 12, 1, 12, 0, tzinfo=datetime.UTC)
 
 
 def events(count: int, event_type: str = "gaze", first: int = 0) -> list[dict[str, Any]]:
-    """`count` events numbered from `first` (data.n), one millisecond apart, all in one ms when
-    they collide: the tie-breaker must keep them apart."""
+    """`count` events numbered from `first` (data.n), two in each millisecond: the stored key's
+    tie-breaker must keep both."""
     return [
         {
             "eventType": event_type,
-            "timestamp": (_clock + datetime.timedelta(milliseconds=(first + n) // 2)).isoformat(),
+            "timestamp": (FIRST_EVENT_AT + datetime.timedelta(milliseconds=(first + n) // 2)).isoformat(),
             "data": {"n": first + n, "hand": "left"},
         }
         for n in range(count)
