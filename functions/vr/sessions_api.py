@@ -194,6 +194,8 @@ def append_events(session_id: str):
         raise InvalidRequest(f"request body is invalid: {summary}", problems)
     if len({item["timestamp"] for item in items}) != len(items):
         raise InvalidRequest("two events of the batch have the same key")  # only a hash collision
+    if _end_started(player_id, session_id):
+        raise SessionAlreadyEnded(f"session {session_id}'s end was started: it takes no more events")
     sessions = wiring.sessions()
     batch_key = batch.batch_id or uuid.uuid4().hex
     sessions.reserve_batch(
@@ -236,16 +238,37 @@ def list_events(session_id: str):
     return respond(HTTPStatus.OK, EventPage(items=views, next_cursor=cursor))
 
 
+def _end_execution_arn(player_id: str, session_id: str) -> str:
+    # The name the end route's StartExecution mapping gives: "<sessionId>_<caller's sub>".
+    machine = wiring.session_end_state_machine()
+    return machine.replace(":stateMachine:", ":execution:", 1) + f":{session_id}_{player_id}"
+
+
+def _end_started(player_id: str, session_id: str) -> bool:
+    """Whether the caller's end of this session has started. API Gateway answers the end route
+    as soon as the execution exists, before its first state records the end: without this, a
+    batch sent after that answer could still find the session open. An end its first state
+    refused as SessionNotFound (someone else's session) ended nothing: the session decides."""
+    try:
+        described = aws.stepfunctions().describe_execution(
+            executionArn=_end_execution_arn(player_id, session_id)
+        )
+    except ClientError as error:
+        if error_code(error) in ("ExecutionDoesNotExist", "InvalidArn", "InvalidName"):
+            return False
+        raise
+    return not (described["status"] == "FAILED" and described.get("error") == "SessionNotFound")
+
+
 @app.get("/vr/sessions/<session_id>/end")
 @tracer.capture_method
 def end_status(session_id: str):
     player_id = _caller()
     session_id = _session_id(session_id)
-    machine = wiring.session_end_state_machine()
-    # The name the end route's StartExecution mapping gives: "<sessionId>_<caller's sub>".
-    arn = machine.replace(":stateMachine:", ":execution:", 1) + f":{session_id}_{player_id}"
     try:
-        described = aws.stepfunctions().describe_execution(executionArn=arn)
+        described = aws.stepfunctions().describe_execution(
+            executionArn=_end_execution_arn(player_id, session_id)
+        )
     except ClientError as error:
         if error_code(error) in ("ExecutionDoesNotExist", "InvalidArn", "InvalidName"):
             raise EndNotStarted(f"no end was started for session {session_id}") from error
