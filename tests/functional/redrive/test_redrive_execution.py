@@ -327,6 +327,14 @@ def test_what_aws_refuses_to_redrive_is_refused_with_its_error(bench, always_fai
         entered and entered[0]["name"] == "WaitALittle" and json.loads(entered[0]["input"]) == {"seconds": 60}
     )
 
+    express = _machine(
+        bench, {"Refused": {"Type": "Fail", "Error": "Game.Refused", "Cause": "always"}}, "Refused", "EXPRESS"
+    )
+    express_failed = express.run("express", {})
+    assert express_failed.status == "FAILED"
+    code, message = _refusal(bench, flow_arn(express, "express"))
+    assert code == "ExecutionNotRedrivable" and "EXPRESS" in message
+
     unknown = flow_arn(always_fails, "never-started")
     code, _message = _refusal(bench, unknown)
     assert code == "ExecutionDoesNotExist"
