@@ -85,10 +85,15 @@ def list_executions(sfn: Any, state_machine: str, status: str | None, out: TextI
         out.write("no executions\n")
 
 
+# --verbose trims each input and output to this many characters: enough to read, and a
+# 96 KB page of follower ids does not flood the terminal (--json gives them whole).
+VERBOSE_TRIM = 600
+
+
 def format_trace(history: list[dict[str, Any]], verbose: bool = False) -> list[str]:
     """The history as a timeline: one row per state entered (see arcadeflow.commands.timeline)."""
     timeline = timeline_module.build_timeline(history)
-    limit = None if verbose else 160
+    limit = VERBOSE_TRIM if verbose else 160
     return timeline_module.format_timeline(
         timeline_module.timeline_as_dict(timeline, verbose, limit), verbose
     )
@@ -103,12 +108,14 @@ def _iso(value: Any) -> str | None:
     return value.isoformat() if isinstance(value, datetime.datetime) else value
 
 
-def trace_as_dict(sfn: Any, execution_arn: str, verbose: bool = False) -> dict[str, Any]:
+def trace_as_dict(
+    sfn: Any, execution_arn: str, verbose: bool = False, as_json: bool = False
+) -> dict[str, Any]:
     """What `trace --json` prints: the execution as DescribeExecution tells it, and its timeline."""
     described = sfn.describe_execution(executionArn=execution_arn)
     history = execution_history(sfn, execution_arn)
     timeline = timeline_module.timeline_as_dict(
-        timeline_module.build_timeline(history), verbose, None if verbose else 2_000
+        timeline_module.build_timeline(history), verbose, None if as_json else VERBOSE_TRIM
     )
     execution = {
         "executionArn": described["executionArn"],
@@ -130,7 +137,7 @@ def trace_as_dict(sfn: Any, execution_arn: str, verbose: bool = False) -> dict[s
 
 
 def print_trace(sfn: Any, execution_arn: str, verbose: bool, out: TextIO, as_json: bool = False) -> str:
-    data = trace_as_dict(sfn, execution_arn, verbose)
+    data = trace_as_dict(sfn, execution_arn, verbose, as_json)
     execution = data["execution"]
     if as_json:
         out.write(json.dumps(data, indent=2, default=str) + "\n")

@@ -348,7 +348,9 @@ def format_timeline(data: dict[str, Any], verbose: bool = False) -> list[str]:
         if verbose:
             for key in ("input", "output"):
                 if entry.get(key) is not None:
-                    lines.append(f"{'':>22}{'  ' * depth}{key}: {_trimmed(entry[key], None)}")
+                    value = entry[key]
+                    text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
+                    lines.append(f"{'':>22}{'  ' * depth}{key}: {text}")
         for child in entry.get("states", []):
             row({"kind": "state", **child}, depth + 1)
 
