@@ -159,6 +159,11 @@ def build_timeline(history: list[dict[str, Any]]) -> Timeline:
                 run_or_none.output = _parse_json(details.get("output"))
                 run_or_none.status = "caught" if run_or_none.last_attempt_failed else "succeeded"
             continue
+        if kind.startswith(("MapIteration", "MapState")):
+            # Follows whatever the iteration did last (a TaskFailed, say): it is the Map's event.
+            frame = _enclosing(frame, "Map")
+        elif kind.startswith("ParallelState"):
+            frame = _enclosing(frame, "Parallel")
         owner[event_id] = frame
 
         if kind == "ExecutionRedriven":
@@ -194,8 +199,19 @@ def build_timeline(history: list[dict[str, Any]]) -> Timeline:
     for run in all_runs:
         if run.exited is None:
             run.status = _unexited_status(run, stretch_ends)
+        if run.status != "running":
+            # Iterations a failing Map cut short end with no event of their own.
+            for iteration in run.iterations.values():
+                if iteration.status == "running":
+                    iteration.status = "aborted"
     started = history[0]["timestamp"] if history else None
     return Timeline(started, top, redrives, status, error, cause)
+
+
+def _enclosing(run: StateRun | None, state_type: str) -> StateRun | None:
+    while run is not None and run.type != state_type:
+        run = run.parent
+    return run
 
 
 def _open_run_named(runs: list[StateRun], name: str | None) -> StateRun | None:
@@ -331,6 +347,8 @@ def format_timeline(data: dict[str, Any], verbose: bool = False) -> list[str]:
         if summary is not None:
             text = f"map: {summary['count']} iterations, {summary['succeeded']} succeeded"
             text += f", {summary['failed']} failed"
+            text += f", {summary['aborted']} aborted" if summary["aborted"] else ""
+            text += f", {summary['running']} running" if summary["running"] else ""
             if summary["slowest"]:
                 slowest = summary["slowest"]
                 text += f", slowest #{slowest['index']} {_format_seconds(slowest['durationSeconds'])}"
