@@ -231,17 +231,16 @@ def _redrive_worker_class() -> Any:
         return _worker_class
     from moto.stepfunctions.parser.api import ExecutionRedrivenEventDetails, HistoryEventType
     from moto.stepfunctions.parser.asl.component.common.flow.start_at import StartAt
-    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
     from moto.stepfunctions.parser.asl.eval.program_state import ProgramRunning
     from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
     from moto.stepfunctions.parser.utils import TMP_THREADS
 
-    class RedriveWorker(ExecutionWorker):  # type: ignore[misc, valid-type]
+    class RedriveWorker(ExecutionWorker):
         redrive: tuple[list[dict[str, Any]], ResumePlan, datetime.datetime]
 
         def start(self) -> None:
             events, plan, redrive_date = self.redrive
-            env = _fresh_environment(self)
+            env: Any = _fresh_environment(self)
             # The recorded history goes on: same event ids, the new ones after them.
             manager = env.event_manager
             manager._history_event_list.extend(events)
@@ -262,16 +261,18 @@ def _redrive_worker_class() -> Any:
 
         def _execution_logic(self) -> None:
             _events, plan, redrive_date = self.redrive
-            env = self.env
-            program = self._get_evaluation_entrypoint()
+            env: Any = self.env
+            program: Any = self._get_evaluation_entrypoint()
+            # EventDetails (moto's TypedDict) does not list executionRedrivenEventDetails.
+            details: Any = {
+                "executionRedrivenEventDetails": ExecutionRedrivenEventDetails(
+                    redriveCount=plan.redrive_count
+                )
+            }
             env.event_manager.add_event(
                 context=env.event_history_context,
                 event_type=HistoryEventType.ExecutionRedriven,
-                event_details=EventDetails(
-                    executionRedrivenEventDetails=ExecutionRedrivenEventDetails(
-                        redriveCount=plan.redrive_count
-                    )
-                ),
+                event_details=details,
                 timestamp=redrive_date,
             )
             if plan.state is not None:
