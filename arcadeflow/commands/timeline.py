@@ -194,7 +194,10 @@ def build_timeline(history: list[dict[str, Any]]) -> Timeline:
             iteration = frame.iterations.get(index)
             if iteration is not None:
                 iteration.ended = event["timestamp"]
-                iteration.status = kind[len("MapIteration") :].lower()
+                # The embedded interpreter lets iterations run on after their Map failed the
+                # execution; AWS aborts them, and a redrive runs them again: they did not count.
+                late = status != "RUNNING"
+                iteration.status = "aborted" if late else kind[len("MapIteration") :].lower()
 
     for run in all_runs:
         if run.exited is None:
@@ -244,7 +247,7 @@ def iteration_summary(run: StateRun) -> dict[str, Any] | None:
     durations = [
         (iteration.ended - iteration.started, iteration)
         for iteration in run.iterations.values()
-        if iteration.ended is not None
+        if iteration.ended is not None and iteration.status in ("succeeded", "failed")
     ]
     slowest = max(durations, key=lambda pair: pair[0])[1] if durations else None
     failed_inner = next((c for c in run.children if c.status in ("failed", "caught") and c.error), None)

@@ -4,6 +4,7 @@ API only (`--endpoint-url`, as against LocalStack): trace it, redrive it in bulk
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from typing import Any
 
@@ -89,7 +90,7 @@ def test_trace_then_bulk_redrive_then_trace_again(bench, machine, capsys):
     assert (check_row["name"], check_row["status"], check_row["attempts"]) == ("CheckPlayer", "succeeded", 2)
     assert (map_row["name"], map_row["status"]) == ("WriteItems", "failed")
     summary = map_row["iterations"]
-    # The first iteration to fail fails the Map; the interpreter aborts those still running.
+    # The first iteration to fail fails the Map; those still running then count for nothing.
     assert summary["count"] == 6 and summary["failed"] >= 1
     assert summary["succeeded"] + summary["failed"] + summary["aborted"] == 6
     assert summary["firstError"]["error"] == FAULT
@@ -99,7 +100,7 @@ def test_trace_then_bulk_redrive_then_trace_again(bench, machine, capsys):
     assert code == 0
     assert "FAILED" in out.splitlines()[0]
     assert "2 attempts (1 retries)" in out
-    assert f"map: 6 iterations, {summary['succeeded']} succeeded, {summary['failed']} failed" in out
+    assert re.search(r"WriteItems +failed +map: 6 iterations, \d+ succeeded, [1-6] failed", out), out
     assert "the feed table is gone" in out
 
     code, out, err = _cli(bench, capsys, "redrive", "--failed", "--machine", name, "--since", "1h", "--wait")
@@ -116,7 +117,9 @@ def test_trace_then_bulk_redrive_then_trace_again(bench, machine, capsys):
     assert after and all(name == "WriteItems" for _, name, _ in after), kinds  # CheckPlayer not rerun
     rerun = [row for row in traced["timeline"] if row.get("name") == "WriteItems"][-1]
     assert rerun["status"] == "succeeded"
-    assert (rerun["iterations"]["failed"], rerun["iterations"]["succeeded"]) == (0, not_succeeded)
+    # Only iterations that had not succeeded run again, and all of them succeed now.
+    again = rerun["iterations"]
+    assert again["failed"] == 0 and again["succeeded"] == again["count"] == not_succeeded
 
     code, out, _ = _cli(bench, capsys, "trace", execution_arn)
     assert "── redriven (redrive 1) ──" in out
