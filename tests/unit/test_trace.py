@@ -3,7 +3,6 @@ embedded AWS by `python -m tests.unit.trace_histories.record`)."""
 
 from __future__ import annotations
 
-import copy
 import datetime
 import json
 from pathlib import Path
@@ -26,40 +25,6 @@ def _history(name: str) -> list[dict]:
 def _rows(name: str, **kwargs) -> dict[str, dict]:
     data = timeline_as_dict(build_timeline(_history(name)), **kwargs)
     return {entry["name"]: entry for entry in data["timeline"] if entry["kind"] == "state"}
-
-
-def _redriven(history: list[dict]) -> list[dict]:
-    """The failed history continued as a redrive continues it: ExecutionRedriven after the
-    failure, then the failed state entered again (the shape AWS documents)."""
-    events = copy.deepcopy(history)
-    last = events[-1]
-    at = last["timestamp"] + datetime.timedelta(seconds=30)
-    next_id = last["id"] + 1
-
-    def add(kind: str, previous: int, seconds: float, **details) -> int:
-        nonlocal next_id
-        event = {
-            "id": next_id,
-            "previousEventId": previous,
-            "type": kind,
-            "timestamp": at + datetime.timedelta(seconds=seconds),
-        }
-        event.update(details)
-        events.append(event)
-        next_id += 1
-        return event["id"]
-
-    redriven = add("ExecutionRedriven", last["id"], 0, executionRedrivenEventDetails={"redriveCount": 1})
-    entered = add(
-        "TaskStateEntered", redriven, 0.001, stateEnteredEventDetails={"name": "SettleInvite", "input": "{}"}
-    )
-    scheduled = add("TaskScheduled", entered, 0.002, taskScheduledEventDetails={"resource": "invoke"})
-    succeeded = add("TaskSucceeded", scheduled, 0.250, taskSucceededEventDetails={"output": "{}"})
-    exited = add(
-        "TaskStateExited", succeeded, 0.251, stateExitedEventDetails={"name": "SettleInvite", "output": "{}"}
-    )
-    add("ExecutionSucceeded", exited, 0.252, executionSucceededEventDetails={"output": "{}"})
-    return events
 
 
 def test_a_state_retried_twice_shows_three_attempts_and_succeeds():
@@ -129,15 +94,30 @@ def test_a_caught_task_is_caught_not_succeeded():
     assert inner["Refused"] == "succeeded"
 
 
-def test_a_redrive_is_a_row_and_the_state_run_again_gets_its_own_row():
-    data = timeline_as_dict(build_timeline(_redriven(_history("failed_after_retries_and_map"))))
+def test_a_redrive_is_a_row_and_the_map_run_again_gets_its_own_row():
+    data = timeline_as_dict(build_timeline(_history("redriven_map")))
     assert data["status"] == "SUCCEEDED" and data["error"] is None and data["redriveCount"] == 1
-    kinds = [(e["kind"], e.get("name"), e.get("status")) for e in data["timeline"]][-3:]
-    assert kinds == [
-        ("state", "SettleInvite", "failed"),
+    rows = [(e["kind"], e.get("name"), e.get("status")) for e in data["timeline"]]
+    assert rows == [
+        ("state", "PrepareSleeps", "succeeded"),
+        ("state", "SleepEach", "failed"),
         ("redrive", None, None),
-        ("state", "SettleInvite", "succeeded"),
+        ("state", "SleepEach", "succeeded"),
     ]
+    first, again = data["timeline"][1], data["timeline"][3]
+    assert (first["iterations"]["succeeded"], first["iterations"]["failed"]) == (1, 1)
+    assert first["error"] == "Arcadeflow.InjectedFault"
+    # The redrive ran only the iterations that had not succeeded: 1 (failed), 2 and 3 (never started).
+    assert (again["iterations"]["count"], again["iterations"]["succeeded"]) == (3, 3)
+    assert data["timeline"][2]["startOffsetSeconds"] <= again["startOffsetSeconds"]
+
+
+def test_the_text_of_a_redriven_execution_shows_the_redrive_between_the_runs():
+    lines = format_trace(_history("redriven_map"))
+    assert len(lines) == 4
+    assert "SleepEach" in lines[1] and "error Arcadeflow.InjectedFault: the sleeper is gone" in lines[1]
+    assert "── redriven (redrive 1) ──" in lines[2]
+    assert "map: 3 iterations, 3 succeeded, 0 failed" in lines[3]
 
 
 def test_a_state_still_running_is_running():

@@ -14,6 +14,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from arcadeflow.faults import clear_faults, set_fault
 from tests.support.stack import RunningStack, wait_for
 
 HERE = Path(__file__).parent
@@ -108,9 +109,35 @@ def _machines(glitch: str, sleeper: str, refuser: str) -> dict[str, dict[str, An
             }
         },
     }
+    # A Map of four sleeps whose second call fails (the fault switch) and fails the execution;
+    # redriven, the Map runs again only the iterations that had not succeeded.
+    redriven_map = {
+        "StartAt": "PrepareSleeps",
+        "States": {
+            "PrepareSleeps": {
+                "Type": "Pass",
+                "Result": [{"seconds": 0}, {"seconds": 0}, {"seconds": 0}, {"seconds": 0}],
+                "ResultPath": "$.sleeps",
+                "Next": "SleepEach",
+            },
+            "SleepEach": {
+                "Type": "Map",
+                "ItemsPath": "$.sleeps",
+                "MaxConcurrency": 1,
+                "ItemProcessor": {
+                    "ProcessorConfig": {"Mode": "INLINE"},
+                    "StartAt": "Sleep",
+                    "States": {"Sleep": _task(sleeper, None, OutputPath="$.Payload")},
+                },
+                "ResultPath": "$.slept",
+                "End": True,
+            },
+        },
+    }
     return {
         "failed_after_retries_and_map": failed_after_retries_and_map,
         "map_with_a_caught_failure": map_with_a_caught_failure,
+        "redriven_map": redriven_map,
     }
 
 
@@ -128,12 +155,21 @@ def _function(stack: RunningStack, handler: str, env: dict[str, str]) -> str:
     return name
 
 
+def _finish(sfn: Any, execution: str, name: str, redriven: bool = False) -> None:
+    def ended() -> bool:
+        described = sfn.describe_execution(executionArn=execution)
+        return described["status"] != "RUNNING" and (not redriven or described.get("redriveCount", 0) >= 1)
+
+    wait_for(ended, timeout=30, message=f"{name} to finish")
+
+
 def main() -> None:
     inputs = {
         "failed_after_retries_and_map": {"key": "k1", "succeedOn": 3, "inviteId": "i-7"},
         "map_with_a_caught_failure": {
             "invites": [{"inviteId": "i-1"}, {"inviteId": "i-2", "refuse": True}, {"inviteId": "i-3"}],
         },
+        "redriven_map": {},
     }
     with tempfile.TemporaryDirectory() as state_dir:
         stack = RunningStack(Path(state_dir), ["--lambda-code", "tests/support/sample_handlers.py"])
@@ -160,16 +196,17 @@ def main() -> None:
                 arn = sfn.create_state_machine(name=name, definition=json.dumps(definition), roleArn=ROLE)[
                     "stateMachineArn"
                 ]
-                execution = sfn.start_execution(stateMachineArn=arn, input=json.dumps(inputs[name]))[
-                    "executionArn"
-                ]
-                wait_for(
-                    lambda execution=execution: (
-                        sfn.describe_execution(executionArn=execution)["status"] != "RUNNING"
-                    ),
-                    timeout=30,
-                    message=f"{name} to finish",
-                )
+                if name == "redriven_map":
+                    set_fault(stack.aws_url, sleeper, [2], "Arcadeflow.InjectedFault", "the sleeper is gone")
+                execution = sfn.start_execution(stateMachineArn=arn, input=json.dumps(inputs[name]))
+                _finish(sfn, execution["executionArn"], name)
+                if name == "redriven_map":
+                    clear_faults(stack.aws_url)
+                    sfn.redrive_execution(
+                        executionArn=execution["executionArn"], clientToken=uuid.uuid4().hex
+                    )
+                    _finish(sfn, execution["executionArn"], name, redriven=True)
+                execution = execution["executionArn"]
                 pages = sfn.get_paginator("get_execution_history").paginate(executionArn=execution)
                 events = [event for page in pages for event in page["events"]]
                 (HERE / f"{name}.json").write_text(json.dumps(events, indent=1, default=str) + "\n")
