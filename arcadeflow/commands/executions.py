@@ -80,7 +80,10 @@ def list_executions(sfn: Any, state_machine: str, status: str | None, out: TextI
     for row in rows:
         stopped = row.get("stopDate")
         took = f"{(stopped - row['startDate']).total_seconds():8.2f}s" if stopped else "   running"
-        out.write(f"{row['startDate']:%Y-%m-%d %H:%M:%S}  {row['status']:<9} {took}  {row['executionArn']}\n")
+        # ListExecutions reports redriveCount once an execution has been redriven (AWS, embedded).
+        redriven = f"  (redriven {row['redriveCount']}x)" if row.get("redriveCount") else ""
+        started = f"{row['startDate']:%Y-%m-%d %H:%M:%S}"
+        out.write(f"{started}  {row['status']:<9} {took}  {row['executionArn']}{redriven}\n")
     if not rows:
         out.write("no executions\n")
 

@@ -124,6 +124,10 @@ def test_trace_then_bulk_redrive_then_trace_again(bench, machine, capsys):
     code, out, _ = _cli(bench, capsys, "trace", execution_arn)
     assert "── redriven (redrive 1) ──" in out
 
+    code, out, _ = _cli(bench, capsys, "executions", name)
+    (listed,) = [line for line in out.splitlines() if line.endswith(f"{execution_arn}  (redriven 1x)")]
+    assert "SUCCEEDED" in listed
+
 
 def test_redrive_reports_what_was_not_eligible_and_why_and_fails(bench, machine, capsys):
     _, flow, _ = machine
