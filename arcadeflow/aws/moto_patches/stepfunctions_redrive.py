@@ -84,11 +84,16 @@ class RedriveError(Exception):
 # --- reading an execution -------------------------------------------------------------------
 
 
-def recorded_history(execution: Any) -> list[dict[str, Any]]:
+def recorded_history(execution: Any, *, copy: bool = True) -> list[dict[str, Any]]:
+    """The execution's events; copy=False: moto's own event objects, to read and not keep
+    (DescribeExecution polled on a 10,000-event fan-out must not deep-copy its history)."""
     worker = getattr(execution, "exec_worker", None)
     env = getattr(worker, "env", None)
     if env is not None:
-        return env.event_manager.get_event_history()
+        if copy:
+            return env.event_manager.get_event_history()
+        with env.event_manager._mutex:
+            return list(env.event_manager._history_event_list)
     return [dict(e) for e in getattr(execution, "restored_history", None) or []]
 
 
@@ -98,8 +103,9 @@ def _status(execution: Any) -> str:
 
 
 def _machine_type(execution: Any) -> str:
-    kind = getattr(execution, "sm_type", None) or getattr(execution.state_machine, "sm_type", "STANDARD")
-    return getattr(kind, "value", kind) or "STANDARD"
+    # moto keeps the machine's type in `type`; its `sm_type` is always "STANDARD".
+    kind = getattr(execution.state_machine, "type", None) or "STANDARD"
+    return getattr(kind, "value", kind)
 
 
 def _reason(execution: Any, events: list[dict[str, Any]]) -> str | None:
@@ -135,7 +141,7 @@ def _execution(arn: str) -> Any:
 
 
 def redrive_fields(execution: Any, *, describe: bool) -> dict[str, Any]:
-    events = recorded_history(execution)
+    events = recorded_history(execution, copy=False)
     out: dict[str, Any] = {"redriveCount": redrive_plan.redrive_count(events)}
     date = redrive_plan.last_redrive_date(events)
     if date is not None:
@@ -438,6 +444,7 @@ PATCH = MotoPatch(
         f"{_WORKER}._get_evaluation_environment",
         f"{_WORKER}._get_evaluation_entrypoint",
         "moto.stepfunctions.parser.asl.eval.event.event_manager.EventManager.get_event_history",
+        "moto.stepfunctions.parser.asl.eval.event.event_manager.EventManager.add_event",
         "moto.stepfunctions.parser.asl.component.common.flow.start_at.StartAt",
         "moto.stepfunctions.parser.api.ExecutionRedrivenEventDetails",
     ),
