@@ -191,28 +191,45 @@ def test_duel_session_redriven_after_the_stop_push_failed_tells_both_players_onc
 FANOUT_FOLLOWERS = 1_500  # two pages of ids: the second is read while the first is written
 
 
-def test_status_fanout_redriven_after_reading_a_page_failed_writes_every_feed_once(stack):
+@pytest.fixture(scope="module")
+def celebrity_with_followers(stack):
     celebrity = unique("celeb")
-    followers = populate(stack, FANOUT_FOLLOWERS, celebrity, prefix=f"{unique('fan')}-")
+    return celebrity, populate(stack, FANOUT_FOLLOWERS, celebrity, prefix=f"{unique('fan')}-")
+
+
+@pytest.mark.parametrize(
+    ("failing_call", "failed_state"),
+    [
+        # Call 1 reads the first page; call 2 reads the next one inside WritePageReadNext, while
+        # the first page's batches are being written.
+        (2, "ReadNextFollowerPage"),
+        # Call 4 adds the last page's batch results to the totals, after every feed was written.
+        (4, "ReadFollowerPage"),
+    ],
+    ids=["while-writing", "after-writing"],
+)
+def test_status_fanout_redriven_after_a_follower_page_call_failed_writes_every_feed_once(
+    stack, celebrity_with_followers, failing_call, failed_state
+):
+    celebrity, followers = celebrity_with_followers
     status = status_for(celebrity)
-    # Invocation 1 reads the first page; 2 reads the next one inside WritePageReadNext, while
-    # the first page's batches are being written.
-    _fail_once(stack, "fanout_followers_page", on=2)
+    _fail_once(stack, "fanout_followers_page", on=failing_call)
 
     arn = start_fanout(stack, status)
     failed = finished(stack, arn)
     assert (failed["status"], failed.get("error")) == ("FAILED", INJECTED)
-    assert _fault_fired(stack) == [2]
+    assert _fault_fired(stack) == [failing_call]
 
     redriven = redrive_and_finish(stack, arn)
 
     assert redriven["status"] == "SUCCEEDED", redriven.get("cause")
     output = json.loads(redriven["output"])
+    # The totals the flow reports count every follower once, over both runs.
     assert (output["followers"], output["written"]) == (FANOUT_FOLLOWERS, FANOUT_FOLLOWERS)
     copies = feed_copies(stack, status["statusId"])
     assert set(copies) == set(followers)  # nothing lost
     assert set(copies.values()) == {1}  # nothing twice
-    _assert_resumed_not_rerun(stack, arn, "ReadNextFollowerPage", before="PrepareFanout")
+    _assert_resumed_not_rerun(stack, arn, failed_state, before="PrepareFanout")
 
 
 # --- queue_pairing ----------------------------------------------------------------------------------
