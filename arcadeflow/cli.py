@@ -241,6 +241,24 @@ def _add_discovered_commands(sub: Any) -> None:
             )
 
 
+def _since(text: str) -> Any:
+    from arcadeflow.commands.executions import parse_since
+
+    try:
+        return parse_since(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _statuses(text: str) -> tuple[str, ...]:
+    from arcadeflow.commands.executions import parse_statuses
+
+    try:
+        return parse_statuses(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _add_execution_commands(sub: Any) -> None:
     from arcadeflow.commands import executions
 
@@ -250,6 +268,8 @@ def _add_execution_commands(sub: Any) -> None:
             "--endpoint-url",
             help="Step Functions endpoint; default: the running local stack; 'aws' for your AWS account",
         )
+        parser.add_argument("--profile", help="with --endpoint-url aws: the AWS profile to use")
+        parser.add_argument("--region", help="region (with --endpoint-url aws: default from the profile)")
 
     listing = sub.add_parser("executions", help="list a state machine's executions")
     listing.add_argument("state_machine", help="state machine name (e.g. duel_invite) or ARN")
@@ -259,9 +279,39 @@ def _add_execution_commands(sub: Any) -> None:
 
     trace = sub.add_parser("trace", help="print an execution's history as a readable trace")
     trace.add_argument("execution_arn")
-    trace.add_argument("--verbose", action="store_true", help="every state's input and output, untruncated")
+    trace.add_argument("--verbose", action="store_true", help="inputs, outputs and full causes")
+    trace.add_argument("--json", action="store_true", help="the same timeline as JSON, for tools")
     common(trace)
     trace.set_defaults(func=executions.main_trace)
+
+    redrive = sub.add_parser(
+        "redrive",
+        help="resume failed executions from the states that failed (RedriveExecution), one or in bulk",
+    )
+    redrive.add_argument("execution_arns", nargs="*", metavar="executionArn")
+    redrive.add_argument(
+        "--failed", action="store_true", help="redrive every execution that did not succeed (see --machine)"
+    )
+    redrive.add_argument(
+        "--machine",
+        action="append",
+        metavar="NAME",
+        help="with --failed: only this state machine (name, e.g. duel_invite, or ARN; repeatable)",
+    )
+    redrive.add_argument(
+        "--since", type=_since, metavar="DURATION", help="with --failed: ended within, e.g. 30m, 1h, 2d"
+    )
+    redrive.add_argument(
+        "--status",
+        type=_statuses,
+        metavar="STATUSES",
+        help="with --failed: which of FAILED,TIMED_OUT,ABORTED (default: all three)",
+    )
+    redrive.add_argument("--wait", action="store_true", help="wait for the redriven executions to finish")
+    redrive.add_argument("--wait-timeout", type=float, default=300.0, help="seconds (default 300)")
+    redrive.add_argument("--json", action="store_true", help="the report as JSON")
+    common(redrive)
+    redrive.set_defaults(func=executions.main_redrive)
 
     replay = sub.add_parser("replay", help="run a finished (e.g. failed) execution again with its input")
     replay.add_argument("execution_arn")
