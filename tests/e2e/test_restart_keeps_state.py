@@ -241,9 +241,16 @@ def after_kill(restarted, state_dir):
     arn = start_fanout(second, status)
     assert finished(second, arn)["status"] == "SUCCEEDED"
     described = _describe(second, arn)
-    wait_for(
-        lambda: _kept_status(state_dir, arn) == "SUCCEEDED", message="the checkpoint of the last execution"
-    )
+    copies = feed_copies(second, status["statusId"])
+    assert sum(copies.values()) >= FOLLOWERS
+    feed_table = second.endpoints()["tables"]["feed"]
+
+    def kept_copies() -> int:
+        return sum(i["statusId"]["S"] == status["statusId"] for i in _kept_items(state_dir, feed_table))
+
+    wait_for(lambda: _kept_status(state_dir, arn) == "SUCCEEDED", message="the last execution's checkpoint")
+    # Items are snapshotted every 2 s: wait for the one holding this fan-out's feed items.
+    wait_for(lambda: kept_copies() == sum(copies.values()), message="the feed table's snapshot")
     second.proc.send_signal(signal.SIGKILL)
     second.proc.wait(timeout=20)
     third = _start(state_dir)
