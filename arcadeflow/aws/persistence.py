@@ -5,8 +5,8 @@ every item. Here both live in one SQLite database under the state directory
 (`<state dir>/runtime-state.sqlite3`, WAL journal):
 
 - Executions are checkpointed every `interval` seconds (0.25 s by default) by a thread that
-  compares each execution's cheap fingerprint (status, stop date, number of history events,
-  redrive count) with what it last wrote, and appends only the new history events. Polling the
+  compares each execution's cheap fingerprint (status, stop date, error, number of history
+  events) with what it last wrote, and appends only the new history events. Polling the
   backend, rather than hooking moto's interpreter, follows whatever changes an execution
   (the interpreter, StopExecution, RedriveExecution) without knowing who did it. A killed
   runtime loses at most the last interval; each checkpoint is one transaction, so the database
@@ -198,15 +198,26 @@ def _history_list(execution: Any) -> tuple[Any, list[dict[str, Any]]] | None:
     return manager._mutex, manager._history_event_list
 
 
-def _redrive_count(execution: Any) -> int:
-    return int(getattr(execution, "redrive_count", 0) or 0)
+def _redrives(execution: Any) -> tuple[int, str | None]:
+    """(redrive count, last redrive's date) as the history records them: one ExecutionRedriven
+    event per redrive, as on AWS (the redrive patch reads them the same way)."""
+    found = _history_list(execution)
+    if found is None:
+        return 0, None
+    mutex, live = found
+    with mutex:
+        redriven = [e for e in live if e["type"] == "ExecutionRedriven"]
+    if not redriven:
+        return 0, None
+    last = redriven[-1]["timestamp"]
+    return len(redriven), last.isoformat() if isinstance(last, datetime.datetime) else str(last)
 
 
 def execution_record(execution: Any) -> dict[str, Any]:
     """Everything DescribeExecution, ListExecutions and a redrive read from an execution."""
     machine = execution.state_machine
     output = execution.output
-    return {
+    record: dict[str, Any] = {
         "executionArn": execution.exec_arn,
         "stateMachineArn": execution.state_machine_arn,
         "name": execution.name,
@@ -221,17 +232,16 @@ def execution_record(execution: Any) -> dict[str, Any]:
         "output": None if output is None else json.dumps(output, default=_json_default),
         "error": execution.error,
         "cause": execution.cause,
-        "redriveCount": _redrive_count(execution),
-        "redriveDate": _iso(getattr(execution, "redrive_date", None)),
     }
+    record["redriveCount"], record["redriveDate"] = _redrives(execution)
+    return record
 
 
 def _fingerprint(execution: Any, events: int) -> tuple[Any, ...]:
     return (
         execution.status,
         execution.stop_date,
-        events,
-        _redrive_count(execution),
+        events,  # a redrive appends its ExecutionRedriven event: counted here
         execution.error,
         execution.cause,
     )
@@ -398,7 +408,7 @@ def _rebuild_execution(
         account_id=machine.backend.account_id,
         region_name=machine.backend.region_name,
         state_machine=clone,
-        start_date=_from_iso(record["startDate"]),
+        start_date=datetime.datetime.fromisoformat(record["startDate"]),
         cloud_watch_logging_session=None,
         activity_store={},
         input_data=record["input"] or "{}",
@@ -409,14 +419,11 @@ def _rebuild_execution(
     execution.output = None if record.get("output") is None else json.loads(record["output"])
     execution.error = record.get("error")
     execution.cause = record.get("cause")
-    if record.get("redriveCount"):
-        execution.redrive_count = int(record["redriveCount"])
-        execution.redrive_date = _from_iso(record.get("redriveDate"))
     # A worker that never runs, with a real environment holding the history: the execution then
     # answers every API (history, task tokens, map runs) as a finished live one does.
     worker = execution._get_start_execution_worker()
     worker.env = worker._get_evaluation_environment()
-    manager = worker.env.event_manager
+    manager: Any = worker.env.event_manager  # moto types events as TypedDicts; ours are JSON
     manager._history_event_list.extend(events)
     manager._event_id_gen._next_id = (int(events[-1]["id"]) if events else 0) + 1
     execution.exec_worker = worker
