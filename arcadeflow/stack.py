@@ -212,13 +212,13 @@ class EmbeddedStack:
             stats = self.checkpointer.stats
             # Read by benchmarks/persistence_overhead.py: what keeping state cost this run.
             log.info(
-                "state kept: %d execution checkpoints (%d execution writes, %d events) in %.3f s, "
-                "table snapshots in %.3f s",
+                "state kept: %d execution checkpoints (%d execution writes, %d events) in %.3f s CPU, "
+                "table snapshots in %.3f s CPU",
                 stats.checkpoints,
                 stats.executions_written,
                 stats.events_written,
-                stats.seconds,
-                self.snapshots.seconds,
+                stats.cpu_seconds,
+                self.snapshots.cpu_seconds,
             )
         if self.store is not None:
             self.store.close()

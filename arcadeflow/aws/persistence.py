@@ -267,7 +267,7 @@ class CheckpointStats:
     checkpoints: int = 0
     executions_written: int = 0
     events_written: int = 0
-    seconds: float = 0.0  # time spent checkpointing, summed
+    cpu_seconds: float = 0.0  # CPU time spent checkpointing, summed (thread time)
 
 
 class ExecutionCheckpointer:
@@ -310,7 +310,7 @@ class ExecutionCheckpointer:
     def checkpoint(self) -> int:
         """One pass over every execution; returns how many were written."""
         with self._checkpoint_lock:
-            started = time.perf_counter()
+            started = time.thread_time()
             changes = list(self._changes())
             if changes:
                 with self.store.transaction() as db:
@@ -321,7 +321,7 @@ class ExecutionCheckpointer:
                     self.stats.events_written += len(new_events)
                 self.stats.executions_written += len(changes)
             self.stats.checkpoints += 1
-            self.stats.seconds += time.perf_counter() - started
+            self.stats.cpu_seconds += time.thread_time() - started
             return len(changes)
 
     def _changes(self) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]], bool, _Saved]]:
@@ -461,7 +461,7 @@ class TableSnapshots:
         self._stopped = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
-        self.seconds = 0.0  # time spent snapshotting, summed
+        self.cpu_seconds = 0.0  # CPU time spent snapshotting, summed (thread time)
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="table-snapshots", daemon=True)
@@ -487,21 +487,23 @@ class TableSnapshots:
         from arcadeflow.aws.moto_patches.dynamodb_speed import table_version
 
         with self._lock:
-            started = time.perf_counter()
+            started = time.thread_time()
             written = 0
             for name, table in list(dynamodb_backend(self.region).tables.items()):
                 version = table_version(table)
                 if self._versions.get(name) == version:
                     continue
-                # Under the write lock: every write is serialised by it (and the TTL reaper takes
-                # it too), so the snapshot is the table at one moment.
+                # The item list is copied under the write lock (every write takes it, the TTL
+                # reaper too): the table at one moment, writes held up only for the copy.
+                # Serialised outside it; a nested attribute updated in place meanwhile bumps the
+                # version, so the next snapshot has it.
                 with dynamodb_write_lock:
                     version = table_version(table)
-                    items = [_item_json(item) for item in _table_items(table)]
-                self.store.save_table(name, items)
+                    attributes = [dict(item.attrs) for item in _table_items(table)]
+                self.store.save_table(name, [{k: _plain(v) for k, v in a.items()} for a in attributes])
                 self._versions[name] = version
                 written += 1
-            self.seconds += time.perf_counter() - started
+            self.cpu_seconds += time.thread_time() - started
             return written
 
     def mark_saved(self) -> None:
@@ -520,8 +522,17 @@ def _table_items(table: Any) -> list[Any]:
     return [item for partition in partitions for item in list(partition.values())]
 
 
-def _item_json(item: Any) -> dict[str, Any]:
-    return item.to_json()["Attributes"]  # DynamoDB JSON, as the wire carries it
+def _plain(value: Any) -> Any:
+    """A moto attribute value as DynamoDB JSON ({"S": "x"}, {"M": {...}}), as the wire carries it."""
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    if isinstance(value, DynamoType):
+        return {value.type: _plain(value.value)}
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
 
 
 def restore_tables(store: StateStore, region: str, report: RestoreReport) -> None:
