@@ -251,3 +251,25 @@ def test_a_killed_writer_leaves_whole_checkpoints(tmp_path):
     assert json.loads(reader.execute("SELECT record FROM executions").fetchone()[0])["status"] == "RUNNING"
     assert reader.execute("SELECT count(*) FROM history_events").fetchone()[0] == 1
     store.close()
+
+
+def test_up_fresh_starts_on_an_empty_state_directory(tmp_path):
+    from arcadeflow.cli import build_parser
+    from arcadeflow.stack import EmbeddedStack, StackOptions
+
+    kept = StateStore(tmp_path)
+    kept.save_table("arcadeflow-users", [{"userId": {"S": "alice"}}])
+    kept.close()
+    args = build_parser().parse_args(["up", "--fresh", "--state-dir", str(tmp_path)])
+    assert (args.fresh, args.persist) == (True, True)
+    stack = EmbeddedStack(StackOptions(state_dir=tmp_path, fresh=args.fresh, persist=args.persist))
+    assert stack.store is not None and stack.store.tables() == {}
+    stack.store.close()
+
+    again = StateStore(tmp_path)
+    again.save_table("arcadeflow-users", [{"userId": {"S": "bob"}}])
+    again.close()
+    stack = EmbeddedStack(StackOptions(state_dir=tmp_path))  # no --fresh: what was kept stays
+    assert stack.store is not None and list(stack.store.tables()) == ["arcadeflow-users"]
+    stack.store.close()
+    assert EmbeddedStack(StackOptions(state_dir=tmp_path, persist=False)).store is None
