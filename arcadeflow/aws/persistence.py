@@ -15,8 +15,8 @@ every item. Here both live in one SQLite database under the state directory
   write version of moto_patches.dynamodb_speed), every `table_interval` seconds (2 s; longer
   when a snapshot is expensive, see SNAPSHOT_CPU_FACTOR) and at a clean stop; the item list is
   copied under the DynamoDB write lock, so a snapshot is one moment of the table. Measured
-  (benchmarks/persistence_overhead.py): ~0.3 s of CPU for the checkpoints of ~450 executions,
-  2.5-3.7 s for the snapshots while 3,000 users, follows and feed items were written.
+  (benchmarks/persistence_overhead.py): ~0.25 s of CPU for the checkpoints of ~330 execution
+  writes, ~1.3 s for the snapshots while 3,000 users, follows and feed items were written.
 
 On start, after the deployer has created the tables and state machines and before the event
 source pollers, TTL reaper and HTTP APIs start, both are restored: items are put with the
