@@ -134,6 +134,8 @@ def cmd_up(args: argparse.Namespace) -> int:
         capacity_burst_seconds=args.capacity_burst_seconds,
         deploy=args.deploy,
         lambda_code=list(args.lambda_code),
+        persist=args.persist,
+        fresh=args.fresh,
     )
     try:
         stack = EmbeddedStack(options)
@@ -208,6 +210,17 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="a file or directory of the project that local Lambdas may import besides functions/; "
         "it keeps its path in the project (repeatable; e.g. tests/support/sample_handlers.py)",
+    )
+    up.add_argument(
+        "--fresh",
+        action="store_true",
+        help="start empty: forget the executions and table items the state directory kept",
+    )
+    up.add_argument(
+        "--no-persist",
+        dest="persist",
+        action="store_false",
+        help="keep nothing across restarts (executions and items live in memory only)",
     )
     up.add_argument("--verbose", action="store_true", help="debug logging")
     add_state_dir(up)

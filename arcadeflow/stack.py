@@ -16,6 +16,15 @@ from arcadeflow.auth import LocalIssuer
 from arcadeflow.aws.embedded import EmbeddedAws
 from arcadeflow.aws.event_sources import EventSourceMappings
 from arcadeflow.aws.lambda_runner import stage_task_root
+from arcadeflow.aws.persistence import (
+    RESTARTED_ERROR,
+    ExecutionCheckpointer,
+    RestoreReport,
+    StateStore,
+    TableSnapshots,
+    restore_executions,
+    restore_tables,
+)
 from arcadeflow.aws.ttl import TtlReaper
 from arcadeflow.commands import ENDPOINTS_FILE
 from arcadeflow.deployer import deploy
@@ -47,6 +56,12 @@ class StackOptions:
     # Project files added to the local function package beside functions/, at their relative
     # path (e.g. a test's handlers); the deployed zip holds functions/ only.
     lambda_code: list[Path] = field(default_factory=list)
+    # Executions and table items kept in the state directory across restarts (persistence.py).
+    persist: bool = True
+    # Forget what the state directory kept, and start empty.
+    fresh: bool = False
+    execution_checkpoint_seconds: float = 0.25
+    table_snapshot_seconds: float = 2.0
 
 
 class EmbeddedStack:
@@ -64,6 +79,14 @@ class EmbeddedStack:
         self.capacity: Any = None  # ProvisionedCapacity when --table-wcu is given
         self.http_api: HttpApiEmulator | None = None
         self.websocket_api: WebSocketApiEmulator | None = None
+        self.store: StateStore | None = None
+        self.checkpointer: ExecutionCheckpointer | None = None
+        self.snapshots: TableSnapshots | None = None
+        self.restored = RestoreReport()
+        if options.fresh:
+            StateStore.wipe(self.state_dir)
+        if options.persist:
+            self.store = StateStore(self.state_dir)
 
     def start(self) -> None:
         self.aws.start()
@@ -85,6 +108,8 @@ class EmbeddedStack:
                 environment_overrides=self.options.environment_overrides,
             )
             self._create_signing_keys()
+        # Before anything reads or streams: pollers, the TTL reaper, the APIs.
+        self._restore_kept_state()
         self.event_sources.start()
         self.ttl.start()
         if self.options.deploy and self.options.prewarm:
@@ -95,6 +120,36 @@ class EmbeddedStack:
         self.http_api.ready.set()
         self.websocket_api.ready.set()
         (self.state_dir / ENDPOINTS_FILE).write_text(json.dumps(self.endpoints(), indent=2))
+
+    def _restore_kept_state(self) -> None:
+        if self.store is None:
+            return
+        restore_tables(self.store, self.options.region, self.restored)
+        executions = restore_executions(self.store, self.options.region, self.restored)
+        self.checkpointer = ExecutionCheckpointer(
+            self.store, self.options.region, self.options.execution_checkpoint_seconds
+        )
+        for execution in executions:
+            self.checkpointer.mark_saved(execution)
+        # The restarted ones changed (FAILED now): the first checkpoint writes them.
+        self.checkpointer.checkpoint()
+        self.snapshots = TableSnapshots(self.store, self.options.region, self.options.table_snapshot_seconds)
+        self.snapshots.mark_saved()
+        self.checkpointer.start()
+        self.snapshots.start()
+        report = self.restored
+        if report.executions or report.items or report.skipped:
+            log.info(
+                "restored from %s: %d executions (%d were running: now FAILED %s), %d items in %d tables",
+                self.store.path,
+                report.executions,
+                len(report.restarted),
+                RESTARTED_ERROR,
+                report.items,
+                report.tables,
+            )
+        for arn, why in report.skipped.items():
+            log.warning("kept execution %s not restored: %s", arn, why)
 
     def _create_signing_keys(self) -> None:
         """Each secret of the description is an SSM SecureString; locally a fresh random key
@@ -147,6 +202,26 @@ class EmbeddedStack:
             self.websocket_api.stop()
         if self.http_api:
             self.http_api.stop()
+        # Before the runner stops: an execution still running is kept as running, not as the
+        # failures its tasks would meet while the runtime goes down.
+        if self.checkpointer is not None:
+            self.checkpointer.stop()
+        if self.snapshots is not None:
+            self.snapshots.stop()
+        if self.checkpointer is not None and self.snapshots is not None:
+            stats = self.checkpointer.stats
+            # Read by benchmarks/persistence_overhead.py: what keeping state cost this run.
+            log.info(
+                "state kept: %d execution checkpoints (%d execution writes, %d events) in %.3f s CPU, "
+                "table snapshots in %.3f s CPU",
+                stats.checkpoints,
+                stats.executions_written,
+                stats.events_written,
+                stats.cpu_seconds,
+                self.snapshots.cpu_seconds,
+            )
+        if self.store is not None:
+            self.store.close()
         self.aws.stop()
         endpoints = self.state_dir / ENDPOINTS_FILE
         if endpoints.exists():

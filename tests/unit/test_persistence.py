@@ -1,0 +1,275 @@
+"""Executions and table items written to the state directory come back as they were.
+
+An embedded AWS in this process (no Lambda: Pass, Fail and Wait states only) runs executions;
+the checkpointer writes them; a "restart" empties the Step Functions backend and the tables, and
+the restore puts them back from the database. The APIs must answer as before (boto3, real
+calls), and what was RUNNING comes back FAILED with Arcadeflow.RuntimeRestarted.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+import uuid
+
+import pytest
+
+from arcadeflow.aws import persistence
+from arcadeflow.aws.embedded import EmbeddedAws
+from arcadeflow.aws.persistence import (
+    RESTARTED_ERROR,
+    ExecutionCheckpointer,
+    RestoreReport,
+    StateStore,
+    TableSnapshots,
+    restore_executions,
+    restore_tables,
+)
+
+ROLE = "arn:aws:iam::123456789012:role/persistence"
+REGION = "us-east-1"
+
+
+def _machine(name: str, states: dict, start: str) -> str:
+    return json.dumps({"StartAt": start, "States": states})
+
+
+SUCCEEDS = _machine(
+    "succeeds",
+    {
+        "Greet": {"Type": "Pass", "Result": {"hello": "world"}, "ResultPath": "$.greeting", "Next": "Done"},
+        "Done": {"Type": "Succeed"},
+    },
+    "Greet",
+)
+FAILS = _machine(
+    "fails",
+    {
+        "Prepare": {"Type": "Pass", "Next": "GiveUp"},
+        "GiveUp": {"Type": "Fail", "Error": "Broken", "Cause": "on purpose"},
+    },
+    "Prepare",
+)
+WAITS = _machine(
+    "waits",
+    {"Prepare": {"Type": "Pass", "Next": "Linger"}, "Linger": {"Type": "Wait", "Seconds": 3600, "End": True}},
+    "Prepare",
+)
+
+
+@pytest.fixture(scope="module")
+def aws():
+    embedded = EmbeddedAws(0, REGION)
+    embedded.start()
+    yield embedded
+    embedded.stop()
+
+
+def _wait(check, what: str, timeout: float = 20.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        answer = check()
+        if answer:
+            return answer
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
+def _history(sfn, arn: str) -> list[dict]:
+    return sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+
+
+def _describe(sfn, arn: str) -> dict:
+    out = sfn.describe_execution(executionArn=arn)
+    out.pop("ResponseMetadata")
+    return out
+
+
+def _restart(machines: list[str]) -> None:
+    """What a new process starts from: the deployed machines, none of their executions."""
+    backend = persistence.parser_backend(REGION)
+    for machine in backend.state_machines:
+        if machine.arn in machines:
+            machine.executions.clear()
+
+
+def test_executions_come_back_with_their_histories_and_a_running_one_failed(aws, tmp_path):
+    sfn = aws.client("stepfunctions")
+    suffix = uuid.uuid4().hex[:8]
+    arns = {
+        kind: sfn.create_state_machine(name=f"{kind}-{suffix}", definition=definition, roleArn=ROLE)[
+            "stateMachineArn"
+        ]
+        for kind, definition in (("succeeds", SUCCEEDS), ("fails", FAILS), ("waits", WAITS))
+    }
+    started = {
+        kind: sfn.start_execution(stateMachineArn=arn, name=f"run-{kind}", input=json.dumps({"n": 1}))[
+            "executionArn"
+        ]
+        for kind, arn in arns.items()
+    }
+    _wait(lambda: _describe(sfn, started["succeeds"])["status"] == "SUCCEEDED", "the Pass machine to succeed")
+    _wait(lambda: _describe(sfn, started["fails"])["status"] == "FAILED", "the Fail machine to fail")
+    _wait(
+        lambda: any(e["type"] == "WaitStateEntered" for e in _history(sfn, started["waits"])),
+        "the Wait machine to be waiting",
+    )
+    before = {kind: (_describe(sfn, arn), _history(sfn, arn)) for kind, arn in started.items()}
+    listed_before = sfn.list_executions(stateMachineArn=arns["fails"])["executions"]
+
+    store = StateStore(tmp_path)
+    checkpointer = ExecutionCheckpointer(store, REGION)
+    assert checkpointer.checkpoint() >= 3
+    assert checkpointer.checkpoint() == 0, "nothing changed, nothing should be written again"
+    store.close()
+
+    _restart(list(arns.values()))
+    with pytest.raises(sfn.exceptions.ExecutionDoesNotExist):
+        sfn.describe_execution(executionArn=started["fails"])
+
+    store = StateStore(tmp_path)
+    report = RestoreReport()
+    restore_executions(store, REGION, report)
+    assert report.restarted == [started["waits"]]
+
+    for kind in ("succeeds", "fails"):
+        assert _describe(sfn, started[kind]) == before[kind][0], kind
+        assert _history(sfn, started[kind]) == before[kind][1], kind
+    output = json.loads(_describe(sfn, started["succeeds"])["output"])
+    assert output == {"n": 1, "greeting": {"hello": "world"}}
+    assert sfn.list_executions(stateMachineArn=arns["fails"])["executions"] == listed_before
+    assert sfn.list_executions(stateMachineArn=arns["fails"], statusFilter="FAILED")["executions"]
+
+    running = _describe(sfn, started["waits"])
+    assert (running["status"], running["error"]) == ("FAILED", RESTARTED_ERROR)
+    assert "stopped while this execution was running" in running["cause"]
+    history = _history(sfn, started["waits"])
+    assert history[:-1] == before["waits"][1]
+    assert history[-1]["type"] == "ExecutionFailed"
+    assert history[-1]["id"] == len(history)
+    assert history[-1]["executionFailedEventDetails"]["error"] == RESTARTED_ERROR
+
+    # The name stays taken, as on AWS: the restored execution is the one with that name.
+    with pytest.raises(sfn.exceptions.ExecutionAlreadyExists):
+        sfn.start_execution(stateMachineArn=arns["fails"], name="run-fails", input=json.dumps({"n": 2}))
+    store.close()
+
+
+def test_a_checkpoint_appends_only_the_new_events(aws, tmp_path):
+    sfn = aws.client("stepfunctions")
+    arn = sfn.create_state_machine(name=f"waits-{uuid.uuid4().hex[:8]}", definition=WAITS, roleArn=ROLE)[
+        "stateMachineArn"
+    ]
+    execution = sfn.start_execution(stateMachineArn=arn, name="appends")["executionArn"]
+    _wait(lambda: any(e["type"] == "WaitStateEntered" for e in _history(sfn, execution)), "the wait")
+    store = StateStore(tmp_path)
+    checkpointer = ExecutionCheckpointer(store, REGION)
+    checkpointer.checkpoint()
+    written = checkpointer.stats.events_written
+    kept_events = len(store.history(execution))
+    assert kept_events == len(_history(sfn, execution))
+    sfn.stop_execution(executionArn=execution, error="Stopped", cause="by the test")
+    _wait(lambda: _describe(sfn, execution)["status"] == "ABORTED", "the stop")
+    assert checkpointer.checkpoint() >= 1
+    # Only the events after the first checkpoint, not the whole history again.
+    assert checkpointer.stats.events_written - written == len(_history(sfn, execution)) - kept_events >= 1
+    kept = {r["executionArn"]: r for r in store.executions()}[execution]
+    assert kept["status"] == "ABORTED"
+    assert [e["id"] for e in store.history(execution)] == [e["id"] for e in _history(sfn, execution)]
+    store.close()
+
+
+def test_items_come_back_without_new_stream_records(aws, tmp_path):
+    ddb = aws.client("dynamodb")
+    streams = aws.client("dynamodbstreams")
+    name = f"kept-{uuid.uuid4().hex[:8]}"
+    ddb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    )
+    items = [
+        {"pk": {"S": "a"}, "sk": {"S": "1"}, "n": {"N": "1.5"}, "tags": {"SS": ["x", "y"]}},
+        {"pk": {"S": "a"}, "sk": {"S": "2"}, "m": {"M": {"b": {"BOOL": True}, "l": {"L": [{"NULL": True}]}}}},
+        {"pk": {"S": "b"}, "sk": {"S": "1"}, "bin": {"B": b"\x00\x01"}},
+    ]
+    for item in items:
+        ddb.put_item(TableName=name, Item=item)
+    store = StateStore(tmp_path)
+    snapshots = TableSnapshots(store, REGION)
+    assert snapshots.snapshot() >= 1
+    assert snapshots.snapshot() == 0, "a table not written since its snapshot is not written again"
+
+    def scan() -> list[dict]:
+        return sorted(ddb.scan(TableName=name)["Items"], key=lambda i: (i["pk"]["S"], i["sk"]["S"]))
+
+    kept = scan()
+    for item in items:
+        ddb.delete_item(TableName=name, Key={"pk": item["pk"], "sk": item["sk"]})
+    assert scan() == []
+
+    def stream_records() -> int:
+        arn = ddb.describe_table(TableName=name)["Table"]["LatestStreamArn"]
+        shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+        iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
+        return len(streams.get_records(ShardIterator=iterator["ShardIterator"])["Records"])
+
+    records_before = stream_records()
+    report = RestoreReport()
+    restore_tables(store, REGION, report)
+    assert scan() == kept
+    assert stream_records() == records_before, "restored items must not be streamed again"
+    store.close()
+
+
+def test_fresh_forgets_what_was_kept(tmp_path):
+    store = StateStore(tmp_path)
+    store.save_table("t", [{"pk": {"S": "x"}}])
+    store.close()
+    StateStore.wipe(tmp_path)
+    assert StateStore(tmp_path).tables() == {}
+
+
+def test_a_killed_writer_leaves_whole_checkpoints(tmp_path):
+    """Each checkpoint is one transaction: an interrupted one leaves the previous state."""
+    store = StateStore(tmp_path)
+    record = {"executionArn": "arn:x", "stateMachineArn": "arn:m", "status": "RUNNING"}
+    with store.transaction() as db:
+        store.save_execution(db, record, [{"id": 1, "type": "ExecutionStarted"}], replace_history=True)
+    with pytest.raises(RuntimeError), store.transaction() as db:
+        failed = {**record, "status": "FAILED"}
+        store.save_execution(db, failed, [{"id": 2, "type": "X"}], replace_history=False)
+        raise RuntimeError("the process died here")
+    reader = sqlite3.connect(tmp_path / persistence.DATABASE_FILE)
+    assert json.loads(reader.execute("SELECT record FROM executions").fetchone()[0])["status"] == "RUNNING"
+    assert reader.execute("SELECT count(*) FROM history_events").fetchone()[0] == 1
+    store.close()
+
+
+def test_up_fresh_starts_on_an_empty_state_directory(tmp_path):
+    from arcadeflow.cli import build_parser
+    from arcadeflow.stack import EmbeddedStack, StackOptions
+
+    kept = StateStore(tmp_path)
+    kept.save_table("arcadeflow-users", [{"userId": {"S": "alice"}}])
+    kept.close()
+    args = build_parser().parse_args(["up", "--fresh", "--state-dir", str(tmp_path)])
+    assert (args.fresh, args.persist) == (True, True)
+    stack = EmbeddedStack(StackOptions(state_dir=tmp_path, fresh=args.fresh, persist=args.persist))
+    assert stack.store is not None and stack.store.tables() == {}
+    stack.store.close()
+
+    again = StateStore(tmp_path)
+    again.save_table("arcadeflow-users", [{"userId": {"S": "bob"}}])
+    again.close()
+    stack = EmbeddedStack(StackOptions(state_dir=tmp_path))  # no --fresh: what was kept stays
+    assert stack.store is not None and list(stack.store.tables()) == ["arcadeflow-users"]
+    stack.store.close()
+    assert EmbeddedStack(StackOptions(state_dir=tmp_path, persist=False)).store is None
