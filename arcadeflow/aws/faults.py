@@ -39,7 +39,9 @@ class Fault:
     failed: list[int] = field(default_factory=list)  # which of them this fault failed
 
     def names(self, function_name: str, function_arn: str) -> bool:
-        return self.function in (function_name, function_arn) or function_name.endswith(f"-{self.function}")
+        # A logical name (fanout_followers_page) is the physical name's tail with _ as -.
+        logical_tail = "-" + self.function.replace("_", "-")
+        return self.function in (function_name, function_arn) or function_name.endswith(logical_tail)
 
     def describe(self) -> dict[str, Any]:
         return {

@@ -244,8 +244,8 @@ def test_a_replayed_end_grants_nothing_twice_and_tells_nothing_again(vr_stack):
 
 
 def test_a_task_failing_in_the_middle_then_the_end_run_again_loses_nothing_and_grants_once(vr_stack):
-    """True RedriveExecution arrives with issue 11; until then the failed end is run again as a
-    new execution (what `arcadeflow replay` does), which the released session lets finish."""
+    """The failed end run again as a new execution (what `arcadeflow replay` does), which the
+    released session lets finish; RedriveExecution of the same execution: tests/flows/test_redrive.py."""
     player = Player(vr_stack, unique("vr-carol"))
     session_id = player.start()
     send_all(player, session_id, [event(i, "look") for i in range(110)] + [event(200), event(201)])

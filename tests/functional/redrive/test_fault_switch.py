@@ -51,7 +51,7 @@ def test_the_chosen_invocations_fail_with_the_error_and_the_others_run_the_handl
 def test_a_fault_names_a_function_by_its_logical_name_too_and_delete_clears_it(bench) -> None:
     function_arn = bench.function_arn("fault_logical")  # physical name branches-fault-logical
     case = str(uuid.uuid4())
-    set_fault(bench.aws.url, "logical", fail_on=[1])
+    set_fault(bench.aws.url, "fault_logical", fail_on=[1])  # as the description names it
     assert _invoke(bench, function_arn, case)["payload"]["errorType"] == "Arcadeflow.InjectedFault"
     clear_faults(bench.aws.url)
     assert list_faults(bench.aws.url) == []
