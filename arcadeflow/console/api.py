@@ -325,7 +325,9 @@ class ConsoleApi:
         stopped = self.sfn.stop_execution(
             executionArn=arn, error="Console.Stopped", cause="Stopped from the arcadeflow console"
         )
-        return {"executionArn": arn, "stopDate": stopped["stopDate"]}
+        # moto's answer lacks the stopDate AWS's has; the execution knows it.
+        stop_date = stopped.get("stopDate") or self.sfn.describe_execution(executionArn=arn).get("stopDate")
+        return {"executionArn": arn, "stopDate": stop_date}
 
 
 def _execution_arn_of(body: dict[str, Any]) -> str:

@@ -56,8 +56,12 @@ STATUS_PRECEDENCE = ("running", "failed", "caught", "aborted", "succeeded")
 
 
 def details_of(event: dict[str, Any]) -> dict[str, Any]:
-    """The event's `<type>EventDetails` (TaskFailed -> taskFailedEventDetails), or {}."""
+    """The event's `<type>EventDetails` (TaskFailed -> taskFailedEventDetails; every
+    <Kind>StateEntered -> stateEnteredEventDetails), or {}."""
     kind = event.get("type", "")
+    for shared in ("StateEntered", "StateExited"):
+        if kind.endswith(shared):
+            kind = shared
     return event.get(kind[:1].lower() + kind[1:] + "EventDetails") or {}
 
 
