@@ -8,6 +8,8 @@
 - Request interceptors let other parts of the runtime serve or shape requests before moto sees
   them (Step Functions APIs moto lacks, emulated provisioned capacity, moto patches that can
   live at the wire).
+- A test fault switch (faults.py, POST/GET/DELETE /arcadeflow/faults) makes chosen invocations
+  of a function fail; for tests only, it exists nowhere but here.
 - Every change to moto's own behaviour is a patch in the registry of moto_patches/: start()
   installs them all, and refuses a moto version they were not written for.
 """
@@ -87,6 +89,8 @@ class EmbeddedAws:
             },
             log_dir=log_dir,
         )
+        # The test fault switch (faults.py): for tests, served only here, never on AWS.
+        self.interceptors.append(self.runner.faults.serve)
 
     # --- lifecycle --------------------------------------------------------------------------
 

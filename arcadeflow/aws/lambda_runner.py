@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from arcadeflow.aws.faults import FaultSwitch
 from arcadeflow.deployment import REPO_ROOT
 
 log = logging.getLogger("arcadeflow.lambda")
@@ -199,6 +200,8 @@ class LambdaRunner:
         self._lock = threading.Lock()
         self._async = ThreadPoolExecutor(max_workers=16, thread_name_prefix="lambda-async")
         self.invocation_count = 0
+        # Faults set by tests (POST /arcadeflow/faults): chosen invocations fail as if the handler raised.
+        self.faults = FaultSwitch()
 
     def _staged_task_root(self) -> Path:
         with self._lock:
@@ -254,6 +257,19 @@ class LambdaRunner:
         request_id = str(uuid.uuid4())
         started = time.monotonic()
         self.invocation_count += 1
+        injected = self.faults.injected(config.name, config.arn)
+        if injected is not None:
+            error_type, message = injected
+            log.info("%s failed by an injected fault: %s: %s", config.name, error_type, message)
+            # The payload an unhandled exception of the handler produces (lambda_worker.py).
+            return InvocationResult(
+                payload=json.dumps(
+                    {"errorType": error_type, "errorMessage": message, "stackTrace": []}
+                ).encode(),
+                function_error="Unhandled",
+                error_type=error_type,
+                duration_ms=(time.monotonic() - started) * 1000,
+            )
         try:
             worker = self._acquire(pool)
         except _WorkerDied as exc:

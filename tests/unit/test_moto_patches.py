@@ -200,7 +200,7 @@ def test_the_runtime_refuses_an_unknown_moto_at_once_and_changes_nothing(
         aws.start()
     assert not [p.name for p in REGISTRY if REGISTRY.is_installed(p.name)]
     assert aws._server is None  # nothing served
-    assert aws.interceptors == [aws._serve_stepfunctions_extras]
+    assert aws.interceptors == [aws._serve_stepfunctions_extras, aws.runner.faults.serve]
 
 
 def test_arcadeflow_up_on_an_unknown_moto_prints_why_and_exits(

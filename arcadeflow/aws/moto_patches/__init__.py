@@ -18,6 +18,7 @@ from arcadeflow.aws.moto_patches import (
     stepfunctions_early_stop,
     stepfunctions_execution_names,
     stepfunctions_jsonpath,
+    stepfunctions_redrive,
     stepfunctions_start_execution,
 )
 from arcadeflow.aws.moto_patches.registry import (
@@ -41,6 +42,8 @@ REGISTRY = Registry(
         stepfunctions_execution_names.INPUT_ERRORS,
         stepfunctions_execution_names.PATCH,
         stepfunctions_execution_names.NAMED_STARTS,
+        stepfunctions_redrive.PATCH,
+        stepfunctions_redrive.KEEPS_SUCCEEDED_WORK,
         server_speed.ROUTING_CACHE,
         server_speed.CLIENT_REUSE,
     )

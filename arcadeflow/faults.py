@@ -1,0 +1,65 @@
+"""Tests' handle on the embedded AWS's fault switch (arcadeflow/aws/faults.py).
+
+    set_fault(endpoint_url, "duel_notify_invitee", fail_on=[1], error="Arcadeflow.InjectedFault")
+
+makes the first invocation of that function from now on fail as an unhandled exception of its
+handler would (errorType and errorMessage as given). For tests only: the switch is served by the
+embedded runtime alone, so against LocalStack or AWS these calls fail (FaultSwitchUnavailable).
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Iterable
+from typing import Any
+
+from arcadeflow.aws.faults import DEFAULT_ERROR, FAULTS_PATH
+
+__all__ = ["DEFAULT_ERROR", "FaultSwitchUnavailable", "clear_faults", "list_faults", "set_fault"]
+
+TIMEOUT_SECONDS = 10
+
+
+class FaultSwitchUnavailable(RuntimeError):
+    """The endpoint serves no fault switch (not the embedded AWS), or refused the fault."""
+
+
+def _call(endpoint_url: str, method: str, body: dict[str, Any] | None = None) -> Any:
+    request = urllib.request.Request(
+        endpoint_url.rstrip("/") + FAULTS_PATH,
+        data=json.dumps(body).encode() if body is not None else None,
+        method=method,
+        headers={"Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as answer:
+            return json.loads(answer.read())
+    except urllib.error.HTTPError as exc:
+        raise FaultSwitchUnavailable(
+            f"{method} {request.full_url}: {exc.code} {exc.read().decode(errors='replace')}"
+        ) from None
+
+
+def set_fault(
+    endpoint_url: str,
+    function: str,
+    fail_on: Iterable[int],
+    error: str = DEFAULT_ERROR,
+    message: str = "a fault injected by a test",
+) -> dict[str, Any]:
+    """Invocations number `fail_on` (1-based, counted from now) of `function` (its physical
+    name, logical name or ARN) fail with `error`. Replaces an earlier fault on that function.
+    Returns the fault as the switch records it."""
+    body = {"function": function, "failOn": list(fail_on), "error": error, "message": message}
+    return _call(endpoint_url, "POST", body)
+
+
+def list_faults(endpoint_url: str) -> list[dict[str, Any]]:
+    """Every fault set, with `invocations` (counted since it was set) and `failed` (which)."""
+    return _call(endpoint_url, "GET")["faults"]
+
+
+def clear_faults(endpoint_url: str) -> None:
+    _call(endpoint_url, "DELETE")

@@ -1,0 +1,98 @@
+"""The test fault switch: chosen invocations of a function fail as an unhandled handler
+exception would, seen by a direct Invoke and by a state machine's Retry/Catch."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+import uuid
+
+import pytest
+
+from arcadeflow.faults import FaultSwitchUnavailable, clear_faults, list_faults, set_fault
+from tests.functional.branches.conftest import ROLE_ARN, Flow
+
+
+@pytest.fixture(autouse=True)
+def no_faults_left(bench):
+    yield
+    clear_faults(bench.aws.url)
+
+
+def _invoke(bench, function_arn: str, case: str) -> dict:
+    answer = bench.aws.client("lambda").invoke(
+        FunctionName=function_arn, Payload=json.dumps({"userId": case})
+    )
+    return {"error": answer.get("FunctionError"), "payload": json.loads(answer["Payload"].read())}
+
+
+def test_the_chosen_invocations_fail_with_the_error_and_the_others_run_the_handler(bench) -> None:
+    function_arn = bench.function_arn("fault_target")
+    case = str(uuid.uuid4())
+    bench.script(case, "fault_target", {"return": {"ran": True}})
+    set_fault(
+        bench.aws.url, "branches-fault-target", fail_on=[2, 3], error="Game.Broken", message="on purpose"
+    )
+
+    outcomes = [_invoke(bench, function_arn, case) for _ in range(4)]
+
+    assert outcomes[0] == {"error": None, "payload": {"ran": True}}
+    for failed in outcomes[1:3]:
+        assert failed["error"] == "Unhandled"
+        assert failed["payload"]["errorType"] == "Game.Broken"
+        assert failed["payload"]["errorMessage"] == "on purpose"
+    assert outcomes[3] == {"error": None, "payload": {"ran": True}}
+    # The failed invocations never reached the handler: it recorded two calls, not four.
+    assert len(bench.calls(case, "fault_target")) == 2
+    [fault] = list_faults(bench.aws.url)
+    assert fault["invocations"] == 4 and fault["failed"] == [2, 3]
+
+
+def test_a_fault_names_a_function_by_its_logical_name_too_and_delete_clears_it(bench) -> None:
+    function_arn = bench.function_arn("fault_logical")  # physical name branches-fault-logical
+    case = str(uuid.uuid4())
+    set_fault(bench.aws.url, "logical", fail_on=[1])
+    assert _invoke(bench, function_arn, case)["payload"]["errorType"] == "Arcadeflow.InjectedFault"
+    clear_faults(bench.aws.url)
+    assert list_faults(bench.aws.url) == []
+    assert _invoke(bench, function_arn, case)["error"] is None
+
+
+def test_a_state_machine_retries_and_catches_an_injected_error_by_its_name(bench) -> None:
+    function_arn = bench.function_arn("fault_in_flow")
+    definition = {
+        "StartAt": "CallIt",
+        "States": {
+            "CallIt": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": {"FunctionName": function_arn, "Payload.$": "$"},
+                "Retry": [{"ErrorEquals": ["Game.Transient"], "IntervalSeconds": 1, "MaxAttempts": 1}],
+                "Catch": [{"ErrorEquals": ["Game.Broken"], "Next": "Caught"}],
+                "End": True,
+            },
+            "Caught": {"Type": "Fail", "Error": "Caught", "Cause": "the injected error was caught"},
+        },
+    }
+    machine = bench.sfn.create_state_machine(
+        name=f"faults-{uuid.uuid4().hex[:6]}", definition=json.dumps(definition), roleArn=ROLE_ARN
+    )["stateMachineArn"]
+    flow = Flow(bench, machine)
+
+    set_fault(bench.aws.url, function_arn, fail_on=[1], error="Game.Transient")
+    retried = flow.run("retried", {"userId": str(uuid.uuid4())})
+    assert retried.status == "SUCCEEDED", retried.describe()
+
+    set_fault(bench.aws.url, function_arn, fail_on=[1], error="Game.Broken")
+    caught = flow.run("caught", {"userId": str(uuid.uuid4())})
+    assert caught.error == "Caught", caught.describe()
+
+
+def test_a_bad_fault_is_refused_with_what_is_wrong(bench) -> None:
+    with pytest.raises(FaultSwitchUnavailable, match="failOn"):
+        set_fault(bench.aws.url, "anything", fail_on=[0])
+    request = urllib.request.Request(f"{bench.aws.url}/arcadeflow/faults", data=b"[1]", method="POST")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)
+    assert refused.value.code == 400
+    assert list_faults(bench.aws.url) == []
