@@ -3,14 +3,16 @@
 The API is a thin layer over the Step Functions API of the embedded AWS (boto3, so the page
 sees exactly what a client of the endpoint sees), shaped for the page:
 
-| request | answer |
-|---|---|
-| GET  /console/api/machines | `{"stateMachines": [{name, stateMachineArn, type, counts: {STATUS: n}, total}]}` |
-| GET  /console/api/executions?machine=&status=&since=&until=&redriven=&limit=&cursor= | `{"executions": [...], "nextCursor"}` newest first |
-| GET  /console/api/execution?arn= | `{"execution", "definition", "events", "states"}` |
-| POST /console/api/redrive `{"executionArns": [...]}` | `{"results": [{executionArn, redriven, redriveDate or error}]}` |
-| POST /console/api/replay `{"executionArn"}` | `{"executionArn", "name"}`: a new execution, same input |
-| POST /console/api/stop `{"executionArn"}` | `{"stopDate"}` |
+- GET /console/api/machines: `{"stateMachines": [{name, stateMachineArn, type, counts, total}]}`,
+  counts by status;
+- GET /console/api/executions?machine=&status=&since=&until=&redriven=&limit=&cursor=:
+  `{"executions": [...], "nextCursor"}`, newest first;
+- GET /console/api/execution?arn=: `{"execution", "definition", "events", "states"}`;
+- POST /console/api/redrive `{"executionArns": [...]}`:
+  `{"results": [{executionArn, redriven, redriveDate or error}]}`, each on its own;
+- POST /console/api/replay `{"executionArn"}`: `{"executionArn", "name"}`, a new execution
+  with the same input;
+- POST /console/api/stop `{"executionArn"}`: `{"stopDate"}`.
 
 Times are ISO 8601 (UTC, milliseconds); `since`/`until` take ISO 8601 or epoch milliseconds.
 A refusal is the runtime's one error shape `{"error": {"code", "message"}}`; a Step Functions
@@ -161,8 +163,10 @@ class ConsoleApi:
     def _client_error(exc: ClientError) -> Response:
         error = exc.response.get("Error", {})
         code = error.get("Code") or "StepFunctionsError"
-        status = 404 if code in NOT_FOUND_CODES else exc.response.get("ResponseMetadata", {}).get(
-            "HTTPStatusCode", 400
+        status = (
+            404
+            if code in NOT_FOUND_CODES
+            else exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 400)
         )
         return _error(status if 400 <= status < 600 else 400, code, error.get("Message") or str(exc))
 
@@ -295,7 +299,10 @@ class ConsoleApi:
                     {
                         "executionArn": arn,
                         "redriven": False,
-                        "error": {"code": error.get("Code") or "StepFunctionsError", "message": error.get("Message")},
+                        "error": {
+                            "code": error.get("Code") or "StepFunctionsError",
+                            "message": error.get("Message"),
+                        },
                     }
                 )
                 continue
@@ -308,7 +315,9 @@ class ConsoleApi:
         arn = _execution_arn_of(body)
         described = self.sfn.describe_execution(executionArn=arn)
         if described["status"] == "RUNNING":
-            raise ConsoleRefusal(409, "execution_running", "a running execution cannot be replayed; stop it first")
+            raise ConsoleRefusal(
+                409, "execution_running", "a running execution cannot be replayed; stop it first"
+            )
         taken = {row["name"] for row in self._all_executions(described["stateMachineArn"])}
         base = described["name"][:REPLAY_BASE_LENGTH]
         attempt = 1

@@ -163,7 +163,9 @@ class ExecutionStates:
         return out
 
 
-def _open_of_kind(open_entries: list[StateEntry], kind: str, preferred: StateEntry | None) -> StateEntry | None:
+def _open_of_kind(
+    open_entries: list[StateEntry], kind: str, preferred: StateEntry | None
+) -> StateEntry | None:
     """The open entry of a state of this kind an event belongs to: the one its chain leads to
     when that is of the kind, else the latest opened."""
     if preferred is not None and preferred.kind == kind and preferred in open_entries:
@@ -222,8 +224,9 @@ def read_states(events: list[dict[str, Any]], execution_status: str) -> Executio
             entries.setdefault(entry.state, []).append(entry)
             open_entries.append(entry)
             continue
-        owner[event_id] = owner.get(previous) if previous else None
-        chained = by_id.get(owner[event_id]) if owner[event_id] is not None else None
+        owner_id = owner.get(previous) if previous else None
+        owner[event_id] = owner_id
+        chained = by_id.get(owner_id) if owner_id is not None else None
         if chained is not None and chained not in open_entries:
             chained = None
         if kind == "ExecutionRedriven":

@@ -86,3 +86,11 @@ class Console:
 @pytest.fixture(scope="package")
 def console(aws) -> Console:
     return Console(aws)
+
+
+@pytest.fixture(scope="package")
+def bench(aws):
+    """Scripted Lambda functions on the same embedded AWS, for tasks that fail on purpose."""
+    from tests.functional.branches.conftest import Bench
+
+    return Bench(aws)

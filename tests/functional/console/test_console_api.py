@@ -7,15 +7,16 @@ import uuid
 
 from tests.functional.console.conftest import Console
 
-# Every status a state can have, in one execution without a Lambda: a Map whose iteration 1
-# fails (caught by the Map's Catch), a Parallel of a Wait and a Pass, then a Choice to a Fail
-# state, leaving the Succeed state unreached.
+# Every status a state can have, in one execution without a Lambda: a Map whose last iteration
+# fails (caught by the Map's Catch; one iteration at a time, so none is cut short by it), a
+# Parallel of a Wait and a Pass, then a Choice to a Fail state, leaving the Succeed state unreached.
 MIXED = {
     "StartAt": "Fan",
     "States": {
         "Fan": {
             "Type": "Map",
             "ItemsPath": "$.items",
+            "MaxConcurrency": 1,
             "ItemProcessor": {
                 "ProcessorConfig": {"Mode": "INLINE"},
                 "StartAt": "IsBad",
@@ -53,14 +54,17 @@ MIXED = {
 }
 HOLD = {
     "StartAt": "Hold",
-    "States": {"Hold": {"Type": "Wait", "SecondsPath": "$.wait", "Next": "Done"}, "Done": {"Type": "Succeed"}},
+    "States": {
+        "Hold": {"Type": "Wait", "SecondsPath": "$.wait", "Next": "Done"},
+        "Done": {"Type": "Succeed"},
+    },
 }
 QUICK = {"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}
 
 
 def test_one_execution_colours_every_state_by_what_its_history_says(console: Console):
     machine = console.machine(MIXED)
-    arn = console.start(machine, {"items": [1, 2, 3], "lucky": False})
+    arn = console.start(machine, {"items": [1, 3, 2], "lucky": False})
     assert console.finished(arn)["status"] == "FAILED"
 
     status, answer = console.get("execution", arn=arn)
@@ -97,7 +101,12 @@ def test_one_execution_colours_every_state_by_what_its_history_says(console: Con
     assert json.loads(states["IsLucky"]["input"])["lucky"] is False
     assert states["Celebrate"]["type"] == "Succeed" and states["Celebrate"]["entries"] == 0
     # Timings: offsets from the execution's start, in the order the states ran.
-    assert 0 <= states["Fan"]["startOffsetMs"] <= states["Both"]["startOffsetMs"] <= states["Boom"]["startOffsetMs"]
+    assert (
+        0
+        <= states["Fan"]["startOffsetMs"]
+        <= states["Both"]["startOffsetMs"]
+        <= states["Boom"]["startOffsetMs"]
+    )
     assert all(states[n]["durationMs"] >= 0 for n in ("Fan", "Both", "Pause"))
     # The event view is the history as GetExecutionHistory gives it.
     history = console.sfn.get_execution_history(executionArn=arn)["events"]
@@ -112,7 +121,10 @@ def test_a_running_state_is_running_until_stopped_from_the_console_then_aborted(
 
     _, running = console.get("execution", arn=arn)
     assert running["execution"]["status"] == "RUNNING"
-    assert (running["states"]["Hold"]["status"], running["states"]["Done"]["status"]) == ("running", "not_reached")
+    assert (running["states"]["Hold"]["status"], running["states"]["Done"]["status"]) == (
+        "running",
+        "not_reached",
+    )
 
     status, stopped = console.post("stop", {"executionArn": arn})
     assert status == 200 and stopped["stopDate"]
@@ -173,7 +185,10 @@ def test_executions_are_filtered_newest_first_and_paged_without_gaps_or_repeats(
     since_first = console.get("executions", machine=machine, since=str(int(first.timestamp() * 1000)))[1]
     assert len(since_first["executions"]) == 5
     assert console.get("executions", machine=machine, since="2999-01-01T00:00:00Z")[1]["executions"] == []
-    assert console.get("executions", machine=machine, until=first.isoformat())[1]["executions"][-1]["name"] == "run-0"
+    assert (
+        console.get("executions", machine=machine, until=first.isoformat())[1]["executions"][-1]["name"]
+        == "run-0"
+    )
 
 
 def test_bad_queries_are_refused_with_the_one_error_shape(console: Console):
@@ -231,8 +246,14 @@ def test_redriving_several_reports_each_execution_on_its_own(console: Console):
 
 
 def test_actions_take_only_a_json_body_naming_what_to_act_on(console: Console):
-    for path, body in [("redrive", {}), ("redrive", {"executionArns": []}), ("redrive", {"executionArns": [1]}),
-                       ("replay", {}), ("stop", {"executionArn": ""}), ("stop", [1])]:
+    for path, body in [
+        ("redrive", {}),
+        ("redrive", {"executionArns": []}),
+        ("redrive", {"executionArns": [1]}),
+        ("replay", {}),
+        ("stop", {"executionArn": ""}),
+        ("stop", [1]),
+    ]:
         status, answer = console.post(path, body)
         assert status == 400 and answer["error"]["code"] == "invalid_body", (path, body)
     response = console.http.post("/console/api/stop", data='{"executionArn": "x"}', content_type="text/plain")
