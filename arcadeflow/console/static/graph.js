@@ -137,10 +137,19 @@ export function layout(machine) {
       x += n.w + NODE_GAP;
     }
   });
+  // One edge per (from, to, kind): two Catches to one state are one dashed line, both named.
   const edges = [];
+  const byKey = {};
   for (const name of order) {
     for (const t of transitions(states[name])) {
-      if (nodes[t.to]) edges.push({ from: name, ...t, back: back.has(`${name}->${t.to}`) });
+      if (!nodes[t.to]) continue;
+      const key = `${name}->${t.to}:${t.kind === "default" ? "choice" : t.kind}`;
+      if (byKey[key]) {
+        byKey[key].label = [byKey[key].label, t.label].filter(Boolean).join(" | ");
+        continue;
+      }
+      byKey[key] = { from: name, ...t, back: back.has(`${name}->${t.to}`) };
+      edges.push(byKey[key]);
     }
   }
   return { nodes, edges, start: machine.StartAt, w: width + backRoutes, h: Math.max(0, y - LAYER_GAP) };
@@ -182,8 +191,9 @@ function draw(lay, parent, statusOf, onSelect, selected) {
       const title = el("title", {}, path);
       title.textContent = e.label;
       if (e.kind !== "next") {
-        const lx = e.back ? lay.w - 6 : (a.x + a.w / 2 + b.x + b.w / 2) / 2;
-        const ly = e.back ? (a.y + b.y) / 2 + NODE_H / 2 : (a.y + a.h + b.y) / 2;
+        // Beside the target's end, where the edges out of one Choice have spread apart.
+        const lx = e.back ? lay.w - 6 : b.x + b.w / 2;
+        const ly = e.back ? (a.y + b.y) / 2 + NODE_H / 2 : b.y - 7;
         const text = el("text", { x: lx, y: ly, class: `edge-label edge-label-${e.kind}`, "text-anchor": "middle" }, parent);
         text.textContent = e.label.length > 28 ? `${e.label.slice(0, 27)}…` : e.label;
       }
@@ -219,9 +229,8 @@ function draw(lay, parent, statusOf, onSelect, selected) {
     n.inner.forEach((innerLayout, i) => {
       const box = el("g", { transform: `translate(${x},${HEADER})`, class: "inner" }, g);
       if (n.state.Type === "Parallel") {
-        el("rect", { x: -6, y: -6, width: innerLayout.w + 12, height: innerLayout.h + 12, class: "branch", rx: 4 }, box);
-        const label = el("text", { x: -2, y: -9, class: "branch-label" }, box);
-        label.textContent = `branch ${i + 1}`;
+        const frame = el("rect", { x: -6, y: -4, width: innerLayout.w + 12, height: innerLayout.h + 10, class: "branch", rx: 4 }, box);
+        el("title", {}, frame).textContent = `branch ${i + 1}`;
       }
       draw(innerLayout, box, statusOf, onSelect, selected);
       x += innerLayout.w + BRANCH_GAP;
