@@ -230,7 +230,7 @@ def test_install_all_installs_every_patch_and_appends_every_interceptor() -> Non
         REGISTRY.install_all(interceptors, lambda environ, body: (200, {}, b""))
         replacing = [p.name for p in REGISTRY if p.apply is not None]
         assert all(REGISTRY.is_installed(name) for name in replacing)
-        assert len(interceptors) == len([p for p in REGISTRY if p.kind == "interceptor"]) == 4
+        assert len(interceptors) == len([p for p in REGISTRY if p.kind == "interceptor"]) == 5
         REGISTRY.install_all([], lambda environ, body: (200, {}, b""))  # idempotent for moto
         assert [REGISTRY.patcher(name) for name in replacing]
     finally:
@@ -938,3 +938,115 @@ def test_stepfunctions_client_reuse_keeps_one_client_with_moto_settings() -> Non
     assert first.meta.endpoint_url == reference.meta.endpoint_url
     assert first.meta.region_name == reference.meta.region_name
     assert first.meta.config.retries == reference.meta.config.retries
+
+
+# --- stepfunctions_redrive (an interceptor) and stepfunctions_redrive_keeps_succeeded_work ---------
+
+# Iterations 0 and 1 succeed, 2 fails, one at a time: a redrive must run iteration 2 alone.
+MAP_FAILING_ON_ITS_LAST_ITEM = {
+    "StartAt": "CheckItems",
+    "States": {
+        "CheckItems": {
+            "Type": "Map",
+            "MaxConcurrency": 1,
+            "ItemProcessor": {
+                "StartAt": "IsOne",
+                "States": {
+                    "IsOne": {
+                        "Type": "Choice",
+                        "Choices": [{"Variable": "$", "NumericEquals": 1, "Next": "One"}],
+                        "Default": "NotOne",
+                    },
+                    "One": {"Type": "Succeed"},
+                    "NotOne": {"Type": "Fail", "Error": "Canary.NotOne", "Cause": "the item is not 1"},
+                },
+            },
+            "End": True,
+        }
+    },
+}
+
+
+def _history_once_finished(
+    endpoint_url: str, execution_arn: str, timeout: float = 20.0
+) -> list[dict[str, Any]]:
+    """The execution's history once it is no longer RUNNING."""
+    sfn = client("stepfunctions", endpoint_url)
+    deadline = time.monotonic() + timeout
+    while sfn.describe_execution(executionArn=execution_arn)["status"] == "RUNNING":
+        assert time.monotonic() < deadline, f"{execution_arn} still RUNNING after {timeout} s"
+        time.sleep(0.02)
+    return sfn.get_execution_history(executionArn=execution_arn, maxResults=1000)["events"]
+
+
+def _redriven_iterations(endpoint_url: str) -> list[int]:
+    """Runs the Map machine to its failure, redrives it: the iterations the redrive started."""
+    sfn = client("stepfunctions", endpoint_url)
+    arn = state_machine(
+        MAP_FAILING_ON_ITS_LAST_ITEM, name=f"redrive-{uuid.uuid4().hex[:6]}", endpoint_url=endpoint_url
+    )
+    execution = sfn.start_execution(stateMachineArn=arn, input="[1, 1, 2]")["executionArn"]
+    _history_once_finished(endpoint_url, execution)
+    sfn.redrive_execution(executionArn=execution)
+    events = _history_once_finished(endpoint_url, execution)
+    redriven = next(i for i, e in enumerate(events) if e["type"] == "ExecutionRedriven")
+    return [
+        e["mapIterationStartedEventDetails"]["index"]
+        for e in events[redriven:]
+        if e["type"] == "MapIterationStarted"
+    ]
+
+
+def test_canary_stepfunctions_redrive() -> None:
+    """moto serves no RedriveExecution."""
+    with mock_aws(config=EXECUTING):
+        sfn = client("stepfunctions")
+        arn = state_machine({"StartAt": "No", "States": {"No": {"Type": "Fail", "Error": "E", "Cause": "c"}}})
+        execution = sfn.start_execution(stateMachineArn=arn)["executionArn"]
+        assert finished(execution)["status"] == "FAILED"
+        with pytest.raises((ClientError, NotImplementedError)):
+            sfn.redrive_execution(executionArn=execution)
+            pytest.fail(fixed_upstream("stepfunctions_redrive"))
+        assert "redriveCount" not in sfn.describe_execution(executionArn=execution)
+
+
+def test_stepfunctions_redrive_continues_the_same_execution(front: Callable[..., str]) -> None:
+    endpoint_url = front("stepfunctions_redrive")
+    sfn = client("stepfunctions", endpoint_url)
+    arn = state_machine(
+        {"StartAt": "No", "States": {"No": {"Type": "Fail", "Error": "E", "Cause": "c"}}},
+        endpoint_url=endpoint_url,
+    )
+    execution = sfn.start_execution(stateMachineArn=arn, name="once")["executionArn"]
+    _history_once_finished(endpoint_url, execution)
+    assert "redriveDate" in sfn.redrive_execution(executionArn=execution)
+    events = _history_once_finished(endpoint_url, execution)
+    redriven = next(i for i, e in enumerate(events) if e["type"] == "ExecutionRedriven")
+    assert [e["type"] for e in events[redriven:]] == [
+        "ExecutionRedriven",
+        "FailStateEntered",
+        "ExecutionFailed",
+    ]
+    assert events[redriven]["executionRedrivenEventDetails"] == {"redriveCount": 1}
+    described = sfn.describe_execution(executionArn=execution)
+    assert (described["status"], described["redriveCount"], described["redriveStatus"]) == (
+        "FAILED",
+        1,
+        "REDRIVABLE",
+    )
+
+
+def test_canary_stepfunctions_redrive_keeps_succeeded_work(front: Callable[..., str]) -> None:
+    """Without it, a redriven Map runs the iterations that had succeeded again."""
+    endpoint_url = front("stepfunctions_redrive")
+    with without("stepfunctions_redrive_keeps_succeeded_work"):
+        started = _redriven_iterations(endpoint_url)
+    assert started == [0, 1, 2], fixed_upstream("stepfunctions_redrive_keeps_succeeded_work")
+
+
+def test_stepfunctions_redrive_keeps_succeeded_work_runs_the_failed_iteration_alone(
+    front: Callable[..., str],
+) -> None:
+    endpoint_url = front("stepfunctions_redrive")
+    with with_patch("stepfunctions_redrive_keeps_succeeded_work"):
+        assert _redriven_iterations(endpoint_url) == [2]

@@ -84,11 +84,16 @@ class RedriveError(Exception):
 # --- reading an execution -------------------------------------------------------------------
 
 
-def recorded_history(execution: Any) -> list[dict[str, Any]]:
+def recorded_history(execution: Any, *, copy: bool = True) -> list[dict[str, Any]]:
+    """The execution's events; copy=False: moto's own event objects, to read and not keep
+    (DescribeExecution polled on a 10,000-event fan-out must not deep-copy its history)."""
     worker = getattr(execution, "exec_worker", None)
     env = getattr(worker, "env", None)
     if env is not None:
-        return env.event_manager.get_event_history()
+        if copy:
+            return env.event_manager.get_event_history()
+        with env.event_manager._mutex:
+            return list(env.event_manager._history_event_list)
     return [dict(e) for e in getattr(execution, "restored_history", None) or []]
 
 
@@ -98,8 +103,9 @@ def _status(execution: Any) -> str:
 
 
 def _machine_type(execution: Any) -> str:
-    kind = getattr(execution, "sm_type", None) or getattr(execution.state_machine, "sm_type", "STANDARD")
-    return getattr(kind, "value", kind) or "STANDARD"
+    # moto keeps the machine's type in `type`; its `sm_type` is always "STANDARD".
+    kind = getattr(execution.state_machine, "type", None) or "STANDARD"
+    return getattr(kind, "value", kind)
 
 
 def _reason(execution: Any, events: list[dict[str, Any]]) -> str | None:
@@ -135,7 +141,7 @@ def _execution(arn: str) -> Any:
 
 
 def redrive_fields(execution: Any, *, describe: bool) -> dict[str, Any]:
-    events = recorded_history(execution)
+    events = recorded_history(execution, copy=False)
     out: dict[str, Any] = {"redriveCount": redrive_plan.redrive_count(events)}
     date = redrive_plan.last_redrive_date(events)
     if date is not None:
@@ -231,17 +237,16 @@ def _redrive_worker_class() -> Any:
         return _worker_class
     from moto.stepfunctions.parser.api import ExecutionRedrivenEventDetails, HistoryEventType
     from moto.stepfunctions.parser.asl.component.common.flow.start_at import StartAt
-    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
     from moto.stepfunctions.parser.asl.eval.program_state import ProgramRunning
     from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
     from moto.stepfunctions.parser.utils import TMP_THREADS
 
-    class RedriveWorker(ExecutionWorker):  # type: ignore[misc, valid-type]
+    class RedriveWorker(ExecutionWorker):
         redrive: tuple[list[dict[str, Any]], ResumePlan, datetime.datetime]
 
         def start(self) -> None:
             events, plan, redrive_date = self.redrive
-            env = _fresh_environment(self)
+            env: Any = _fresh_environment(self)
             # The recorded history goes on: same event ids, the new ones after them.
             manager = env.event_manager
             manager._history_event_list.extend(events)
@@ -262,16 +267,18 @@ def _redrive_worker_class() -> Any:
 
         def _execution_logic(self) -> None:
             _events, plan, redrive_date = self.redrive
-            env = self.env
-            program = self._get_evaluation_entrypoint()
+            env: Any = self.env
+            program: Any = self._get_evaluation_entrypoint()
+            # EventDetails (moto's TypedDict) does not list executionRedrivenEventDetails.
+            details: Any = {
+                "executionRedrivenEventDetails": ExecutionRedrivenEventDetails(
+                    redriveCount=plan.redrive_count
+                )
+            }
             env.event_manager.add_event(
                 context=env.event_history_context,
                 event_type=HistoryEventType.ExecutionRedriven,
-                event_details=EventDetails(
-                    executionRedrivenEventDetails=ExecutionRedrivenEventDetails(
-                        redriveCount=plan.redrive_count
-                    )
-                ),
+                event_details=details,
                 timestamp=redrive_date,
             )
             if plan.state is not None:
@@ -437,6 +444,7 @@ PATCH = MotoPatch(
         f"{_WORKER}._get_evaluation_environment",
         f"{_WORKER}._get_evaluation_entrypoint",
         "moto.stepfunctions.parser.asl.eval.event.event_manager.EventManager.get_event_history",
+        "moto.stepfunctions.parser.asl.eval.event.event_manager.EventManager.add_event",
         "moto.stepfunctions.parser.asl.component.common.flow.start_at.StartAt",
         "moto.stepfunctions.parser.api.ExecutionRedrivenEventDetails",
     ),

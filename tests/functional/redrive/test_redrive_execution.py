@@ -135,7 +135,9 @@ def test_a_redriven_task_gets_its_retries_afresh(bench, three_steps) -> None:
     assert _handled(bench, case, "redrive_first") == 1
 
 
-def test_a_map_redriven_runs_only_its_failed_iterations_and_keeps_the_others_results(bench) -> None:
+def test_a_map_redriven_runs_only_its_failed_and_unfinished_iterations_and_keeps_the_others_results(
+    bench,
+) -> None:
     item_fn = bench.function_arn("redrive_item")
     flow = _machine(
         bench,
@@ -143,6 +145,9 @@ def test_a_map_redriven_runs_only_its_failed_iterations_and_keeps_the_others_res
             "WriteItems": {
                 "Type": "Map",
                 "ItemsPath": "$.items",
+                # One at a time, so which iterations succeed is certain: a first failure fails the
+                # Map at once, and iterations in flight then are left unfinished.
+                "MaxConcurrency": 1,
                 "ItemSelector": {"userId.$": "$.userId", "item.$": "$$.Map.Item.Value"},
                 "ItemProcessor": {
                     "StartAt": "WriteItem",
@@ -155,11 +160,12 @@ def test_a_map_redriven_runs_only_its_failed_iterations_and_keeps_the_others_res
     )
     case = str(uuid.uuid4())
     bench.script(case, "redrive_item", {"return": {"written": "$.item"}})
-    set_fault(bench.aws.url, item_fn, fail_on=[3, 7])
+    # Item 8 fails; item 9 never starts.
+    set_fault(bench.aws.url, item_fn, fail_on=[9])
     failed = flow.run("map", {"userId": case, "items": list(range(10))})
     assert failed.status == "FAILED", failed.describe()
     succeeded_before = sum(1 for e in failed.events if e["type"] == "MapIterationSucceeded")
-    assert succeeded_before == 8  # every iteration ran at once: two failed
+    assert succeeded_before == 8, failed.describe()
 
     redriven = _redrive(bench, flow_arn(flow, "map"), flow)
 
@@ -170,18 +176,25 @@ def test_a_map_redriven_runs_only_its_failed_iterations_and_keeps_the_others_res
         for e in _after_redrive(redriven)
         if e["type"] == "MapIterationStarted"
     ]
-    failed_indexes = [
-        e["mapIterationFailedEventDetails"]["index"]
-        for e in failed.events
-        if e["type"] == "MapIterationFailed"
-    ]
-    assert sorted(rerun) == sorted(failed_indexes) and len(rerun) == 2
+    # The failed iteration and the one never started run again; the eight that succeeded do not.
+    assert sorted(rerun) == [8, 9]
     # Each item handled once over both attempts: nothing lost, nothing twice.
     assert Counter(c["item"] for c in bench.calls(case, "redrive_item")) == Counter(range(10))
 
 
 def test_a_parallel_redriven_runs_only_its_failed_branch(bench) -> None:
     left, right = bench.function_arn("redrive_left"), bench.function_arn("redrive_right")
+    # The right branch waits for the test's answer, so that it fails only once the left one has
+    # succeeded (a first failure stops the branches still running: they are unfinished).
+    answered_by_the_test = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+        "Parameters": {
+            "FunctionName": right,
+            "Payload": {"userId.$": "$.userId", "taskToken.$": "$$.Task.Token"},
+        },
+        "End": True,
+    }
     flow = _machine(
         bench,
         {
@@ -189,7 +202,7 @@ def test_a_parallel_redriven_runs_only_its_failed_branch(bench) -> None:
                 "Type": "Parallel",
                 "Branches": [
                     {"StartAt": "NotifyLeft", "States": {"NotifyLeft": _task(left)}},
-                    {"StartAt": "NotifyRight", "States": {"NotifyRight": _task(right)}},
+                    {"StartAt": "AskRight", "States": {"AskRight": answered_by_the_test}},
                 ],
                 "End": True,
             }
@@ -198,23 +211,36 @@ def test_a_parallel_redriven_runs_only_its_failed_branch(bench) -> None:
     )
     case = str(uuid.uuid4())
     bench.script(case, "redrive_left", {"return": {"side": "left"}})
-    bench.script(case, "redrive_right", {"return": {"side": "right"}})
-    set_fault(bench.aws.url, right, fail_on=[1])
-    failed = flow.run("parallel", {"userId": case})
-    assert failed.status == "FAILED", failed.describe()
+    arn = flow.start("parallel", {"userId": case})
+    token = bench.wait_for_call(case, "redrive_right")["taskToken"]
     poll(lambda: _handled(bench, case, "redrive_left") == 1, "the left branch to have run")
+    poll(
+        lambda: any(
+            e["type"] == "TaskSucceeded" for e in flow.sfn.get_execution_history(executionArn=arn)["events"]
+        ),
+        "the left branch to have succeeded",
+    )
+    bench.sfn.send_task_failure(taskToken=token, error="Game.Refused")
+    failed = flow.finished(arn)
+    assert failed.status == "FAILED" and failed.error == "Game.Refused", failed.describe()
 
-    redriven = _redrive(bench, flow_arn(flow, "parallel"), flow)
+    bench.sfn.redrive_execution(executionArn=arn)
+    second = poll(
+        lambda: len(bench.calls(case, "redrive_right")) == 2 and bench.calls(case, "redrive_right")[1],
+        "the right branch to run again",
+    )
+    bench.sfn.send_task_success(taskToken=second["taskToken"], output=json.dumps({"side": "right"}))
+    redriven = flow.finished(arn)
 
     assert redriven.status == "SUCCEEDED", redriven.describe()
-    assert redriven.output == [{"result": {"side": "left"}}, {"result": {"side": "right"}}]
-    assert (_handled(bench, case, "redrive_left"), _handled(bench, case, "redrive_right")) == (1, 1)
+    assert redriven.output == [{"result": {"side": "left"}}, {"side": "right"}]
+    assert _handled(bench, case, "redrive_left") == 1
     entered = [
         e["stateEnteredEventDetails"]["name"]
         for e in _after_redrive(redriven)
         if "stateEnteredEventDetails" in e
     ]
-    assert entered == ["NotifyBoth", "NotifyRight"]
+    assert entered == ["NotifyBoth", "AskRight"]
 
 
 @pytest.fixture(scope="module")
@@ -300,6 +326,14 @@ def test_what_aws_refuses_to_redrive_is_refused_with_its_error(bench, always_fai
     assert (
         entered and entered[0]["name"] == "WaitALittle" and json.loads(entered[0]["input"]) == {"seconds": 60}
     )
+
+    express = _machine(
+        bench, {"Refused": {"Type": "Fail", "Error": "Game.Refused", "Cause": "always"}}, "Refused", "EXPRESS"
+    )
+    express_failed = express.run("express", {})
+    assert express_failed.status == "FAILED"
+    code, message = _refusal(bench, flow_arn(express, "express"))
+    assert code == "ExecutionNotRedrivable" and "EXPRESS" in message
 
     unknown = flow_arn(always_fails, "never-started")
     code, _message = _refusal(bench, unknown)
