@@ -129,7 +129,8 @@ class ExecutionStates:
             live = [e for e in entries if not e.retired_by_redrive] or entries[-1:]
             statuses = {e.status(self.running) for e in live}
             status = next(s for s in STATUS_PRECEDENCE if s in statuses)
-            first, last = entries[0], entries[-1]
+            # Timed from the run that counts: after a redrive, the state's new run.
+            first, last = live[0], entries[-1]
             if all(e.exited for e in live):
                 end: datetime.datetime | None = max(e.exited for e in live if e.exited)
             else:

@@ -89,7 +89,7 @@ def test_a_stopped_execution_aborts_its_running_map_iterations_and_a_redrive_run
     h.add("ExecutionRedriven", redriveCount=1)
     again = h.add("MapStateEntered", name="Deliver", input="[1, 2]")
     h.add("MapIterationStarted", previous=again, name="Deliver", index=1)
-    h.add("TaskStateEntered", name="Send", input="2")
+    rerun = h.add("TaskStateEntered", name="Send", input="2")
     assert h.statuses("RUNNING") == {"Deliver": "running", "Send": "running"}
     h.add("TaskStateExited", name="Send", output="2")
     h.add("MapIterationSucceeded", name="Deliver", index=1)
@@ -100,6 +100,10 @@ def test_a_stopped_execution_aborts_its_running_map_iterations_and_a_redrive_run
     summary = h.summary("SUCCEEDED")
     assert {n: s["status"] for n, s in summary.items()} == {"Deliver": "succeeded", "Send": "succeeded"}
     assert (summary["Send"]["entries"], summary["Send"]["retiredByRedrive"]) == (3, 1)
+    # The Map is timed from its run after the redrive (events 10 ms apart, the first at 10 ms);
+    # Send from its first run that still counts (iteration 0's, before the stop).
+    assert summary["Deliver"]["startOffsetMs"] == (again - 1) * 10
+    assert summary["Send"]["startOffsetMs"] == (one - 1) * 10 and rerun > one
     assert summary["Deliver"]["iterations"]["succeeded"] == 2
     assert read_states(h.events, "SUCCEEDED").redrive_count == 1
     assert entered < again
