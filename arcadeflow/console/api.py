@@ -46,6 +46,7 @@ API_PREFIX = "/console/api/"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE")
 DEFAULT_PAGE_SIZE = 50
+HISTORY_PAGE_SIZE = 1000
 MAX_PAGE_SIZE = 500
 # A body of ARNs; 1,000 of them are well under this.
 MAX_BODY_BYTES = 256 * 1024
@@ -256,7 +257,11 @@ class ConsoleApi:
         if not arn:
             raise ConsoleRefusal(400, "invalid_query", "arn: the execution's ARN")
         described = _clean(self.sfn.describe_execution(executionArn=arn))
-        pages = self.sfn.get_paginator("get_execution_history").paginate(executionArn=arn)
+        # Pages of 1,000 (the API's most): moto answers every page by walking the whole history,
+        # so boto3's default 100 made a 6,000-event history take 8.6 s on a loaded 2-core machine.
+        pages = self.sfn.get_paginator("get_execution_history").paginate(
+            executionArn=arn, PaginationConfig={"PageSize": HISTORY_PAGE_SIZE}
+        )
         events = [event for page in pages for event in page["events"]]
         definition = self._definition(arn, described["stateMachineArn"])
         states = read_states(events, described["status"]).summary(datetime.datetime.now(datetime.UTC))
