@@ -1,8 +1,8 @@
 """The /console page in headless Chromium against a real `arcadeflow up`: it watches a status
-fan-out run to its end without a reload, shows two duel invites failed on purpose (the fault
+fan-out run to its end without a reload, shows three duel invites failed on purpose (the fault
 switch fails their push with an error no Retry covers) with the graph and the table agreeing
-with GetExecutionHistory, and redrives them, one from its page and one from the list, until they
-succeed.
+with GetExecutionHistory, and redrives them, one from its page and two together from the list,
+until they succeed.
 
 The browser is the one tests/e2e/test_play_page.py installs (its `chromium` fixture). Every wait
 is on what the page shows, never a sleep; screenshots go under the test's tmp_path.
@@ -183,8 +183,8 @@ def expected_statuses(events: list[dict[str, Any]], state_names: list[str]) -> d
     return expected
 
 
-def fail_two_invites(stack: RunningStack) -> list[str]:
-    """Two invites nobody answers: each window ends (NotifyInvitee's timeout, caught), and the
+def fail_three_invites(stack: RunningStack) -> list[str]:
+    """Three invites nobody answers: each window ends (NotifyInvitee's timeout, caught), and the
     no_response push fails with an error no Retry covers. Returns their execution ARNs. The
     players stay connected until both have failed: a disconnect may push too."""
     machine = stack.endpoints()["stateMachines"]["duel_invite"]
@@ -198,23 +198,23 @@ def fail_two_invites(stack: RunningStack) -> list[str]:
         )
 
     async def run() -> list[str]:
-        alice, bob, carol, dave = await players(stack, "alice", "bob", "carol", "dave")
+        everyone = await players(stack, "alice", "bob", "carol", "dave", "erin", "frank")
         try:
             sent = []
-            for inviter, invitee in ((alice, bob), (carol, dave)):
+            for inviter, invitee in zip(everyone[::2], everyone[1::2], strict=True):
                 await inviter.send(action="invite", to=invitee.name)
                 sent.append(await inviter.frame("invite_sent"))
                 await invitee.frame("invite", inviteId=sent[-1]["inviteId"])
-            # Set once both invites are delivered: the next two pushes are their no_response.
+            # Set once the invites are delivered: the next three pushes are their no_response.
             set_fault(
-                stack.aws_url, PUSH_FUNCTION, fail_on=[1, 2], error=FAULT, message="push failed on purpose"
+                stack.aws_url, PUSH_FUNCTION, fail_on=[1, 2, 3], error=FAULT, message="push failed on purpose"
             )
             arns = [machine.replace(":stateMachine:", ":execution:") + f":{s['inviteId']}" for s in sent]
             statuses = [await asyncio.to_thread(ended, arn) for arn in arns]
-            assert statuses == ["FAILED", "FAILED"], (statuses, list_faults(stack.aws_url))
+            assert statuses == ["FAILED"] * 3, (statuses, list_faults(stack.aws_url))
             return arns
         finally:
-            await close_all(alice, bob, carol, dave)
+            await close_all(*everyone)
 
     return asyncio.run(run())
 
@@ -249,8 +249,8 @@ def test_the_console_follows_a_fanout_and_redrives_failed_duel_invites(console_s
     assert "DeadLetterFeedBatch" in running_nodes and running_nodes["DeadLetterFeedBatch"] == "not_reached"
     page.screenshot("1-fanout-running")
 
-    # Meanwhile two duel invites fail.
-    invites = fail_two_invites(stack)
+    # Meanwhile three duel invites fail.
+    invites = fail_three_invites(stack)
 
     # The page updates by itself: the fan-out ends SUCCEEDED, every state it entered green.
     page.wait_attr("execution-status", "data-status", "SUCCEEDED", timeout=90)
@@ -265,11 +265,11 @@ def test_the_console_follows_a_fanout_and_redrives_failed_duel_invites(console_s
 
     # The failed invites in the list, newest first; the first opened with the keyboard.
     page.open(f"{base}#/executions?machine={machines['duel_invite']}&status=FAILED", "executions")
-    first, second = invites
-    first_name, second_name = first.rsplit(":", 1)[-1], second.rsplit(":", 1)[-1]
+    first, second, third = invites
+    first_name, second_name, third_name = (arn.rsplit(":", 1)[-1] for arn in invites)
     page.wait(lambda: page.attr(f"execution-row-{first_name}", "data-status") == "FAILED", "the first invite")
     rows = page.values("tbody tr[data-arn]", "data-arn")
-    assert rows == [second, first], rows
+    assert rows == [third, second, first], rows
     page.screenshot("3-failed-invites")
     page.el(f"open-{first_name}").click()
     page.wait(lambda: page.els(f'section[data-arn="{first}"]'), "the first invite's page")
@@ -324,7 +324,18 @@ def test_the_console_follows_a_fanout_and_redrives_failed_duel_invites(console_s
     assert (described["status"], described["redriveCount"]) == ("SUCCEEDED", 1)
     page.screenshot("6-invite-redriven")
 
-    # The other from the list: selected with the keyboard, redriven with the bulk button.
+    # The event view is the history, event for event.
+    body = page.driver.find_element("css selector", "body")
+    body.send_keys("e")
+    page.wait(lambda: page.els('[data-testid="events"]'), "the event view")
+    history = history_of(stack, first)
+    page.wait(
+        lambda: page.values('[data-testid="events"] tbody tr', "data-type") == [e["type"] for e in history],
+        "a row per history event",
+    )
+    assert "ExecutionRedriven" in page.values('[data-testid="events"] tbody tr', "data-type")
+
+    # The other two from the list: one selected with the keyboard, one clicked, redriven together.
     page.open(f"{base}#/executions?machine={machines['duel_invite']}", "executions")
     page.wait(lambda: page.attr(f"execution-row-{first_name}", "data-status") == "SUCCEEDED", "the list")
     assert not page.el(f"select-{first_name}").is_enabled(), "a succeeded execution cannot be selected"
@@ -334,9 +345,13 @@ def test_the_console_follows_a_fanout_and_redrives_failed_duel_invites(console_s
         body.send_keys("j")
     body.send_keys("x")
     page.wait(lambda: page.el(f"select-{second_name}").is_selected(), "the second invite selected")
+    page.el(f"select-{third_name}").click()
+    page.wait(lambda: page.el("redrive-selected").text == "Redrive selected (2)", "two selected")
     page.click("redrive-selected")
-    page.wait_attr(f"redrive-result-{second_name}", "data-redriven", "true")
-    page.wait_attr(f"execution-row-{second_name}", "data-status", "SUCCEEDED")
-    assert sfn.describe_execution(executionArn=second)["redriveCount"] == 1
+    for name in (second_name, third_name):
+        page.wait_attr(f"redrive-result-{name}", "data-redriven", "true")
+        page.wait_attr(f"execution-row-{name}", "data-status", "SUCCEEDED")
+    for arn in (second, third):
+        assert sfn.describe_execution(executionArn=arn)["redriveCount"] == 1
     page.screenshot("7-list-redriven")
     assert len(list(tmp_path.glob("*.png"))) == 7

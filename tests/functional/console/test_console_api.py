@@ -281,3 +281,20 @@ def test_the_console_answers_only_a_loopback_host_and_serves_its_page(console: C
         assert served.status_code == 200 and served.mimetype == "text/javascript"
     assert console.http.get("/console/../api.py").status_code == 404
     assert console.http.get("/elsewhere").status_code == 418, "other paths are not the console's"
+
+
+def test_the_description_refuses_a_route_or_a_page_under_console():
+    import pytest
+    from pydantic import ValidationError
+
+    from arcadeflow import deployment
+
+    raw = json.loads(deployment.DEFAULT_DESCRIPTION.read_text())
+    routed = json.loads(json.dumps(raw))
+    routed["httpApi"]["routes"]["GET /console/things"] = {"function": next(iter(raw["functions"]))}
+    with pytest.raises(ValidationError, match="the runtime answers /console itself"):
+        deployment.Deployment.model_validate(routed)
+    paged = json.loads(json.dumps(raw))
+    paged["localPages"] = {"/console": "tools/play"}
+    with pytest.raises(ValidationError, match="the runtime serves 'console' itself"):
+        deployment.Deployment.model_validate(paged)
