@@ -26,13 +26,21 @@ export function transitions(state) {
   return out;
 }
 
+// "status.S = accepted": the end of the path, and the value compared, short enough to read.
+const OPERATORS = [
+  [/GreaterThanEquals(Path)?$/, "≥"], [/LessThanEquals(Path)?$/, "≤"], [/GreaterThan(Path)?$/, ">"],
+  [/LessThan(Path)?$/, "<"], [/Equals(Path)?$/, "="], [/Matches$/, "~"],
+];
+
 function choiceLabel(choice, i) {
-  const variable = choice.Variable ? choice.Variable.replace(/^\$\./, "") : "";
+  const variable = choice.Variable ? choice.Variable.replace(/^\$\.?/, "").split(".").slice(-2).join(".") : "";
   const op = Object.keys(choice).find((k) => !["Variable", "Next", "Comment"].includes(k));
-  if (!variable || !op) return `#${i + 1}`;
+  if (!variable || !op) return op ? `${op} #${i + 1}` : `#${i + 1}`;
   const value = choice[op];
+  if (op.startsWith("Is")) return `${variable} ${op}${value === false ? " false" : ""}`;
+  const symbol = (OPERATORS.find(([re]) => re.test(op)) || [null, op])[1];
   const shown = typeof value === "object" ? "…" : String(value);
-  return `${variable} ${op} ${shown}`.slice(0, 40);
+  return `${variable} ${symbol} ${shown}`;
 }
 
 function innerMachines(state) {
