@@ -45,7 +45,8 @@ class ResumePlan:
     state: str | None
     state_input: Any
     redrive_count: int
-    # Map state name -> iteration index -> the iteration's output.
+    # Map state name (the resumed one, or one in a Parallel branch run again) -> iteration
+    # index -> the iteration's output.
     map_outputs: dict[str, dict[int, Any]] = field(default_factory=dict)
     # A Parallel branch's StartAt state name -> the branch's output.
     branch_outputs: dict[str, Any] = field(default_factory=dict)
@@ -123,6 +124,14 @@ def plan_redrive(definition: dict[str, Any], events: Sequence[dict[str, Any]]) -
             output = _branch_output(events, branch, windows)
             if output is not _MISSING:
                 plan.branch_outputs[branch["StartAt"]] = output
+                continue
+            # A branch that runs again keeps what its Maps had done (the status fan-out's page
+            # is a Parallel whose first branch is the Map of feed batches).
+            for inner_name, inner in branch["States"].items():
+                if inner.get("Type") == "Map":
+                    kept = _succeeded_iterations(events, inner_name, windows)
+                    if kept:
+                        plan.map_outputs[inner_name] = kept
     return plan
 
 

@@ -361,3 +361,54 @@ def test_list_executions_filters_on_redrive_and_reports_the_count(bench) -> None
     assert list(listed(redriveFilter="NOT_REDRIVEN")) == [arns[0]]
     everything = listed()
     assert {a: e["redriveCount"] for a, e in everything.items()} == {arns[0]: 0, arns[1]: 1}
+
+
+def test_a_parallel_branch_run_again_keeps_the_iterations_its_map_had_done(bench) -> None:
+    """The status fan-out's shape: a page is a Parallel whose first branch maps the batches."""
+    batch_fn = bench.function_arn("redrive_batch")
+    flow = _machine(
+        bench,
+        {
+            "WritePage": {
+                "Type": "Parallel",
+                "Branches": [
+                    {
+                        "StartAt": "WriteBatches",
+                        "States": {
+                            "WriteBatches": {
+                                "Type": "Map",
+                                "ItemsPath": "$.batches",
+                                "MaxConcurrency": 1,
+                                "ItemSelector": {"userId.$": "$.userId", "item.$": "$$.Map.Item.Value"},
+                                "ItemProcessor": {
+                                    "StartAt": "WriteBatch",
+                                    "States": {"WriteBatch": _task(batch_fn, OutputPath="$.result")},
+                                },
+                                "End": True,
+                            }
+                        },
+                    },
+                    {"StartAt": "ReadNextPage", "States": {"ReadNextPage": {"Type": "Pass", "End": True}}},
+                ],
+                "End": True,
+            }
+        },
+        "WritePage",
+    )
+    case = str(uuid.uuid4())
+    bench.script(case, "redrive_batch", {"return": {"written": "$.item"}})
+    set_fault(bench.aws.url, batch_fn, fail_on=[4])  # batch 3 fails, batch 4 never starts
+    failed = flow.run("page", {"userId": case, "batches": list(range(5))})
+    assert failed.status == "FAILED", failed.describe()
+
+    redriven = _redrive(bench, flow_arn(flow, "page"), flow)
+
+    assert redriven.status == "SUCCEEDED", redriven.describe()
+    assert redriven.output[0] == [{"written": i} for i in range(5)]
+    rerun = [
+        e["mapIterationStartedEventDetails"]["index"]
+        for e in _after_redrive(redriven)
+        if e["type"] == "MapIterationStarted"
+    ]
+    assert sorted(rerun) == [3, 4]
+    assert Counter(c["item"] for c in bench.calls(case, "redrive_batch")) == Counter(range(5))
