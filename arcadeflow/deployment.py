@@ -41,8 +41,9 @@ ENVIRONMENT_NAME = r"^[a-z][a-z0-9]{0,15}$"
 # role of its own name) 64 characters, a state machine and an SQS queue 80.
 NAME_LIMITS = {"function": 64, "state machine": 64, "queue": 80, "table": 255}
 LOCAL_PAGE_PREFIX = r"^(/[a-z0-9][a-z0-9_-]*)+$"
-# First path segments the HTTP emulator answers itself (/health, /openapi.json, /local/...).
-RUNTIME_PATH_SEGMENTS = frozenset({"health", "openapi.json", "local", ".well-known"})
+# First path segments the HTTP emulator answers itself (/health, /openapi.json, /local/...,
+# /console: arcadeflow/console/).
+RUNTIME_PATH_SEGMENTS = frozenset({"health", "openapi.json", "local", "console", ".well-known"})
 
 
 def _route_overlaps_prefix(route_key: str, prefix: str) -> bool:
@@ -467,6 +468,8 @@ class Deployment(_Strict):
         for route in self.http_api.routes:
             if _route_overlaps_prefix(route, "/local"):
                 problems.append(f"route {route}: the runtime answers /local/ itself (local endpoints)")
+            if _route_overlaps_prefix(route, "/console"):
+                problems.append(f"route {route}: the runtime answers /console itself (the console)")
         if problems:
             raise ValueError("; ".join(problems))
         return self

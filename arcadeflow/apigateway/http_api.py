@@ -11,7 +11,8 @@ The StartExecution call is the integration's request parameters (in the registry
 evaluated against the request by parameter_mapping.py, as API Gateway maps them.
 GET /openapi.json describes every route of the description. Besides the API, the port serves
 what exists only when embedded (local_endpoints.py): the description's local pages, a token
-endpoint and the page's configuration under /local/.
+endpoint and the page's configuration under /local/, and the console of executions at /console
+(arcadeflow/console/).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from werkzeug.wrappers import Request, Response
 from arcadeflow.apigateway.local_endpoints import LocalEndpoints, LocalPages
 from arcadeflow.apigateway.parameter_mapping import RequestValues, evaluate_all
 from arcadeflow.auth import JWKS_PATH, LocalIssuer, TokenRefused
+from arcadeflow.console.api import ConsoleApi
 from arcadeflow.deployment import Deployment
 
 log = logging.getLogger("arcadeflow.http_api")
@@ -128,6 +130,7 @@ class HttpApiEmulator:
         self.websocket_url = websocket_url
         self.local_pages = LocalPages(deployment.local_page_folders())
         self.local_endpoints = LocalEndpoints(issuer, self.local_config)
+        self.console = ConsoleApi(self._sfn)
 
     def current_api(self) -> Any | None:
         """The API named api_name, else the only HTTP API there is."""
@@ -191,7 +194,11 @@ class HttpApiEmulator:
             # Served from the first moment: authorizers fetch it, deployed or not.
             return _json_response(200, self.issuer.jwks())
         # The runtime's own paths: the description refuses a page or route that would overlap.
-        local = self.local_endpoints.handle(request) or self.local_pages.handle(request)
+        local = (
+            self.local_endpoints.handle(request)
+            or self.console.handle(request)
+            or self.local_pages.handle(request)
+        )
         if local is not None:
             return local
         if not self.ready.is_set():

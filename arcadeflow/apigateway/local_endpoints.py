@@ -64,7 +64,7 @@ def _not_found() -> Response:
     return Response(json.dumps({"message": "Not Found"}), status=404, content_type="application/json")
 
 
-def _is_loopback_host(request: Request) -> bool:
+def is_loopback_host(request: Request) -> bool:
     host = request.host.lower()
     name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
     return name in LOOPBACK_HOSTS
@@ -167,7 +167,7 @@ class LocalEndpoints:
     def handle(self, request: Request) -> Response | None:
         if not request.path.startswith(LOCAL_PREFIX):
             return None
-        if not _is_loopback_host(request):
+        if not is_loopback_host(request):
             return _error(403, "not_loopback", "local endpoints answer only requests to a loopback host")
         if request.path == TOKEN_PATH:
             if request.method != "POST":
