@@ -23,29 +23,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-# Events that are an attempt at a state's work (a Retry makes more than one).
-_ATTEMPT_EVENTS = frozenset({"TaskScheduled", "LambdaFunctionScheduled", "ActivityScheduled"})
-# Events that say an attempt, a container or the execution failed, with an error and a cause.
-_FAILURE_EVENTS = frozenset(
-    {
-        "TaskFailed",
-        "TaskTimedOut",
-        "TaskStartFailed",
-        "TaskSubmitFailed",
-        "LambdaFunctionFailed",
-        "LambdaFunctionTimedOut",
-        "LambdaFunctionStartFailed",
-        "LambdaFunctionScheduleFailed",
-        "ActivityFailed",
-        "ActivityTimedOut",
-        "ActivityScheduleFailed",
-        "MapStateFailed",
-        "ParallelStateFailed",
-        "ExecutionFailed",
-        "ExecutionTimedOut",
-        "ExecutionAborted",
-    }
-)
+from arcadeflow.history_events import ATTEMPT_EVENTS, EXECUTION_FAILURE_EVENTS, STATE_FAILURE_EVENTS
+
 _EXECUTION_ENDS = {
     "ExecutionSucceeded": "SUCCEEDED",
     "ExecutionFailed": "FAILED",
@@ -177,10 +156,10 @@ def build_timeline(history: list[dict[str, Any]]) -> Timeline:
                 error, cause = details.get("error"), details.get("cause")
         if frame is None:
             continue
-        if kind in _ATTEMPT_EVENTS:
+        if kind in ATTEMPT_EVENTS:
             frame.attempts += 1
             frame.last_attempt_failed = False
-        elif kind in _FAILURE_EVENTS:
+        elif kind in STATE_FAILURE_EVENTS or kind in EXECUTION_FAILURE_EVENTS:
             frame.last_attempt_failed = True
             frame.error = details.get("error") or frame.error
             frame.cause = details.get("cause") or frame.cause

@@ -25,27 +25,8 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
-SCHEDULED = frozenset({"TaskScheduled", "LambdaFunctionScheduled", "ActivityScheduled"})
-# An error that stands until the state retries (a new schedule) or exits (a Catch).
-STATE_ERRORS = frozenset(
-    {
-        "TaskFailed",
-        "TaskTimedOut",
-        "TaskStartFailed",
-        "TaskSubmitFailed",
-        "LambdaFunctionFailed",
-        "LambdaFunctionTimedOut",
-        "LambdaFunctionStartFailed",
-        "LambdaFunctionScheduleFailed",
-        "ActivityFailed",
-        "ActivityTimedOut",
-        "ActivityScheduleFailed",
-        "MapStateFailed",
-        "ParallelStateFailed",
-        "EvaluationFailed",
-        "MapRunFailed",
-    }
-)
+from arcadeflow.history_events import ATTEMPT_EVENTS, EXECUTION_FAILURE_EVENTS, STATE_FAILURE_EVENTS
+
 ITERATION_ENDS = {
     "MapIterationSucceeded": "succeeded",
     "MapIterationFailed": "failed",
@@ -257,12 +238,12 @@ def read_states(events: list[dict[str, Any]], execution_status: str) -> Executio
             pass
         elif kind.endswith("StateAborted"):
             current.aborted = True
-        elif kind in SCHEDULED:
+        elif kind in ATTEMPT_EVENTS:
             current.attempts += 1
             if current.error_standing:
                 current.retries += 1
                 current.error_standing = False
-        elif kind in STATE_ERRORS or kind in ("ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted"):
+        elif kind in STATE_FAILURE_EVENTS or kind in EXECUTION_FAILURE_EVENTS:
             if details.get("error") or details.get("cause"):
                 current.error = details.get("error", current.error)
                 current.cause = details.get("cause", current.cause)

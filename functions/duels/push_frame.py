@@ -5,35 +5,25 @@ so a retried attempt after a success does not send the frame twice.
 
 from __future__ import annotations
 
-import os
-
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent,
-)
 from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.duels import wiring
 from functions.duels.models import PushInput, to_wire
 from functions.shared import config
+from functions.shared.idempotency import idempotent_on_dedupe_key
 
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics(namespace=config.metrics_namespace())
-# Made at import (the decorator needs it), when a test may not have set the variable yet; the
-# deployment always sets it, and the default only keeps the import from failing.
-persistence = DynamoDBPersistenceLayer(table_name=os.environ.get("IDEMPOTENCY_TABLE", "idempotency"))
-idempotency = IdempotencyConfig(event_key_jmespath="dedupeKey", expires_after_seconds=24 * 3600)
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-@idempotent(config=idempotency, persistence_store=persistence)
+@idempotent_on_dedupe_key
 def handler(event: dict, context: LambdaContext) -> dict:
     task = parse(event=event, model=PushInput)
     delivery = wiring.pusher().to_users(task.recipients, to_wire(task.frame))

@@ -4,19 +4,13 @@ after a success sends nothing twice; a player with no live connection simply is 
 
 from __future__ import annotations
 
-import os
-
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent,
-)
 from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.shared import config
+from functions.shared.idempotency import idempotent_on_dedupe_key
 from functions.vr import wiring
 from functions.vr.catalog import catalog
 from functions.vr.models import PushFramesTask, RewardGrantedFrame, VrSessionEndedFrame, to_wire
@@ -24,15 +18,12 @@ from functions.vr.models import PushFramesTask, RewardGrantedFrame, VrSessionEnd
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics(namespace=config.metrics_namespace())
-# Made at import (the decorator needs it); the deployment always sets the variable.
-persistence = DynamoDBPersistenceLayer(table_name=os.environ.get("IDEMPOTENCY_TABLE", "idempotency"))
-idempotency = IdempotencyConfig(event_key_jmespath="dedupeKey", expires_after_seconds=24 * 3600)
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-@idempotent(config=idempotency, persistence_store=persistence)
+@idempotent_on_dedupe_key
 def handler(event: dict, context: LambdaContext) -> dict:
     task = parse(event=event, model=PushFramesTask)
     rewards = catalog()
