@@ -807,6 +807,8 @@ def test_stepfunctions_a_repeated_name_starts_one_execution_as_aws_does(front: C
     assert (again["executionArn"], again["startDate"]) == (first["executionArn"], first["startDate"])
     assert _start_named(sfn, arn, "end", '{"seconds": 1}')["error"] == "ExecutionAlreadyExists"
     sfn.stop_execution(executionArn=first["executionArn"])
+    # moto records ABORTED on the execution's own thread, a moment after StopExecution answers.
+    assert _finished_at(sfn, first["executionArn"]) == "ABORTED"
     assert _start_named(sfn, arn, "end", held)["error"] == "ExecutionAlreadyExists"
     quick = _start_named(sfn, arn, "quick", '{"seconds": 0}')
     finished_quick = _finished_at(sfn, quick["executionArn"])
