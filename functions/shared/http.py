@@ -102,7 +102,8 @@ def create_app(logger: Logger) -> APIGatewayHttpResolver:
     return app
 
 
-def _problems(error: ValidationError) -> list[dict[str, str]]:
+def validation_problems(error: ValidationError) -> list[dict[str, str]]:
+    """A pydantic refusal as the error body's `details`: one {field, problem} per error."""
     out = []
     for problem in error.errors(include_url=False, include_input=False):
         field = ".".join(str(part) for part in problem["loc"]) or "(body)"
@@ -128,7 +129,7 @@ def parse_body(app: APIGatewayHttpResolver, model: type[Model]) -> Model:
     try:
         return model.model_validate_json(body)
     except ValidationError as exc:
-        problems = _problems(exc)
+        problems = validation_problems(exc)
         summary = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)
         raise InvalidBody(f"request body is invalid: {summary}", problems) from exc
 
@@ -139,6 +140,6 @@ def parse_query(app: APIGatewayHttpResolver, model: type[Model]) -> Model:
     try:
         return model.model_validate(params)
     except ValidationError as exc:
-        problems = _problems(exc)
+        problems = validation_problems(exc)
         summary = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)
         raise InvalidQuery(f"query string is invalid: {summary}", problems) from exc

@@ -27,7 +27,7 @@ from pydantic import BaseModel, ValidationError
 from functions.shared import aws, clock, config
 from functions.shared.dynamo import error_code
 from functions.shared.exceptions import InvalidQuery, InvalidRequest, MalformedJson
-from functions.shared.http import create_app, respond
+from functions.shared.http import create_app, respond, validation_problems
 from functions.shared.identity import caller_from_event
 from functions.shared.models import USER_ID
 from functions.shared.pagination import decode_cursor, encode_cursor
@@ -74,13 +74,6 @@ def _session_id(value: str) -> str:
     return value
 
 
-def _problems(error: ValidationError) -> list[dict[str, str]]:
-    return [
-        {"field": ".".join(str(p) for p in problem["loc"]) or "(body)", "problem": problem["msg"]}
-        for problem in error.errors(include_url=False, include_input=False)
-    ]
-
-
 def _body(model: type[Model], max_bytes: int, optional: bool = False) -> Model:
     """The body as `model`: bounded, JSON, an object of exactly the model's fields."""
     event = app.current_event
@@ -102,7 +95,7 @@ def _body(model: type[Model], max_bytes: int, optional: bool = False) -> Model:
     try:
         return model.model_validate_json(text)
     except ValidationError as exc:
-        problems = _problems(exc)
+        problems = validation_problems(exc)
         summary = "; ".join(f"{p['field']}: {p['problem']}" for p in problems[:10])
         raise InvalidRequest(f"request body is invalid: {summary}", problems) from exc
 
@@ -111,7 +104,7 @@ def _page_query() -> PlayerPageQuery:
     try:
         return PlayerPageQuery.model_validate(app.current_event.query_string_parameters or {})
     except ValidationError as exc:
-        problems = _problems(exc)
+        problems = validation_problems(exc)
         raise InvalidQuery(
             "query string is invalid: " + "; ".join(p["field"] for p in problems), problems
         ) from exc
