@@ -22,8 +22,9 @@ One port serves both halves of the API, as one host does on AWS
   with the duels authorizer), as AWS does: that is how handlers know who sent a message. Without
   an authorizer, as on AWS, anyone may connect and routes get no authorizer context.
 - A message goes to the route named by the route selection expression (`$request.body.action`),
-  else to `$default`. Messages above 32 KB close the connection with 1009 (API Gateway's frame
-  limit); handlers apply their own, tighter limit.
+  else to `$default` (also when the body is not JSON, or nests too deep to be read). Messages
+  above 32 KB close the connection with 1009 (API Gateway's frame limit); handlers apply their
+  own, tighter limit. A binary frame closes it with 1003: API Gateway takes text frames only.
 - The API Gateway Management API is served on the same port at the callback URL
   `http://127.0.0.1:{port}/{stage}`: POST/GET/DELETE `/{stage}/@connections/{connectionId}`,
   410 GoneException for a connection that is not (or not yet, or no longer) open. Functions
@@ -67,6 +68,8 @@ DEFAULT_STAGE = LOCAL_STAGE
 # API Gateway: 32 KB per frame, 128 KB per message posted to a connection.
 MAX_FRAME_BYTES = 32 * 1024
 MAX_POST_BYTES = 128 * 1024
+# API Gateway refuses binary frames from clients: it closes the connection with 1003.
+BINARY_FRAME_CLOSE_CODE = 1003
 # API Gateway's integration timeout: a $connect Lambda has this long.
 CONNECT_TIMEOUT_SECONDS = 29
 _CONNECTIONS_MARKER = b"/@connections/"
@@ -373,6 +376,11 @@ class WebSocketApiEmulator:
         try:
             async for message in websocket:
                 client.last_active_at_ms = _now_ms()
+                if isinstance(message, bytes):
+                    # API Gateway takes text frames only: a binary frame closes the connection
+                    # with 1003, and no route runs for it.
+                    await websocket.close(BINARY_FRAME_CLOSE_CODE, "Binary frames are not supported")
+                    break
                 # API Gateway invokes route integrations concurrently, in no guaranteed order.
                 task = asyncio.create_task(self._route_message(client, message))
                 pending.add(task)
@@ -397,11 +405,15 @@ class WebSocketApiEmulator:
 
     @staticmethod
     def select_route(api: ServedApi, body: str | bytes) -> str:
+        """The route key the selection expression names in `body`; `$default` when it names
+        none, or when the body cannot be evaluated (not JSON, or nested too deep for the parser
+        to read), as API Gateway routes a body that is not JSON."""
         if isinstance(body, bytes):
             return "$default"
         try:
             value: Any = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):
+            # RecursionError: ~1,000 nested levels, well inside the 32 KB frame limit.
             return "$default"
         for part in api.selection_path:
             if not isinstance(value, dict) or part not in value:
@@ -411,7 +423,16 @@ class WebSocketApiEmulator:
             return value
         return "$default"
 
-    async def _route_message(self, client: ClientConnection, message: str | bytes) -> None:
+    async def _route_message(self, client: ClientConnection, message: str) -> None:
+        try:
+            await self._route_message_or_fail(client, message)
+        except Exception:
+            # Whatever went wrong here, the sender hears what API Gateway says when it cannot
+            # deliver a message to its route, never nothing.
+            log.exception("routing a message of connection %s failed", client.connection_id)
+            await self._send(client, json.dumps(_internal_error(client.connection_id, _request_id())))
+
+    async def _route_message_or_fail(self, client: ClientConnection, message: str) -> None:
         api = self.current_api()
         route = self.select_route(api, message) if api else "$default"
         self.messages_routed += 1
@@ -426,19 +447,10 @@ class WebSocketApiEmulator:
             return
         event = self._event(client, route, "MESSAGE")
         event["requestContext"]["messageId"] = _request_id()
-        if isinstance(message, bytes):
-            event["body"] = base64.b64encode(message).decode()
-            event["isBase64Encoded"] = True
-        else:
-            event["body"] = message
+        event["body"] = message
         result = await self._invoke_function(api.routes[route], f"route {route}", event)
         if result is None or not result.ok:
-            # What API Gateway tells the sender when a route's integration fails.
-            error = {
-                "message": "Internal server error",
-                "connectionId": client.connection_id,
-                "requestId": event["requestContext"]["requestId"],
-            }
+            error = _internal_error(client.connection_id, event["requestContext"]["requestId"])
             await self._send(client, json.dumps(error))
 
     def _event(self, client: ClientConnection, route: str, event_type: str) -> dict[str, Any]:
@@ -578,6 +590,11 @@ def authorizer_decision(answer: Any, method_arn: str) -> tuple[http.HTTPStatus, 
 
 def _request_id() -> str:
     return str(uuid.uuid4())
+
+
+def _internal_error(connection_id: str, request_id: str) -> dict[str, str]:
+    """What API Gateway tells the sender when a route's integration fails."""
+    return {"message": "Internal server error", "connectionId": connection_id, "requestId": request_id}
 
 
 def _json_reject(websocket: ServerConnection, status: http.HTTPStatus, message: str) -> Response:

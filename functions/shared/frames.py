@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from pydantic import TypeAdapter, ValidationError
 
 from functions.shared.exceptions import FrameTooLarge, InvalidFrame, MalformedFrame, UnknownAction
+from functions.shared.json_limits import MAX_JSON_DEPTH, json_depth_exceeds
 
 Frame = TypeVar("Frame")
 
@@ -37,6 +38,10 @@ def parse_client_frame(
         raw = body.encode("utf-8")
     if len(raw) > max_bytes:
         raise FrameTooLarge(f"frames are limited to {max_bytes} bytes; this one has {len(raw)}")
+    # Before json.loads, which recurses once per level: 1,000 levels fit in a 4 KB frame and
+    # raise RecursionError, which no handler maps to an error frame (the sender heard nothing).
+    if json_depth_exceeds(raw):
+        raise MalformedFrame(f"the frame is nested deeper than {MAX_JSON_DEPTH} levels")
     try:
         data: Any = json.loads(raw)
     except (UnicodeDecodeError, ValueError) as exc:
