@@ -486,7 +486,7 @@ def test_malformed_and_oversize_frames_are_refused(duel_stack):
         await alice.send_raw(json.dumps({"action": "invite", "to": "x" * 5000}))
         error = await alice.frame("error")
         assert _error(error) == "frame_too_large" and "4096" in error["message"]
-        # (A binary frame closes the connection with 1003, as API Gateway does: tests/e2e/test_websocket_fuzz.py.)
+        # (A binary frame closes the connection with 1003, as on API Gateway: test_websocket_fuzz.py.)
         # The connection is still usable.
         await alice.send(action="ping")
         await alice.frame("pong")
