@@ -9,6 +9,7 @@ linear scan that counts brackets outside strings; it never recurses, whatever th
 from __future__ import annotations
 
 import re
+from typing import Any
 
 MAX_JSON_DEPTH = 32
 
@@ -26,6 +27,12 @@ def json_depth_exceeds(text: str | bytes, limit: int = MAX_JSON_DEPTH) -> bool:
     the parser would refuse the text, so it never counts less depth than the parser would
     recurse; for text that is not JSON it may count more, which only refuses what is invalid.
     """
+    # One scan for both: str and bytes patterns/characters, typed Any as mypy cannot pair them.
+    outside: Any
+    inside: Any
+    quote: Any
+    backslash: Any
+    opening: Any
     if isinstance(text, bytes):
         # '"', '\\' and the brackets are ASCII: in UTF-8 they never occur inside a multi-byte
         # character, so scanning the bytes is scanning the characters.
