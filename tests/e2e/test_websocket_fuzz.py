@@ -207,6 +207,18 @@ def depth_exceeds(text: str, limit: int) -> bool:
     return False
 
 
+def holds_a_lone_surrogate(value: Any) -> bool:
+    """JSON can escape half a surrogate pair ("\\ud800"); such a string is not Unicode text, and
+    a frame holding one is refused as invalid (it could be stored or sent on nowhere)."""
+    if isinstance(value, str):
+        return any(0xD800 <= ord(c) <= 0xDFFF for c in value)
+    if isinstance(value, dict):
+        return any(holds_a_lone_surrogate(k) or holds_a_lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(holds_a_lone_surrogate(v) for v in value)
+    return False
+
+
 def expected_outcome(frame: str | bytes) -> str:
     """What the rules promise for a frame: "close:<code>", "error:<code>" or "valid:<action>"."""
     if isinstance(frame, bytes):
@@ -228,7 +240,7 @@ def expected_outcome(frame: str | bytes) -> str:
     schema = client_frame_schemas().get(action) if isinstance(action, str) else None
     if schema is None:
         return "error:unknown_action"
-    if not frame_validator(action).is_valid(data):
+    if not frame_validator(action).is_valid(data) or holds_a_lone_surrogate(data):
         return "error:invalid_frame"
     return f"valid:{action}"
 
@@ -349,8 +361,10 @@ def assert_served_as_documented(fuzz, frame: str | bytes) -> None:
 
 # --- strategies -----------------------------------------------------------------------------------
 
+# Lone surrogates (which JSON can escape, and UTF-8 cannot encode) and control characters too.
+ODD_TEXT = st.text(st.characters(categories=["Cs", "Cc", "Zs", "So"]), min_size=1, max_size=6)
 JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=40),
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=40) | ODD_TEXT,
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
     max_leaves=6,
 )
@@ -452,6 +466,15 @@ def test_a_deep_frame_within_4_kb_gets_malformed_frame(fuzz):
     outcome, answer = player.exchange('{"action":"ping","x":' + "[" * 1500 + "]" * 1500 + "}")
     assert outcome == "error:malformed_frame"
     assert answer is not None and answer["message"] == "the frame is nested deeper than 32 levels"
+
+
+@pytest.mark.parametrize("action", ["joinQueue", "requeue", "ping"])
+def test_a_lone_surrogate_makes_an_otherwise_valid_frame_invalid(fuzz, action):
+    field = "id" if action == "ping" else "username"
+    frame = json.dumps({"action": action, field: "\ud800x\udfff"})
+    assert frame_validator(action).is_valid(json.loads(frame)), "the schema alone lets it through"
+    assert expected_outcome(frame) == "error:invalid_frame"
+    assert_served_as_documented(fuzz, frame)
 
 
 def test_a_binary_frame_closes_with_1003_and_the_connection_is_disconnected(fuzz, stack):
