@@ -17,8 +17,8 @@ ones. Every frame is classified independently of the server, from the documented
 - a refused frame changes nothing: every table the message routes may write, and the count of
   executions of every state machine they may start, are the same after it as before.
 
-Examples are derandomized (the same frames on every run) and bounded so the module runs in
-about a minute here.
+Examples are derandomized (the same frames on every run) and bounded: about 280 frames, ~100 s
+of test time on this 2-core machine at load average 20-24 (2026-12-02), besides the stack start.
 """
 
 from __future__ import annotations
