@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import pytest
 
+from functions.duels.repositories import SessionsRepository
 from tests.functional.duels.conftest import message_event
 from tests.support.lambda_events import FakeLambdaContext
+
+SESSION_ID = "11111111-2222-4333-8444-555555555555"
 
 
 def _error(world, connection_id: str) -> str:
@@ -54,3 +57,27 @@ def test_a_disconnect_removes_only_that_users_connection(world):
     world.handler("ws_connections")(_disconnect_event("alice", alice), FakeLambdaContext())
     left = {(c["userId"], c["connectionId"]) for c in world.scan("connections")}
     assert left == {("alice", alice_tab), ("bob", bob)}
+
+
+@pytest.mark.authorization("WS sessions")
+def test_sessions_lists_nothing_of_a_duel_the_caller_is_not_in(world):
+    world.use_function("duel_open_session")
+    world.handler("duel_open_session")(
+        {
+            "sessionId": SESSION_ID,
+            "inviteId": "i",
+            "userA": "alice",
+            "userB": "bob",
+            "durationSeconds": 600,
+            "leadSeconds": 2,
+        },
+        FakeLambdaContext(),
+    )
+    SessionsRepository(world.client, world.names["sessions"]).activate(SESSION_ID, "token-s")
+    listings = {}
+    for user in ("alice", "mallory"):
+        connection = world.connect(user)
+        world.send(user, connection, {"action": "sessions"})
+        (listing,) = [f for f in world.frames(connection) if f["type"] == "sessions"]
+        listings[user] = [s["sessionId"] for s in listing["sessions"]]
+    assert listings == {"alice": [SESSION_ID], "mallory": []}
