@@ -48,7 +48,6 @@ def apply(patcher: Patcher) -> None:
     )
     from moto.stepfunctions.parser.asl.component.state.exec.execute_state import ExecutionState
     from moto.stepfunctions.parser.asl.eval.environment import Environment
-    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
     from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
     from moto.stepfunctions.parser.asl.eval.program_state import ProgramRunning, ProgramStopped
     from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
@@ -69,17 +68,19 @@ def apply(patcher: Patcher) -> None:
     def record_started(worker: Any, env: Any) -> None:
         # As ExecutionWorker._execution_logic records it.
         details = worker._evaluation_details
+        # EventDetails is a TypedDict of every kind of details; an event carries one of them.
+        started: Any = {
+            "executionStartedEventDetails": ExecutionStartedEventDetails(
+                input=to_json_str(details.execution_details.inpt),
+                inputDetails=HistoryEventExecutionDataDetails(truncated=False),
+                roleArn=details.aws_execution_details.role_arn,
+            )
+        }
         original_add_event(
             env.event_manager,
             context=env.event_history_context,
             event_type=HistoryEventType.ExecutionStarted,
-            event_details=EventDetails(
-                executionStartedEventDetails=ExecutionStartedEventDetails(
-                    input=to_json_str(details.execution_details.inpt),
-                    inputDetails=HistoryEventExecutionDataDetails(truncated=False),
-                    roleArn=details.aws_execution_details.role_arn,
-                )
-            ),
+            event_details=started,
             update_source_event_id=False,
         )
 
@@ -114,13 +115,14 @@ def apply(patcher: Patcher) -> None:
             if not manager._history_event_list:
                 record_started(worker, env)
             env.event_history_context.source_event_id = 0  # as moto's Program records it
+            aborted: Any = {
+                "executionAbortedEventDetails": ExecutionAbortedEventDetails(error=error, cause=cause)
+            }
             original_add_event(
                 manager,
                 context=env.event_history_context,
                 event_type=HistoryEventType.ExecutionAborted,
-                event_details=EventDetails(
-                    executionAbortedEventDetails=ExecutionAbortedEventDetails(error=error, cause=cause)
-                ),
+                event_details=aborted,
                 timestamp=stop_date,
             )
             manager._arcadeflow_closed = True
