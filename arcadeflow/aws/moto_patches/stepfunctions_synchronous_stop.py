@@ -30,9 +30,21 @@ _ENVIRONMENT = "moto.stepfunctions.parser.asl.eval.environment.Environment"
 _EVENTS = "moto.stepfunctions.parser.asl.eval.event.event_manager.EventManager"
 _EXECUTE_STATE = "moto.stepfunctions.parser.asl.component.state.exec.execute_state.ExecutionState"
 
-# Serialises a stop with the history's appends; one lock for all executions: stops are rare
-# and brief, and a per-history lock would need creating race-free.
-_history_lock = threading.RLock()
+# Guards only the lazy creation of each history's own lock (the lock that serialises a stop
+# with that history's appends), so executions never wait for each other.
+_locks_made = threading.Lock()
+
+
+def _history_lock(manager: Any) -> Any:
+    lock = getattr(manager, "_arcadeflow_lock", None)
+    if lock is None:
+        with _locks_made:
+            lock = getattr(manager, "_arcadeflow_lock", None)
+            if lock is None:
+                lock = manager._arcadeflow_lock = threading.RLock()
+    return lock
+
+
 # The error and cause of the StopExecution being served on this thread: moto's backend drops
 # them (it stops with "" and ""), AWS records them in ExecutionAborted and DescribeExecution.
 _stop_request = threading.local()
@@ -60,7 +72,7 @@ def apply(patcher: Patcher) -> None:
     original_add_event = EventManager.add_event
 
     def add_event(self: Any, context: Any, event_type: Any, *args: Any, **kwargs: Any) -> int:
-        with _history_lock:
+        with _history_lock(self):
             if getattr(self, "_arcadeflow_closed", False):
                 return int(context.last_published_event_id or 0)  # after ExecutionAborted: dropped
             return int(original_add_event(self, context, event_type, *args, **kwargs))
@@ -105,7 +117,7 @@ def apply(patcher: Patcher) -> None:
         if env is None:  # no environment yet (stepfunctions_early_stop not installed): moto's way
             original_stop(self, stop_date=stop_date, error=error, cause=cause)
             return
-        with _history_lock:
+        with _history_lock(env.event_manager):
             if not isinstance(env.program_state(), ProgramRunning):
                 return  # it ended before the stop: its outcome stands, as on AWS
             original_stop(self, stop_date=stop_date, error=error, cause=cause)
