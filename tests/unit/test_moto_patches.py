@@ -13,6 +13,8 @@ import contextlib
 import copy
 import io
 import json
+import os
+import random
 import threading
 import time
 import uuid
@@ -746,6 +748,42 @@ def test_stepfunctions_a_stop_right_after_the_start_is_recorded_before_it_answer
     assert execution["status"] == "ABORTED" and "stopDate" in execution
     assert [e["type"] for e in history["events"]] == ["ExecutionStarted", "ExecutionAborted"]
     assert [e["id"] for e in history["events"]] == [1, 2]
+
+
+def test_stepfunctions_stops_landing_anywhere_in_a_lambda_loop_all_end_aborted_at_once() -> None:
+    """Stops at seeded random moments of a loop of Lambda tasks: each execution is ABORTED when
+    StopExecution answers, stays so, and nothing follows ExecutionAborted in its history."""
+    seed = int(os.environ.get("ARCADEFLOW_RACE_SEED") or random.randrange(1 << 30))
+    print(f"ARCADEFLOW_RACE_SEED={seed}")
+    jitter = random.Random(seed)
+    with (
+        with_patch("stepfunctions_early_stop"),
+        with_patch("stepfunctions_synchronous_stop"),
+        mock_aws(config=EXECUTING),
+    ):
+        function_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{echo_function()}"
+        arn = state_machine(
+            {
+                "StartAt": "Call",
+                "States": {"Call": {"Type": "Task", "Resource": function_arn, "Next": "Call"}},
+            }
+        )
+        sfn = client("stepfunctions")
+        stopped = []
+        for n in range(12):
+            execution = sfn.start_execution(stateMachineArn=arn, name=f"loop-{n}")["executionArn"]
+            time.sleep(jitter.uniform(0, 0.05))  # the jitter is the point: where the stop lands
+            answer = sfn.stop_execution(executionArn=execution)
+            described = sfn.describe_execution(executionArn=execution)
+            assert (described["status"], described["stopDate"]) == ("ABORTED", answer["stopDate"]), n
+            stopped.append((execution, answer["stopDate"]))
+        for execution, stop_date in stopped:
+            ended = finished(execution)
+            assert (ended["status"], ended["stopDate"]) == ("ABORTED", stop_date)
+            events = sfn.get_execution_history(executionArn=execution, maxResults=1000)["events"]
+            assert events[0]["type"] == "ExecutionStarted"
+            assert [e["type"] for e in events].count("ExecutionAborted") == 1
+            assert events[-1]["type"] == "ExecutionAborted", (seed, [e["type"] for e in events[-4:]])
 
 
 # --- stepfunctions_jsonpath_definite_paths -------------------------------------------------------
