@@ -35,3 +35,24 @@ def test_a_status_is_the_callers_and_a_body_naming_another_author_is_refused(wor
     (item,) = ddb.scan(TableName=world["tables"]["story"])["Items"]
     assert item["userAlias"] == {"S": "mallory"}  # mallory's story, nobody else's
     assert "alice" not in json.dumps(item)
+
+
+@pytest.mark.authorization("POST /statuses")
+def test_another_authors_idempotency_key_names_their_post_not_mine(world):  # noqa: F811
+    handler = importlib.import_module("functions.status.statuses_api").handler
+
+    def post_with_key(user: str, text: str) -> tuple[int, dict]:
+        event = http_event("POST", "/statuses", user=user, body={"post": text})
+        event["headers"]["idempotency-key"] = "shared-key"
+        response = handler(event, FakeLambdaContext())
+        return response["statusCode"], json.loads(response["body"])
+
+    # Mallory uses the key first; Alice's post under the same key is still Alice's own new post.
+    assert post_with_key("mallory", "first")[0] == 202
+    status, answer = post_with_key("alice", "mine")
+    assert status == 202, answer
+    owners = sorted(
+        i["userAlias"]["S"]
+        for i in boto3.client("dynamodb").scan(TableName=world["tables"]["story"])["Items"]
+    )
+    assert owners == ["alice", "mallory"]
