@@ -11,12 +11,15 @@ suite (the marked tests must exist and be collected) and fails naming every targ
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
+import pkgutil
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+import functions
 from arcadeflow.deployment import Deployment
 
 MARKER = "authorization"
@@ -35,13 +38,28 @@ PUBLIC: dict[str, str] = {
 }
 
 
+def frame_actions() -> set[str]:
+    """Every action a flow's frame models accept (`ACTIONS` of functions/<flow>/models.py): an
+    action with no route of its own reaches $default's function and must be covered too."""
+    found: set[str] = set()
+    for package in pkgutil.iter_modules(functions.__path__):
+        try:
+            models = importlib.import_module(f"functions.{package.name}.models")
+        except ModuleNotFoundError:
+            continue
+        found |= set(getattr(models, "ACTIONS", ()))
+    return found
+
+
 def targets(deployment: Deployment) -> list[str]:
-    """Every route and action of the description, as markers name them."""
-    http = list(deployment.http_api.routes) if deployment.http_api else []
-    ws = (
-        [f"{WS_PREFIX}{key}" for key in deployment.web_socket_api.routes] if deployment.web_socket_api else []
+    """Every route and action of the description, and every action of the frame models, as
+    markers name them."""
+    described = list(deployment.http_api.routes)
+    described += [f"{WS_PREFIX}{key}" for key in deployment.web_socket_api.routes]
+    described += sorted(
+        f"{WS_PREFIX}{a}" for a in frame_actions() if a not in deployment.web_socket_api.routes
     )
-    return http + ws
+    return described
 
 
 def problems(

@@ -16,7 +16,7 @@ import pytest
 
 from arcadeflow.deployment import load
 from tests.support import authorization
-from tests.support.authorization import PUBLIC, problems, targets
+from tests.support.authorization import PUBLIC, frame_actions, problems, targets
 
 ROOT = Path(__file__).resolve().parents[2]
 # The tiers where authorization tests live (unit tests have no handlers or stack to ask).
@@ -77,4 +77,10 @@ def test_targets_are_every_http_route_and_websocket_route_of_the_description():
     described = targets(deployment)
     assert "POST /vr/sessions/{sessionId}/end" in described
     assert {"WS $connect", "WS $disconnect", "WS invite", "WS move"} <= set(described)
-    assert len(described) == len(deployment.http_api.routes) + len(deployment.web_socket_api.routes)
+    assert len(described) >= len(deployment.http_api.routes) + len(deployment.web_socket_api.routes)
+
+
+def test_every_action_of_the_frame_models_is_a_target():
+    actions = frame_actions()
+    assert {"invite", "respond", "stop", "sessions", "ping", "joinQueue", "leaveQueue", "move"} <= actions
+    assert {f"WS {a}" for a in actions} <= set(targets(load()))
