@@ -61,6 +61,7 @@ def test_post_returns_202_at_once_and_every_follower_then_reads_it_in_their_feed
         assert (item["post"], item["author"]["screenName"]) == ("gg everyone", author.user_id.capitalize())
 
 
+@pytest.mark.authorization("GET /feed")
 def test_pages_come_newest_first_with_an_opaque_cursor_only_their_reader_can_use(people):
     author, fans = people
     posted = [author.post("/statuses", {"post": f"update {n}"}).json()["statusId"] for n in range(3)]

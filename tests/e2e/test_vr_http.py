@@ -371,6 +371,7 @@ def test_a_repeated_end_answers_the_same_execution_while_it_runs_and_already_exi
     assert rewards.count("session_complete") == 1 and len(rewards) == len(set(rewards))
 
 
+@pytest.mark.authorization("POST /vr/sessions/{sessionId}/end")
 def test_an_end_of_someone_elses_session_fails_fast_and_changes_nothing_of_theirs(stack):
     owner, intruder = Player(stack, "owner"), Player(stack, "intruder")
     session_id = owner.start()
@@ -669,6 +670,7 @@ def test_a_listing_with_a_bad_limit_is_refused(stack, limit):
         assert _code(reply) == "invalid_query"
 
 
+@pytest.mark.authorization("GET /vr/players/{playerId}/sessions")
 def test_a_tampered_or_someone_elses_cursor_is_refused(stack):
     olga, paul = Player(stack, "olga"), Player(stack, "paul")
     for _ in range(3):

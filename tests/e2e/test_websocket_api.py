@@ -48,6 +48,7 @@ def _connection_ids(stack, user_id: str) -> list[str]:
     return [i["connectionId"]["S"] for i in out["Items"]]
 
 
+@pytest.mark.authorization("WS $connect")
 @pytest.mark.parametrize(("query", "status"), [("", 401), ("?token=", 401), ("?token=not.a.jwt", 403)])
 def test_connect_without_a_valid_token_is_refused(stack, query, status):
     async def attempt():

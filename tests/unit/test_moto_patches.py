@@ -13,6 +13,8 @@ import contextlib
 import copy
 import io
 import json
+import os
+import random
 import threading
 import time
 import uuid
@@ -659,6 +661,129 @@ def test_stepfunctions_early_stop_aborts_before_any_state(monkeypatch: pytest.Mo
     assert error is None
     assert execution["status"] == "ABORTED"
     assert not [e for e in history["events"] if e["type"].endswith("StateEntered")]
+
+
+# --- stepfunctions_synchronous_stop ---------------------------------------------------------------
+
+
+def _stop_while_a_lambda_task_starts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
+    """Stops an execution while its Lambda task is being set up (held there until the stop has
+    answered); (the stop's answer, DescribeExecution right after it, once finished, history)."""
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task_lambda import (
+        StateTaskLambda,
+    )
+
+    in_task, stop_answered = threading.Event(), threading.Event()
+    original_credentials = StateTaskLambda._eval_state_credentials
+
+    def held_credentials(self: Any, env: Any) -> Any:
+        in_task.set()
+        stop_answered.wait(10)
+        return original_credentials(self, env)
+
+    monkeypatch.setattr(StateTaskLambda, "_eval_state_credentials", held_credentials)
+    function_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{echo_function()}"
+    arn = state_machine(
+        {"StartAt": "Call", "States": {"Call": {"Type": "Task", "Resource": function_arn, "End": True}}}
+    )
+    sfn = client("stepfunctions")
+    execution = sfn.start_execution(stateMachineArn=arn, name="mid-task")["executionArn"]
+    assert in_task.wait(10), "the Lambda task never started"
+    answer = sfn.stop_execution(executionArn=execution, error="Operator.Stopped", cause="by the canary")
+    right_after = sfn.describe_execution(executionArn=execution)
+    stop_answered.set()
+    ended = finished(execution)
+    history = sfn.get_execution_history(executionArn=execution)["events"]
+    return answer, right_after, ended, history
+
+
+def test_canary_stepfunctions_synchronous_stop(monkeypatch: pytest.MonkeyPatch) -> None:
+    """StopExecution answers before anything is recorded, and a stop landing in a Lambda task
+    ends the execution FAILED."""
+    with (
+        with_patch("stepfunctions_early_stop"),
+        without("stepfunctions_synchronous_stop"),
+        mock_aws(config=EXECUTING),
+    ):
+        answer, right_after, ended, _history = _stop_while_a_lambda_task_starts(monkeypatch)
+    assert right_after["status"] == "RUNNING", fixed_upstream("stepfunctions_synchronous_stop")
+    assert "stopDate" not in answer
+    assert ended["status"] == "FAILED"
+    assert "'dict' object has no attribute 'region'" in ended["cause"]
+
+
+def test_stepfunctions_synchronous_stop_is_aborted_when_it_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+    with (
+        with_patch("stepfunctions_early_stop"),
+        with_patch("stepfunctions_synchronous_stop"),
+        mock_aws(config=EXECUTING),
+    ):
+        answer, right_after, ended, history = _stop_while_a_lambda_task_starts(monkeypatch)
+    assert right_after["status"] == "ABORTED"
+    assert right_after["stopDate"] == answer["stopDate"]
+    assert (right_after["error"], right_after["cause"]) == ("Operator.Stopped", "by the canary")
+    # The task's thread, let go after the stop, changes neither the outcome nor the history.
+    assert (ended["status"], ended["stopDate"]) == ("ABORTED", answer["stopDate"])
+    assert [e["type"] for e in history] == ["ExecutionStarted", "TaskStateEntered", "ExecutionAborted"]
+    assert history[-1]["executionAbortedEventDetails"] == {
+        "error": "Operator.Stopped",
+        "cause": "by the canary",
+    }
+
+
+def test_stepfunctions_a_stop_right_after_the_start_is_recorded_before_it_answers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Stopped before the execution's thread recorded anything: the history is AWS's two events."""
+    with (
+        with_patch("stepfunctions_early_stop"),
+        with_patch("stepfunctions_synchronous_stop"),
+        mock_aws(config=EXECUTING),
+    ):
+        error, execution = _stop_before_the_first_state(monkeypatch)
+        history = client("stepfunctions").get_execution_history(executionArn=execution["executionArn"])
+    assert error is None
+    assert execution["status"] == "ABORTED" and "stopDate" in execution
+    assert [e["type"] for e in history["events"]] == ["ExecutionStarted", "ExecutionAborted"]
+    assert [e["id"] for e in history["events"]] == [1, 2]
+
+
+def test_stepfunctions_stops_landing_anywhere_in_a_lambda_loop_all_end_aborted_at_once() -> None:
+    """Stops at seeded random moments of a loop of Lambda tasks: each execution is ABORTED when
+    StopExecution answers, stays so, and nothing follows ExecutionAborted in its history."""
+    seed = int(os.environ.get("ARCADEFLOW_RACE_SEED") or random.randrange(1 << 30))
+    print(f"ARCADEFLOW_RACE_SEED={seed}")
+    jitter = random.Random(seed)
+    with (
+        with_patch("stepfunctions_early_stop"),
+        with_patch("stepfunctions_synchronous_stop"),
+        mock_aws(config=EXECUTING),
+    ):
+        function_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{echo_function()}"
+        arn = state_machine(
+            {
+                "StartAt": "Call",
+                "States": {"Call": {"Type": "Task", "Resource": function_arn, "Next": "Call"}},
+            }
+        )
+        sfn = client("stepfunctions")
+        stopped = []
+        for n in range(12):
+            execution = sfn.start_execution(stateMachineArn=arn, name=f"loop-{n}")["executionArn"]
+            time.sleep(jitter.uniform(0, 0.05))  # the jitter is the point: where the stop lands
+            answer = sfn.stop_execution(executionArn=execution)
+            described = sfn.describe_execution(executionArn=execution)
+            assert (described["status"], described["stopDate"]) == ("ABORTED", answer["stopDate"]), n
+            stopped.append((execution, answer["stopDate"]))
+        for execution, stop_date in stopped:
+            ended = finished(execution)
+            assert (ended["status"], ended["stopDate"]) == ("ABORTED", stop_date)
+            events = sfn.get_execution_history(executionArn=execution, maxResults=1000)["events"]
+            assert events[0]["type"] == "ExecutionStarted"
+            assert [e["type"] for e in events].count("ExecutionAborted") == 1
+            assert events[-1]["type"] == "ExecutionAborted", (seed, [e["type"] for e in events[-4:]])
 
 
 # --- stepfunctions_jsonpath_definite_paths -------------------------------------------------------

@@ -20,6 +20,7 @@ from arcadeflow.aws.moto_patches import (
     stepfunctions_jsonpath,
     stepfunctions_redrive,
     stepfunctions_start_execution,
+    stepfunctions_synchronous_stop,
 )
 from arcadeflow.aws.moto_patches.registry import (
     MotoPatch,
@@ -38,6 +39,7 @@ REGISTRY = Registry(
         dynamodb_atomic_writes.PATCH,
         stepfunctions_start_execution.PATCH,
         stepfunctions_early_stop.PATCH,
+        stepfunctions_synchronous_stop.PATCH,
         stepfunctions_jsonpath.PATCH,
         stepfunctions_execution_names.INPUT_ERRORS,
         stepfunctions_execution_names.PATCH,

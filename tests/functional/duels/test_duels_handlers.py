@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from functions.duels.repositories import InvitesRepository, SessionsRepository
 from tests.functional.answers import check_execution_input
 
@@ -66,6 +68,7 @@ def _pending_invite(world, token: str = "token-1") -> str:
     return invite_id
 
 
+@pytest.mark.authorization("WS respond")
 def test_an_answer_is_recorded_once_and_only_by_the_invitee_in_time(world):
     invite_id = _pending_invite(world)
     mallory, bob_tab = world.connect("mallory"), world.connect("bob")
@@ -157,6 +160,7 @@ def test_open_session_is_idempotent_and_waits_until_the_end(world):
     assert again["startAt"] == first["startAt"] and again["endsAt"] == first["endsAt"]
 
 
+@pytest.mark.authorization("WS stop")
 def test_stop_is_recorded_once_and_only_by_a_player(world):
     session_id = _active_session(world)["sessionId"]
     mallory, bob = world.connect("mallory"), world.connect("bob")

@@ -235,6 +235,7 @@ def test_a_win_ends_the_game_for_both_and_frees_them(world, time_machine):
     assert of_type(world, o, "error")[-1]["code"] == "game_over"
 
 
+@pytest.mark.authorization("WS move")
 @pytest.mark.parametrize(
     ("who", "cell", "code"),
     [

@@ -312,7 +312,8 @@ def test_what_aws_refuses_to_redrive_is_refused_with_its_error(bench, always_fai
     assert code == "ExecutionNotRedrivable" and "Execution is RUNNING and cannot be redriven" in message
     # Stopped (ABORTED) it is redrivable: the Wait it was in runs again, with its input.
     bench.sfn.stop_execution(executionArn=running)
-    assert waits.finished(running).status == "ABORTED"
+    # StopExecution is synchronous: ABORTED when it answers.
+    assert bench.sfn.describe_execution(executionArn=running)["status"] == "ABORTED"
     assert bench.sfn.describe_execution(executionArn=running)["redriveStatus"] == "REDRIVABLE"
     bench.sfn.redrive_execution(executionArn=running)
     assert bench.sfn.describe_execution(executionArn=running)["status"] == "RUNNING"

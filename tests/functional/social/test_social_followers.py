@@ -106,6 +106,7 @@ def test_pages_with_cursors_cover_every_edge_exactly_once(world, direction):
     assert len(seen) == len(set(seen))
 
 
+@pytest.mark.authorization("GET /followers")
 def test_a_cursor_that_is_garbage_or_from_another_listing_is_refused(world):
     register(world, "bob", "carol")
     for target in ("bob", "carol"):

@@ -138,6 +138,12 @@ def test_a_refusal_names_the_bad_field(world):
     assert reply.body["error"]["details"][0]["field"] == "events.1.timestamp"
 
 
+@pytest.mark.authorization(
+    "POST /vr/sessions/{sessionId}/events",
+    "GET /vr/sessions/{sessionId}",
+    "GET /vr/sessions/{sessionId}/events",
+    "GET /vr/players/{playerId}/sessions",
+)
 def test_someone_elses_unknown_or_malformed_session_is_not_found_and_nothing_is_written(world):
     session_id = world.start("bob")
     before = world.session_item(session_id, "bob")
@@ -451,6 +457,7 @@ def described(world, monkeypatch):
     return script
 
 
+@pytest.mark.authorization("GET /vr/sessions/{sessionId}/end")
 def test_the_end_status_reads_the_execution_named_after_the_session_and_the_caller(world, described):
     session_id = world.start()
     assert world.call("GET", f"/vr/sessions/{session_id}/end").code == "end_not_started"
