@@ -12,6 +12,7 @@ from arcadeflow.aws.interceptor import Forward, Interceptor
 from arcadeflow.aws.moto_patches import (
     dynamodb_atomic_writes,
     dynamodb_speed,
+    dynamodb_stream_retention,
     dynamodb_ttl_identity,
     event_source_delivery,
     server_speed,
@@ -36,6 +37,7 @@ REGISTRY = Registry(
         dynamodb_ttl_identity.PATCH,
         dynamodb_speed.PATCH,
         dynamodb_atomic_writes.PATCH,
+        dynamodb_stream_retention.PATCH,
         stepfunctions_start_execution.PATCH,
         stepfunctions_early_stop.PATCH,
         stepfunctions_jsonpath.PATCH,
