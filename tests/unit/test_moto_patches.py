@@ -1102,3 +1102,45 @@ def test_dynamodb_stream_retention_answers_a_trimmed_read_as_aws_does() -> None:
         with pytest.raises(ClientError) as refused:
             streams.get_records(ShardIterator=iterator)
     assert refused.value.response["Error"]["Code"] == "TrimmedDataAccessException"
+
+
+# --- stepfunctions_thread_list ----------------------------------------------------------------
+
+MAP_MACHINE = {
+    "StartAt": "Each",
+    "States": {
+        "Each": {
+            "Type": "Map",
+            "ItemsPath": "$.items",
+            "ItemProcessor": {"StartAt": "One", "States": {"One": {"Type": "Pass", "End": True}}},
+            "End": True,
+        }
+    },
+}
+
+
+def _threads_kept_after_executions(count: int) -> int:
+    """How many ended threads moto's list holds once `count` Map executions have finished and
+    one more has started."""
+    from moto.stepfunctions.parser.utils import TMP_THREADS
+
+    arn = state_machine(MAP_MACHINE)
+    sfn = client("stepfunctions")
+    for n in range(count + 1):
+        execution = sfn.start_execution(stateMachineArn=arn, name=f"run{n}", input='{"items": [1, 2, 3]}')
+        if n < count:
+            assert finished(execution["executionArn"])["status"] == "SUCCEEDED"
+    return len([thread for thread in TMP_THREADS if not thread.is_alive()])
+
+
+def test_canary_stepfunctions_thread_list() -> None:
+    """moto keeps every thread of every finished execution."""
+    with without("stepfunctions_thread_list"), mock_aws(config=EXECUTING):
+        kept = _threads_kept_after_executions(10)
+    assert kept >= 10 * 4, fixed_upstream("stepfunctions_thread_list")  # an execution and 3 iterations
+
+
+def test_stepfunctions_thread_list_lets_the_threads_of_finished_executions_go() -> None:
+    with with_patch("stepfunctions_thread_list"), mock_aws(config=EXECUTING):
+        kept = _threads_kept_after_executions(10)
+    assert kept < 10  # at most the last execution's, ended since it started

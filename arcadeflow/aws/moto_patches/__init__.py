@@ -21,6 +21,7 @@ from arcadeflow.aws.moto_patches import (
     stepfunctions_jsonpath,
     stepfunctions_redrive,
     stepfunctions_start_execution,
+    stepfunctions_thread_list,
 )
 from arcadeflow.aws.moto_patches.registry import (
     MotoPatch,
@@ -46,6 +47,7 @@ REGISTRY = Registry(
         stepfunctions_execution_names.NAMED_STARTS,
         stepfunctions_redrive.PATCH,
         stepfunctions_redrive.KEEPS_SUCCEEDED_WORK,
+        stepfunctions_thread_list.PATCH,
         server_speed.ROUTING_CACHE,
         server_speed.CLIENT_REUSE,
     )
