@@ -65,8 +65,9 @@ def rss_mb(pid: int) -> float:
 def children(pid: int) -> list[int]:
     found: list[int] = []
     for task in Path(f"/proc/{pid}/task").iterdir():
-        text = (task / "children").read_text().split()
-        found += [int(p) for p in text]
+        # A thread may end between the listing and the read.
+        with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+            found += [int(p) for p in (task / "children").read_text().split()]
     return found
 
 
@@ -246,7 +247,10 @@ class Soak:
             ]
             ws = [self.duel_loop(n) for n in range(self.args.duel_pairs)]
             ws += [self.queue_loop(n) for n in range(self.args.queue_pairs)]
-            await asyncio.gather(self.memory_loop(readings), *http, *ws)
+            try:
+                await asyncio.gather(self.memory_loop(readings), *http, *ws)
+            finally:
+                self.deadline = time.monotonic()  # one loop failed: the others stop too
 
 
 def report(soak: Soak, readings: list[tuple[int, float, float]]) -> None:
