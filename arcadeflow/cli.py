@@ -129,6 +129,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         aws_port=args.aws_port,
         state_dir=args.state_dir,
         ttl_interval_seconds=args.ttl_interval,
+        stream_retention_seconds=args.stream_retention,
         environment_overrides=dict(args.environment_overrides),
         table_wcu=dict(args.table_wcu),
         capacity_burst_seconds=args.capacity_burst_seconds,
@@ -180,6 +181,13 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--ws-port", type=int, default=8001, help="WebSocket API port (default 8001)")
     up.add_argument("--aws-port", type=int, default=4566, help="embedded AWS endpoint port (default 4566)")
     up.add_argument("--ttl-interval", type=float, default=5.0, help="seconds between TTL sweeps (default 5)")
+    up.add_argument(
+        "--stream-retention",
+        type=float,
+        default=24 * 60 * 60,
+        metavar="SECONDS",
+        help="how long DynamoDB stream records are kept (default 86400: 24 hours, as on AWS)",
+    )
     up.add_argument(
         "--table-wcu",
         type=_table_wcu,

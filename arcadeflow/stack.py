@@ -16,6 +16,7 @@ from arcadeflow.auth import LocalIssuer
 from arcadeflow.aws.embedded import EmbeddedAws
 from arcadeflow.aws.event_sources import EventSourceMappings
 from arcadeflow.aws.lambda_runner import stage_task_root
+from arcadeflow.aws.moto_patches.dynamodb_stream_retention import STREAM_RETENTION_SECONDS
 from arcadeflow.aws.persistence import (
     RESTARTED_ERROR,
     ExecutionCheckpointer,
@@ -44,6 +45,8 @@ class StackOptions:
     region: str = "us-east-1"
     state_dir: Path = Path(".arcadeflow")
     ttl_interval_seconds: float = 5.0
+    # DynamoDB Streams keeps 24 hours; shorter for a soak test that wants to see it level off.
+    stream_retention_seconds: float = STREAM_RETENTION_SECONDS
     description: Path = deployment_module.DEFAULT_DESCRIPTION
     prewarm: bool = True
     # False: an empty embedded AWS, e.g. for `terraform apply` to create everything itself.
@@ -74,7 +77,7 @@ class EmbeddedStack:
         self.aws = EmbeddedAws(options.aws_port, options.region, log_dir=self.state_dir / "logs")
         self.aws.runner.task_root = stage_task_root(self.state_dir / TASK_ROOT_DIR, options.lambda_code)
         self.event_sources = EventSourceMappings(self.aws)
-        self.ttl = TtlReaper(self.aws, options.ttl_interval_seconds)
+        self.ttl = TtlReaper(self.aws, options.ttl_interval_seconds, options.stream_retention_seconds)
         self.refs: ResourceRefs | None = None
         self.capacity: Any = None  # ProvisionedCapacity when --table-wcu is given
         self.http_api: HttpApiEmulator | None = None

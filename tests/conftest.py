@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from xdist.scheduler import LoadScopeScheduling
 
 from tests.support.stack import RunningStack
 
@@ -16,3 +19,30 @@ def stack(tmp_path_factory):
     running = RunningStack(tmp_path_factory.mktemp("arcadeflow"), ["--ttl-interval", "1", *code])
     yield running
     running.stop()
+
+
+# `./dev test` runs the suite on every core (pytest-xdist). The unit of work a worker takes is a
+# whole module, so a module's (and a worker's session) stack starts once per worker, never once
+# per test; the infra tier is one unit, since its terraform runs share infra/. Units are handed
+# out in collection order, so the tiers with the longest units come first and the many short
+# unit-tier modules fill the workers' tails.
+TIER_ORDER = ("infra", "flows", "e2e", "functional", "unit")
+
+
+def _tier(nodeid: str) -> str:
+    parts = nodeid.split("::", 1)[0].split("/")
+    return parts[1] if len(parts) > 2 and parts[0] == "tests" else ""
+
+
+class ModuleScheduling(LoadScopeScheduling):
+    def _split_scope(self, nodeid: str) -> str:
+        return "tests/infra" if _tier(nodeid) == "infra" else nodeid.split("::", 1)[0]
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> ModuleScheduling:
+    return ModuleScheduling(config, log)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    rank = {tier: i for i, tier in enumerate(TIER_ORDER)}
+    items.sort(key=lambda item: rank.get(_tier(item.nodeid), len(TIER_ORDER)))  # stable: file order kept

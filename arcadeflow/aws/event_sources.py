@@ -20,6 +20,8 @@ import time
 from typing import Any
 
 from arcadeflow.aws.embedded import EmbeddedAws, dynamodb_backend, lambda_backend
+from arcadeflow.aws.moto_patches.dynamodb_atomic_writes import dynamodb_write_lock
+from arcadeflow.aws.moto_patches.dynamodb_stream_retention import trimmed_count
 
 log = logging.getLogger("arcadeflow.event_sources")
 
@@ -66,18 +68,36 @@ class StreamPoller(_Poller):
     def __init__(self, aws: EmbeddedAws, esm: Any):
         super().__init__(aws, esm)
         self.table_name = esm.event_source_arn.split(":table/", 1)[1].split("/stream/", 1)[0]
+        # `position` counts records since the shard began, trimmed ones included
+        # (moto_patches/dynamodb_stream_retention.py), so a trim does not move the poller's place.
         shard = self._shard()
-        already = len(shard.items) if shard else 0
+        already = len(shard.items) + trimmed_count(shard) if shard else 0
         self.position = already if esm.starting_position == "LATEST" else 0
 
     def _shard(self) -> Any:
         table = dynamodb_backend(self.aws.region).tables.get(self.table_name)
         return getattr(table, "stream_shard", None) if table else None
 
-    def _records(self, start: int, count: int) -> list[dict[str, Any]]:
+    def _unread(self, shard: Any) -> int:
+        return len(shard.items) + trimmed_count(shard) - self.position
+
+    def _records(self, count: int) -> list[dict[str, Any]]:
         shard = self._shard()
+        with dynamodb_write_lock:  # the head and the trimmed count move together under it
+            trimmed = trimmed_count(shard)
+            if self.position < trimmed:
+                # Records older than the stream's 24 hours were trimmed before this mapping read
+                # them: lost, as on AWS (the function never saw them); go on from the oldest kept.
+                log.warning(
+                    "%s: %d stream records of %s expired unread (24 hours)",
+                    self.esm.function_name,
+                    trimmed - self.position,
+                    self.table_name,
+                )
+                self.position = trimmed
+            items = shard.items[self.position - trimmed : self.position - trimmed + count]
         out = []
-        for item in shard.items[start : start + count]:
+        for item in items:
             record = json.loads(json.dumps(item.to_json(), default=_jsonable))
             record["eventSourceARN"] = self.esm.event_source_arn
             out.append(record)
@@ -86,10 +106,10 @@ class StreamPoller(_Poller):
     def run(self) -> None:
         while not self.stopped.is_set():
             shard = self._shard()
-            if shard is None or not self.esm.enabled or self.position >= len(shard.items):
+            if shard is None or not self.esm.enabled or self._unread(shard) <= 0:
                 time.sleep(IDLE_POLL_SECONDS)
                 continue
-            batch = self._records(self.position, int(self.esm.batch_size or 100))
+            batch = self._records(int(self.esm.batch_size or 100))
             self.position += self._deliver(batch)
 
     def _deliver(self, batch: list[dict[str, Any]]) -> int:

@@ -1177,3 +1177,95 @@ def test_stepfunctions_redrive_keeps_succeeded_work_runs_the_failed_iteration_al
     endpoint_url = front("stepfunctions_redrive")
     with with_patch("stepfunctions_redrive_keeps_succeeded_work"):
         assert _redriven_iterations(endpoint_url) == [2]
+
+
+# --- dynamodb_stream_retention ----------------------------------------------------------------
+
+
+def _iterator_then_trim() -> tuple[Any, str]:
+    """A table with two stream records, an iterator at the first, then both trimmed."""
+    from datetime import datetime, timedelta
+
+    from arcadeflow.aws.moto_patches.dynamodb_stream_retention import trim_stream
+
+    dynamodb = client("dynamodb")
+    arn = dynamodb.create_table(
+        TableName="streamed",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"},
+    )["TableDescription"]["LatestStreamArn"]
+    for key in ("a", "b"):
+        dynamodb.put_item(TableName="streamed", Item={"pk": {"S": key}})
+    # botocore sends stream calls to an account-specific host moto does not answer: name the classic one.
+    streams = client("dynamodbstreams", "https://streams.dynamodb.us-east-1.amazonaws.com")
+    shard_id = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON")
+    shard = moto_dynamodb_backend().tables["streamed"].stream_shard
+    assert trim_stream(shard, datetime.utcnow() + timedelta(seconds=1)) == 2
+    return streams, iterator["ShardIterator"]
+
+
+def moto_dynamodb_backend() -> Any:
+    from arcadeflow.aws.embedded import dynamodb_backend
+
+    return dynamodb_backend(REGION)
+
+
+def test_canary_dynamodb_stream_retention() -> None:
+    """moto cannot read past a trimmed head: its shard asserts (a 500 on the wire)."""
+    with without("dynamodb_stream_retention"), mock_aws():
+        streams, iterator = _iterator_then_trim()
+        with pytest.raises(AssertionError):
+            streams.get_records(ShardIterator=iterator)
+
+
+def test_dynamodb_stream_retention_answers_a_trimmed_read_as_aws_does() -> None:
+    with with_patch("dynamodb_stream_retention"), mock_aws():
+        streams, iterator = _iterator_then_trim()
+        with pytest.raises(ClientError) as refused:
+            streams.get_records(ShardIterator=iterator)
+    assert refused.value.response["Error"]["Code"] == "TrimmedDataAccessException"
+
+
+# --- stepfunctions_thread_list ----------------------------------------------------------------
+
+MAP_MACHINE = {
+    "StartAt": "Each",
+    "States": {
+        "Each": {
+            "Type": "Map",
+            "ItemsPath": "$.items",
+            "ItemProcessor": {"StartAt": "One", "States": {"One": {"Type": "Pass", "End": True}}},
+            "End": True,
+        }
+    },
+}
+
+
+def _threads_kept_after_executions(count: int) -> int:
+    """How many ended threads moto's list holds once `count` Map executions have finished and
+    one more has started."""
+    from moto.stepfunctions.parser.utils import TMP_THREADS
+
+    arn = state_machine(MAP_MACHINE)
+    sfn = client("stepfunctions")
+    for n in range(count + 1):
+        execution = sfn.start_execution(stateMachineArn=arn, name=f"run{n}", input='{"items": [1, 2, 3]}')
+        if n < count:
+            assert finished(execution["executionArn"])["status"] == "SUCCEEDED"
+    return len([thread for thread in TMP_THREADS if not thread.is_alive()])
+
+
+def test_canary_stepfunctions_thread_list() -> None:
+    """moto keeps every thread of every finished execution."""
+    with without("stepfunctions_thread_list"), mock_aws(config=EXECUTING):
+        kept = _threads_kept_after_executions(10)
+    assert kept >= 10 * 4, fixed_upstream("stepfunctions_thread_list")  # an execution and 3 iterations
+
+
+def test_stepfunctions_thread_list_lets_the_threads_of_finished_executions_go() -> None:
+    with with_patch("stepfunctions_thread_list"), mock_aws(config=EXECUTING):
+        kept = _threads_kept_after_executions(10)
+    assert kept < 10  # at most the last execution's, ended since it started

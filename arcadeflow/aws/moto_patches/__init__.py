@@ -12,6 +12,7 @@ from arcadeflow.aws.interceptor import Forward, Interceptor
 from arcadeflow.aws.moto_patches import (
     dynamodb_atomic_writes,
     dynamodb_speed,
+    dynamodb_stream_retention,
     dynamodb_ttl_identity,
     event_source_delivery,
     server_speed,
@@ -21,6 +22,7 @@ from arcadeflow.aws.moto_patches import (
     stepfunctions_redrive,
     stepfunctions_start_execution,
     stepfunctions_synchronous_stop,
+    stepfunctions_thread_list,
 )
 from arcadeflow.aws.moto_patches.registry import (
     MotoPatch,
@@ -37,6 +39,7 @@ REGISTRY = Registry(
         dynamodb_ttl_identity.PATCH,
         dynamodb_speed.PATCH,
         dynamodb_atomic_writes.PATCH,
+        dynamodb_stream_retention.PATCH,
         stepfunctions_start_execution.PATCH,
         stepfunctions_early_stop.PATCH,
         stepfunctions_synchronous_stop.PATCH,
@@ -46,6 +49,7 @@ REGISTRY = Registry(
         stepfunctions_execution_names.NAMED_STARTS,
         stepfunctions_redrive.PATCH,
         stepfunctions_redrive.KEEPS_SUCCEEDED_WORK,
+        stepfunctions_thread_list.PATCH,
         server_speed.ROUTING_CACHE,
         server_speed.CLIENT_REUSE,
     )
