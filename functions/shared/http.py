@@ -25,6 +25,7 @@ from functions.shared.exceptions import (
     InvalidQuery,
     MalformedJson,
 )
+from functions.shared.json_limits import MAX_JSON_DEPTH, json_depth_exceeds
 
 # Every request body is small (ids, a score, a status); 16 KiB is generous and bounds the work
 # a single request can cause.
@@ -112,7 +113,8 @@ def validation_problems(error: ValidationError) -> list[dict[str, str]]:
 
 
 def parse_body(app: APIGatewayHttpResolver, model: type[Model]) -> Model:
-    """The request body as `model`: size-checked, valid JSON, exact types, no unknown fields."""
+    """The request body as `model`: size-checked, depth-checked, valid JSON, exact types, no
+    unknown fields."""
     event = app.current_event
     body: str = (event.decoded_body or "") if event.body is not None else ""
     size = len(body.encode())
@@ -120,6 +122,7 @@ def parse_body(app: APIGatewayHttpResolver, model: type[Model]) -> Model:
         raise BodyTooLarge(f"request body is {size} bytes; the limit is {MAX_BODY_BYTES}")
     if not body:
         raise MalformedJson("request body is empty; expected a JSON object")
+    refuse_deep_body(body)
     try:
         document = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
@@ -132,6 +135,13 @@ def parse_body(app: APIGatewayHttpResolver, model: type[Model]) -> Model:
         problems = validation_problems(exc)
         summary = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)
         raise InvalidBody(f"request body is invalid: {summary}", problems) from exc
+
+
+def refuse_deep_body(body: str | bytes) -> None:
+    """InvalidBody (400) for a body nested deeper than MAX_JSON_DEPTH, before any parser recurses
+    into it: it is well-formed JSON no request of ours can be, so invalid_body, not malformed_json."""
+    if json_depth_exceeds(body, MAX_JSON_DEPTH):
+        raise InvalidBody(f"request body is nested deeper than {MAX_JSON_DEPTH} levels")
 
 
 def parse_query(app: APIGatewayHttpResolver, model: type[Model]) -> Model:

@@ -27,7 +27,7 @@ from pydantic import BaseModel, ValidationError
 from functions.shared import aws, clock, config
 from functions.shared.dynamo import error_code
 from functions.shared.exceptions import InvalidQuery, InvalidRequest, MalformedJson
-from functions.shared.http import create_app, respond, validation_problems
+from functions.shared.http import create_app, refuse_deep_body, respond, validation_problems
 from functions.shared.identity import caller_from_event
 from functions.shared.models import USER_ID
 from functions.shared.pagination import decode_cursor, encode_cursor
@@ -86,6 +86,7 @@ def _body(model: type[Model], max_bytes: int, optional: bool = False) -> Model:
             text = "{}"
         else:
             raise MalformedJson("request body is empty; expected a JSON object")
+    refuse_deep_body(text)
     try:
         document = json.loads(text)
     except (ValueError, UnicodeDecodeError) as exc:
