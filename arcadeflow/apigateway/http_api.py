@@ -257,8 +257,9 @@ class HttpApiEmulator:
             headers[key] = f"{headers[key]},{value}" if key in headers else value
         query = {k: ",".join(request.args.getlist(k)) for k in request.args}
         now = datetime.datetime.now(datetime.UTC)
-        content_type = request.headers.get("Content-Type", "")
-        is_text = not body or content_type.startswith(("application/json", "text/")) or _is_utf8(body)
+        # Bytes that are not UTF-8 cannot sit in the event's JSON string, whatever the Content-Type
+        # says; API Gateway hands such a body to the function base64-encoded.
+        is_text = not body or _is_utf8(body)
         event: dict[str, Any] = {
             "version": "2.0",
             "routeKey": route.key,

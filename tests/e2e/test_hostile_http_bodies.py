@@ -1,6 +1,7 @@
 """A body nested 2,000 deep (12 KB of {"a":{"a":...}}) was a 500 internal_error on every JSON
-route. Every route of the description that takes a body, and the runtime's own JSON endpoints,
-now refuse it with a 4xx that says why, and write nothing."""
+route, and so was a body that is not UTF-8. Every route of the description that takes a body,
+and the runtime's own JSON endpoints, now refuse them with a 4xx that says why, and write
+nothing."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ pytestmark = pytest.mark.e2e
 REPORTED_BODY = ('{"a":' * 2000 + "1" + "}" * 2000).encode()  # the issue's 12 KB body
 # Deep, yet small enough for the tightest route limit (POST /vr/sessions takes 1 KB).
 COMPACT_DEEP_BODY = ("[" * 500 + "]" * 500).encode()
+NOT_UTF8_BODY = b"h\xe9\x0e\xff\xfeG"
 DEPTH_MESSAGE = "request body is nested deeper than 32 levels"
 
 DESCRIPTION = load()
@@ -96,6 +98,11 @@ def test_a_deeply_nested_body_is_a_400_that_says_so_and_writes_nothing(stack, ro
         assert error["code"] in {"body_too_large", "payload_too_large"}, reported.text
     else:
         assert (reported.status_code, error["code"], error["message"]) == (400, "invalid_body", DEPTH_MESSAGE)
+
+    # Bytes that are not UTF-8 under a JSON Content-Type (found by Schemathesis: a 500).
+    binary = _send(stack, method, path, token, NOT_UTF8_BODY)
+    assert binary.status_code == 400, binary.text
+    assert binary.json()["error"]["code"] == "malformed_json", binary.text
 
     assert _everything_stored(stack) - before == set(), f"{route_key} wrote something"
 

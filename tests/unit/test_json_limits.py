@@ -100,7 +100,7 @@ class Note(BaseModel):
     a: object
 
 
-def answer_to(body: str) -> dict:
+def answer_to(body: str, is_base64: bool = False) -> dict:
     app = create_app(Logger(service="test"))
 
     @app.post("/notes")
@@ -119,7 +119,7 @@ def answer_to(body: str) -> dict:
             "stage": "$default",
         },
         "body": body,
-        "isBase64Encoded": False,
+        "isBase64Encoded": is_base64,
     }
     return app.resolve(event, None)
 
@@ -133,6 +133,13 @@ def test_parse_body_answers_a_deep_body_with_invalid_body_400_naming_the_limit()
     # At the limit the same shape is parsed and reaches the handler.
     at_the_limit = json.dumps({"a": nested(MAX_JSON_DEPTH - 1)})
     assert answer_to(at_the_limit)["statusCode"] == HTTPStatus.OK
+
+
+def test_a_body_that_is_not_utf8_is_malformed_json_not_a_500():
+    # API Gateway passes such a body base64-encoded; decoding it to text fails.
+    answer = answer_to(base64.b64encode(b"h\xe9\x0e\xff\xfeG").decode(), is_base64=True)
+    assert answer["statusCode"] == HTTPStatus.BAD_REQUEST
+    assert json.loads(answer["body"])["error"]["code"] == "malformed_json"
 
 
 def test_a_deep_cursor_is_an_invalid_cursor_not_a_recursion_error():
