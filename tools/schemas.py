@@ -19,8 +19,8 @@ from arcadeflow.openapi import AwsErrorAnswer, GatewayMessage, StartExecutionAns
 from functions.duels import models as duels
 from functions.matchmaking import models as matchmaking
 from functions.shared.http import ErrorResponse
-from functions.social import responses as social_out
 from functions.shared.models import PageQuery
+from functions.social import responses as social_out
 from functions.social.models import (
     FollowListQuery,
     FollowRequest,
