@@ -198,6 +198,9 @@ class HttpRoute(_Strict):
     # File name under schemas/ of the query string's JSON Schema (an object of scalar
     # properties): the OpenAPI document's query parameters, with their types and bounds.
     query_schema: str | None = Field(default=None, alias="querySchema")
+    # Request headers the route reads (name -> JSON Schema of its value, with a description),
+    # for the OpenAPI document's header parameters; none is required.
+    request_headers: dict[str, dict[str, Any]] = Field(default={}, alias="requestHeaders")
     # Status code ("200", "4XX", "default") -> file name under schemas/ of that answer's body
     # (null: no body, e.g. 204).
     responses: dict[str, str | None] = {}

@@ -213,6 +213,14 @@ def build_openapi(deployment: Deployment, server_url: str) -> dict[str, Any]:
         ]
         if route.query_schema:
             parameters += _query_parameters(route.query_schema, components)
+        for header, header_schema in route.request_headers.items():
+            described = (
+                {"description": header_schema["description"]} if "description" in header_schema else {}
+            )
+            schema_only = {k: v for k, v in header_schema.items() if k != "description"}
+            parameters.append(
+                {"name": header, "in": "header", "required": False, "schema": schema_only, **described}
+            )
         if parameters:
             operation["parameters"] = parameters
         if route.auth:

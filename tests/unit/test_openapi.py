@@ -106,3 +106,12 @@ def test_a_profile_answer_names_its_fields():
     name = answer["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
     profile = doc["components"]["schemas"][name]
     assert {"userId", "presence", "followerCount", "bestScores", "recentGames"} <= set(profile["required"])
+
+
+def test_the_idempotency_key_header_is_documented_with_the_pattern_the_code_enforces():
+    from functions.status.publishing import IDEMPOTENCY_KEY
+
+    doc = build_openapi(load(), "http://127.0.0.1:8000")
+    headers = [p for p in doc["paths"]["/statuses"]["post"]["parameters"] if p["in"] == "header"]
+    assert [h["name"] for h in headers] == ["Idempotency-Key"]
+    assert headers[0]["schema"] == {"type": "string", "pattern": IDEMPOTENCY_KEY.pattern}
