@@ -68,13 +68,12 @@ def sent(request):
     got none would show here, not only in a passing test)."""
     counts: collections.Counter[tuple[str, str]] = collections.Counter()
     yield counts
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_line(
-            f"\nschemathesis: {sum(counts.values())} requests, {len(counts)} operation/auth pairs"
-        )
+    # Printed past pytest's capture: a passing test's output is otherwise dropped.
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    with capture.global_and_fixture_disabled():
+        print(f"\nschemathesis: {sum(counts.values())} requests, {len(counts)} operation/auth pairs")
         for (operation, auth), count in sorted(counts.items()):
-            reporter.write_line(f"  {operation} [{auth}]: {count}")
+            print(f"  {operation} [{auth}]: {count}")
 
 
 schema = schemathesis.pytest.from_fixture("openapi_schema")
