@@ -76,6 +76,17 @@ def test_brackets_inside_a_string_do_not_count(inside):
     assert not json_depth_exceeds(json.dumps({"note": inside, "list": [inside]}))
 
 
+def test_bytes_are_read_in_the_encoding_json_loads_would_read_them_in():
+    # U+225B in UTF-16-LE is the bytes '[' '"': scanned as bytes it would open a fake string
+    # that hides the brackets after it.
+    deep = ("[" * 40 + '"\u225b"' + "]" * 40).encode("utf-16-le")
+    assert json_depth_exceeds(deep)
+    assert json.loads(deep) is not None  # json.loads reads it (it is 40 deep, below its limit)
+    hidden = ('["\u225b' + "[" * 40 + '"]').encode("utf-16-le")
+    assert not json_depth_exceeds(hidden, limit=1)
+    assert not json_depth_exceeds(b"[\xff\xfe]", limit=1)
+
+
 def test_the_limit_is_exact_and_escaped_quotes_do_not_end_a_string():
     assert not json_depth_exceeds("[" * 32 + "]" * 32)
     assert json_depth_exceeds("[" * 33 + "]" * 33)
