@@ -193,6 +193,14 @@ class HttpRoute(_Strict):
     auth: bool = True
     # File name under schemas/ of the request body's JSON Schema, for the OpenAPI document.
     request_schema: str | None = Field(default=None, alias="requestSchema")
+    # False when the route also takes no body at all (then it is read as {}).
+    request_body_required: bool = Field(default=True, alias="requestBodyRequired")
+    # File name under schemas/ of the query string's JSON Schema (an object of scalar
+    # properties): the OpenAPI document's query parameters, with their types and bounds.
+    query_schema: str | None = Field(default=None, alias="querySchema")
+    # Request headers the route reads (name -> JSON Schema of its value, with a description),
+    # for the OpenAPI document's header parameters; none is required.
+    request_headers: dict[str, dict[str, Any]] = Field(default={}, alias="requestHeaders")
     # Status code ("200", "4XX", "default") -> file name under schemas/ of that answer's body
     # (null: no body, e.g. 204).
     responses: dict[str, str | None] = {}
@@ -542,6 +550,8 @@ class Deployment(_Strict):
                 problems.append(f"route {route}: unknown state machine {target.start_execution}")
             if target.request_schema and not (REPO_ROOT / "schemas" / target.request_schema).is_file():
                 problems.append(f"route {route}: no schema file schemas/{target.request_schema}")
+            if target.query_schema and not (REPO_ROOT / "schemas" / target.query_schema).is_file():
+                problems.append(f"route {route}: no schema file schemas/{target.query_schema}")
             for status, file_name in target.responses.items():
                 if not re.match(r"^([1-5][0-9X]{2}|default)$", status):
                     problems.append(f"route {route}: response {status!r} is not a status code")

@@ -17,12 +17,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from arcadeflow.deployment import REPO_ROOT, Deployment
+from arcadeflow.deployment import REPO_ROOT, Deployment, HttpRoute
 
 SCHEMA_SUFFIX = ".schema.json"
 # What API Gateway's StepFunctions-StartExecution integration answers (Step Functions' own
 # answer, passed through): generic, so a startExecution route that declares no responses is
 # documented with these (tools/schemas.py writes their files).
+ERROR_FILE = "http_error.schema.json"
+GATEWAY_MESSAGE_FILE = "http_gateway_message.schema.json"
 START_EXECUTION_RESPONSES = {
     "200": "http_start_execution.schema.json",
     "400": "http_aws_error.schema.json",
@@ -48,6 +50,16 @@ class AwsErrorAnswer(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     type: str = Field(alias="__type", description="the Step Functions error code")
+    message: str
+
+
+class GatewayMessage(BaseModel):
+    """What API Gateway answers itself, before or instead of the route's target: {"message":
+    "Unauthorized"} (401), "Request Entity Too Large" (413), "Too Many Requests" (429),
+    "Internal Server Error" (500), "Service Unavailable" (503)."""
+
+    model_config = ConfigDict(extra="forbid")
+
     message: str
 
 
@@ -90,22 +102,95 @@ def _describe(status: str, schema: dict[str, Any] | None) -> str:
     return 'JSON; errors are {"error": {"code", "message"}}' if status == "default" else status
 
 
-def _responses(declared: dict[str, str | None], components: dict[str, Any]) -> dict[str, Any]:
+def _reference(file_name: str, components: dict[str, Any]) -> dict[str, Any]:
+    name = _component_name(file_name)
+    if name not in components:
+        components[name] = _embedded(_read_schema(file_name), components)
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _answer(status: str, files: list[str | None], components: dict[str, Any]) -> dict[str, Any]:
+    """One documented answer: no body, one schema, or any of several (who answered decides)."""
+    bodies = [f for f in files if f is not None]
+    if not bodies:
+        return {"description": _describe(status, None)}
+    refs = [_reference(f, components) for f in dict.fromkeys(bodies)]
+    schema = refs[0] if len(refs) == 1 else {"anyOf": refs}
+    first = components[_component_name(bodies[0])]
+    return {
+        "description": _describe(status, first if len(refs) == 1 else None),
+        "content": {"application/json": {"schema": schema}},
+    }
+
+
+def _error_answers(route: HttpRoute, error_file: str) -> dict[str, list[str | None]]:
+    """Status -> possible bodies of every refusal `route` can answer, besides those it declares.
+
+    API Gateway answers some itself ({"message": ...}): 401 from the JWT authorizer, 413 past its
+    10 MB payload limit, 429 when it throttles, 500 when the function fails, 503 when it cannot
+    reach it. A function answers in the API's error shape: 400 for a request it refuses, 404
+    for what is not there, 413 past a route's own body limit, 500 for its own failure.
+    """
+    errors: dict[str, list[str | None]] = {
+        "413": [GATEWAY_MESSAGE_FILE],
+        "429": [GATEWAY_MESSAGE_FILE],
+        "500": [GATEWAY_MESSAGE_FILE],
+        "503": [GATEWAY_MESSAGE_FILE],
+    }
+    if route.auth:
+        errors["401"] = [GATEWAY_MESSAGE_FILE]
+    if route.start_execution:
+        # Step Functions' refusals, passed on: ExecutionAlreadyExists, InvalidName, ...
+        errors["400"] = [error_file]
+        errors["500"].append(error_file)
+        return errors
+    errors["400"] = [error_file]
+    errors["404"] = [error_file]
+    errors["500"].append(error_file)
+    if route.auth:
+        errors["401"].append(error_file)
+    if route.request_schema:
+        errors["413"].append(error_file)
+    return errors
+
+
+def _responses(route: HttpRoute, components: dict[str, Any]) -> dict[str, Any]:
+    declared = {**START_EXECUTION_RESPONSES, **route.responses} if route.start_execution else route.responses
     if not declared:
         return {"default": {"description": _describe("default", None), "content": {"application/json": {}}}}
-    out: dict[str, Any] = {}
-    for status, file_name in declared.items():
-        if file_name is None:
-            out[status] = {"description": _describe(status, None)}
-            continue
-        name = _component_name(file_name)
-        if name not in components:
-            components[name] = _embedded(_read_schema(file_name), components)
-        schema = components[name]
-        out[status] = {
-            "description": _describe(status, schema),
-            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}},
-        }
+    error_file = declared.get("default") or (
+        START_EXECUTION_RESPONSES["400"] if route.start_execution else ERROR_FILE
+    )
+    answers: dict[str, list[str | None]] = {
+        status: [file_name] for status, file_name in declared.items() if status != "default"
+    }
+    for status, files in _error_answers(route, error_file).items():
+        answers[status] = [*answers.get(status, []), *files] if status in answers else files
+    return {
+        status: _answer(status, files, components)
+        for status, files in sorted(answers.items(), key=lambda item: item[0])
+    }
+
+
+def _query_parameters(file_name: str, components: dict[str, Any]) -> list[dict[str, Any]]:
+    """The query schema's properties as parameters. A query string carries no null: an
+    optional value is one left out, so `X | None` is documented as X."""
+    schema = _embedded(_read_schema(file_name), components)
+    required = set(schema.get("required", []))
+    out = []
+    for name, prop in schema.get("properties", {}).items():
+        prop = dict(prop)
+        options = [o for o in prop.pop("anyOf", []) if o != {"type": "null"}]
+        if len(options) == 1:
+            prop |= options[0]
+        elif options:
+            prop["anyOf"] = options
+        if prop.get("default", "") is None:
+            del prop["default"]
+        parameter = {"name": name, "in": "query", "required": name in required, "schema": prop}
+        if "description" in prop:
+            parameter["description"] = prop["description"]
+        out.append(parameter)
     return out
 
 
@@ -119,26 +204,33 @@ def build_openapi(deployment: Deployment, server_url: str) -> dict[str, Any]:
             "summary": route.summary
             or (deployment.functions[route.function].description if route.function else "")
             or route_key,
-            "responses": _responses(
-                (
-                    {**START_EXECUTION_RESPONSES, **route.responses}
-                    if route.start_execution
-                    else route.responses
-                ),
-                components,
-            ),
+            "responses": _responses(route, components),
         }
         params = re.findall(r"\{([^}+]+)\+?\}", path)
-        if params:
-            operation["parameters"] = [
-                {"name": p, "in": "path", "required": True, "schema": {"type": "string"}} for p in params
-            ]
+        parameters = [
+            {"name": p, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
+            for p in params
+        ]
+        if route.query_schema:
+            parameters += _query_parameters(route.query_schema, components)
+        for header, header_schema in route.request_headers.items():
+            described = (
+                {"description": header_schema["description"]} if "description" in header_schema else {}
+            )
+            schema_only = {k: v for k, v in header_schema.items() if k != "description"}
+            parameters.append(
+                {"name": header, "in": "header", "required": False, "schema": schema_only, **described}
+            )
+        if parameters:
+            operation["parameters"] = parameters
         if route.auth:
             operation["security"] = [{"bearerAuth": []}]
-            operation["responses"]["401"] = {"description": "missing, invalid or expired token"}
         if route.request_schema:
             schema = _embedded(_read_schema(route.request_schema), components)
-            operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": schema}}}
+            operation["requestBody"] = {
+                "required": route.request_body_required,
+                "content": {"application/json": {"schema": schema}},
+            }
         if route.start_execution:
             operation["x-amazon-apigateway-integration"] = {
                 "type": "aws_proxy",

@@ -15,12 +15,20 @@ from typing import Literal
 from pydantic import BaseModel
 
 from arcadeflow.deployment import Deployment
-from arcadeflow.openapi import AwsErrorAnswer, StartExecutionAnswer
+from arcadeflow.openapi import AwsErrorAnswer, GatewayMessage, StartExecutionAnswer
 from functions.duels import models as duels
 from functions.matchmaking import models as matchmaking
 from functions.shared.http import ErrorResponse
+from functions.shared.models import PageQuery
 from functions.social import responses as social_out
-from functions.social.models import FollowRequest, PresenceUpdate, ProfileUpdate, ScoreSubmission
+from functions.social.models import (
+    FollowListQuery,
+    FollowRequest,
+    LeaderboardQuery,
+    PresenceUpdate,
+    ProfileUpdate,
+    ScoreSubmission,
+)
 from functions.status import models as status
 from functions.status import responses as status_out
 from functions.vr import models as vr
@@ -39,6 +47,11 @@ REQUEST_MODELS: dict[str, type[BaseModel]] = {
     "score_submission.schema.json": ScoreSubmission,
     "presence_update.schema.json": PresenceUpdate,
     "status_post.schema.json": status.StatusPost,
+    # Query strings of the HTTP routes that take one (the OpenAPI document's query parameters).
+    "http_query_page.schema.json": PageQuery,
+    "http_query_follow_list.schema.json": FollowListQuery,
+    "http_query_leaderboard.schema.json": LeaderboardQuery,
+    "http_query_vr_page.schema.json": vr.PlayerPageQuery,
     # WebSocket API: frames clients send (by action) and frames they receive (by type).
     "ws_invite.schema.json": duels.InviteAction,
     "ws_respond.schema.json": duels.RespondAction,
@@ -100,6 +113,8 @@ RESPONSE_MODELS: dict[str, type[BaseModel]] = {
     # What every startExecution route answers (API Gateway passes Step Functions' answer on).
     "http_start_execution.schema.json": StartExecutionAnswer,
     "http_aws_error.schema.json": AwsErrorAnswer,
+    # What API Gateway itself answers before or instead of a function (401, 413, 500, 503).
+    "http_gateway_message.schema.json": GatewayMessage,
     "http_vr_session_started.schema.json": vr.SessionStarted,
     "http_vr_events_accepted.schema.json": vr.EventsAccepted,
     "http_vr_session.schema.json": vr.SessionView,

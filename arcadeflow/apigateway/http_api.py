@@ -257,8 +257,9 @@ class HttpApiEmulator:
             headers[key] = f"{headers[key]},{value}" if key in headers else value
         query = {k: ",".join(request.args.getlist(k)) for k in request.args}
         now = datetime.datetime.now(datetime.UTC)
-        content_type = request.headers.get("Content-Type", "")
-        is_text = not body or content_type.startswith(("application/json", "text/")) or _is_utf8(body)
+        # Bytes that are not UTF-8 cannot sit in the event's JSON string, whatever the Content-Type
+        # says; API Gateway hands such a body to the function base64-encoded.
+        is_text = not body or _is_utf8(body)
         event: dict[str, Any] = {
             "version": "2.0",
             "routeKey": route.key,
@@ -345,6 +346,11 @@ class HttpApiEmulator:
         for parameter, argument in (("Name", "name"), ("Input", "input"), ("TraceHeader", "traceHeader")):
             if parameter in mapped:
                 call[argument] = mapped[parameter]
+        if _too_deep_to_parse(call.get("input")):
+            # moto's json.loads would raise RecursionError (a 500); a start whose input cannot be
+            # read is Step Functions' InvalidExecutionInput, a 400, and nothing starts.
+            message = "Invalid State Machine Execution Input: the input is nested too deeply to parse"
+            return _json_response(400, {"__type": "InvalidExecutionInput", "message": message})
         region = mapped.get("Region", self.aws.region)
         sfn = self._sfn if region == self.aws.region else self._sfn_in(region)
         try:
@@ -419,6 +425,18 @@ class HttpApiEmulator:
 
 def environ_protocol(request: Request) -> str:
     return request.environ.get("SERVER_PROTOCOL", "HTTP/1.1")
+
+
+def _too_deep_to_parse(text: str | None) -> bool:
+    if not text:
+        return False
+    try:
+        json.loads(text)
+    except ValueError:
+        return False  # not JSON: Step Functions says so itself
+    except RecursionError:
+        return True
+    return False
 
 
 def _is_utf8(body: bytes) -> bool:

@@ -192,6 +192,9 @@ class LocalEndpoints:
             body = json.loads(raw)
         except ValueError:
             return _error(400, "malformed_body", "the body is not JSON")
+        except RecursionError:
+            # json.loads recurses per level; a token request is one flat object.
+            return _error(400, "invalid_body", "the body is nested too deeply")
         if not isinstance(body, dict):
             return _error(400, "invalid_body", 'the body is an object {"userId", "name"}')
         details = _token_request_problems(body)

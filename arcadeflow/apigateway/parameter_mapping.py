@@ -180,8 +180,9 @@ def _as_text(value: Any) -> str:
 def _body_value(body: bytes, steps: tuple[str | int, ...]) -> str:
     try:
         node: Any = json.loads(body[:BODY_PATH_LIMIT_BYTES] or b"null")
-    except ValueError:
-        return ""  # not JSON (or cut inside a value): nothing to select
+    except (ValueError, RecursionError):
+        # Not JSON, cut inside a value, or nested deeper than json.loads recurses: nothing to select.
+        return ""
     for step in steps:
         found = (isinstance(step, int) and isinstance(node, list) and step < len(node)) or (
             isinstance(step, str) and isinstance(node, dict) and step in node

@@ -156,6 +156,9 @@ class ConsoleApi:
             body = json.loads(raw)
         except ValueError:
             raise ConsoleRefusal(400, "malformed_body", "the body is not JSON") from None
+        except RecursionError:
+            # json.loads recurses per level; no console request nests beyond a few.
+            raise ConsoleRefusal(400, "invalid_body", "the body is nested too deeply") from None
         if not isinstance(body, dict):
             raise ConsoleRefusal(400, "invalid_body", "the body is a JSON object")
         return body

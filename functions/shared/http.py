@@ -9,6 +9,7 @@ OpenAPI document says the route answers.
 
 from __future__ import annotations
 
+import binascii
 import json
 from http import HTTPStatus
 from typing import Any, TypeVar
@@ -25,6 +26,7 @@ from functions.shared.exceptions import (
     InvalidQuery,
     MalformedJson,
 )
+from functions.shared.json_limits import MAX_JSON_DEPTH, json_depth_exceeds
 
 # Every request body is small (ids, a score, a status); 16 KiB is generous and bounds the work
 # a single request can cause.
@@ -112,14 +114,15 @@ def validation_problems(error: ValidationError) -> list[dict[str, str]]:
 
 
 def parse_body(app: APIGatewayHttpResolver, model: type[Model]) -> Model:
-    """The request body as `model`: size-checked, valid JSON, exact types, no unknown fields."""
-    event = app.current_event
-    body: str = (event.decoded_body or "") if event.body is not None else ""
+    """The request body as `model`: size-checked, depth-checked, valid JSON, exact types, no
+    unknown fields."""
+    body = request_text(app)
     size = len(body.encode())
     if size > MAX_BODY_BYTES:
         raise BodyTooLarge(f"request body is {size} bytes; the limit is {MAX_BODY_BYTES}")
     if not body:
         raise MalformedJson("request body is empty; expected a JSON object")
+    refuse_deep_body(body)
     try:
         document = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
@@ -132,6 +135,25 @@ def parse_body(app: APIGatewayHttpResolver, model: type[Model]) -> Model:
         problems = validation_problems(exc)
         summary = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)
         raise InvalidBody(f"request body is invalid: {summary}", problems) from exc
+
+
+def request_text(app: APIGatewayHttpResolver) -> str:
+    """The request body as text ("" when there is none); MalformedJson when it is not UTF-8
+    (API Gateway passes such a body base64-encoded, and JSON is UTF-8)."""
+    event = app.current_event
+    if event.body is None:
+        return ""
+    try:
+        return event.decoded_body or ""
+    except (UnicodeDecodeError, binascii.Error) as exc:
+        raise MalformedJson("request body is not UTF-8 text; expected a JSON object") from exc
+
+
+def refuse_deep_body(body: str | bytes) -> None:
+    """InvalidBody (400) for a body nested deeper than MAX_JSON_DEPTH, before any parser recurses
+    into it: it is well-formed JSON no request of ours can be, so invalid_body, not malformed_json."""
+    if json_depth_exceeds(body, MAX_JSON_DEPTH):
+        raise InvalidBody(f"request body is nested deeper than {MAX_JSON_DEPTH} levels")
 
 
 def parse_query(app: APIGatewayHttpResolver, model: type[Model]) -> Model:

@@ -8,16 +8,14 @@ linear scan that counts brackets outside strings; it never recurses, whatever th
 
 from __future__ import annotations
 
+import json
 import re
-from typing import Any
 
 MAX_JSON_DEPTH = 32
 
 # Outside a string only brackets and a quote matter; inside one, only a quote or a backslash.
 _OUTSIDE = re.compile(r'["\[\]{}]')
 _INSIDE = re.compile(r'["\\]')
-_OUTSIDE_BYTES = re.compile(rb'["\[\]{}]')
-_INSIDE_BYTES = re.compile(rb'["\\]')
 
 
 def json_depth_exceeds(text: str | bytes, limit: int = MAX_JSON_DEPTH) -> bool:
@@ -27,40 +25,31 @@ def json_depth_exceeds(text: str | bytes, limit: int = MAX_JSON_DEPTH) -> bool:
     the parser would refuse the text, so it never counts less depth than the parser would
     recurse; for text that is not JSON it may count more, which only refuses what is invalid.
     """
-    # One scan for both: str and bytes patterns/characters, typed Any as mypy cannot pair them.
-    outside: Any
-    inside: Any
-    quote: Any
-    backslash: Any
-    opening: Any
     if isinstance(text, bytes):
-        # '"', '\\' and the brackets are ASCII: in UTF-8 they never occur inside a multi-byte
-        # character, so scanning the bytes is scanning the characters.
-        outside, inside, quote, backslash, opening = _OUTSIDE_BYTES, _INSIDE_BYTES, 34, 92, (91, 123)
-    else:
-        outside, inside, quote, backslash, opening = _OUTSIDE, _INSIDE, '"', "\\", ("[", "{")
-    at = text.__getitem__
+        # As json.loads reads bytes: UTF-8, or UTF-16/32 by their first bytes (where a '[' byte
+        # can be half of another character). Undecodable bytes become U+FFFD, never a bracket.
+        text = text.decode(json.detect_encoding(text), errors="replace")
     depth = 0
     position = 0
     end = len(text)
     while position < end:
-        found = outside.search(text, position)
+        found = _OUTSIDE.search(text, position)
         if found is None:
             return False
-        char = at(found.start())
+        char = text[found.start()]
         position = found.start() + 1
-        if char == quote:
+        if char == '"':
             # Skip the string: up to the next quote that no backslash escapes.
             while True:
-                stop = inside.search(text, position)
+                stop = _INSIDE.search(text, position)
                 if stop is None:
                     return False  # an unterminated string: the parser refuses it, no deeper
                 position = stop.start() + 1
-                if at(stop.start()) == backslash:
+                if text[stop.start()] == "\\":
                     position += 1  # the escaped character, whatever it is
                     continue
                 break
-        elif char in opening:
+        elif char in "[{":
             depth += 1
             if depth > limit:
                 return True

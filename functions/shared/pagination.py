@@ -13,6 +13,7 @@ import json
 from collections.abc import Mapping
 
 from functions.shared.exceptions import InvalidCursor
+from functions.shared.json_limits import check_json_depth
 
 MAX_CURSOR_CHARS = 2048
 
@@ -35,6 +36,8 @@ def decode_cursor(
         raise InvalidCursor("cursor is too long")
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        # A cursor is a flat key; a deep one would make json.loads recurse (RecursionError, a 500).
+        check_json_depth(raw, limit=1)
         key = json.loads(raw)
     except (binascii.Error, ValueError) as exc:
         raise InvalidCursor("cursor is not one this API issued") from exc

@@ -27,7 +27,13 @@ from pydantic import BaseModel, ValidationError
 from functions.shared import aws, clock, config
 from functions.shared.dynamo import error_code
 from functions.shared.exceptions import InvalidQuery, InvalidRequest, MalformedJson
-from functions.shared.http import create_app, respond, validation_problems
+from functions.shared.http import (
+    create_app,
+    refuse_deep_body,
+    request_text,
+    respond,
+    validation_problems,
+)
 from functions.shared.identity import caller_from_event
 from functions.shared.models import USER_ID
 from functions.shared.pagination import decode_cursor, encode_cursor
@@ -76,8 +82,7 @@ def _session_id(value: str) -> str:
 
 def _body(model: type[Model], max_bytes: int, optional: bool = False) -> Model:
     """The body as `model`: bounded, JSON, an object of exactly the model's fields."""
-    event = app.current_event
-    text: str = (event.decoded_body or "") if event.body is not None else ""
+    text = request_text(app)
     size = len(text.encode())
     if size > max_bytes:
         raise PayloadTooLarge(f"request body is {size} bytes; the limit is {max_bytes}")
@@ -86,6 +91,7 @@ def _body(model: type[Model], max_bytes: int, optional: bool = False) -> Model:
             text = "{}"
         else:
             raise MalformedJson("request body is empty; expected a JSON object")
+    refuse_deep_body(text)
     try:
         document = json.loads(text)
     except (ValueError, UnicodeDecodeError) as exc:

@@ -127,3 +127,19 @@ def test_the_default_mapping_passes_the_body_and_lets_step_functions_name_it(sta
 def test_a_start_route_needs_a_token(stack: RunningStack) -> None:
     answer = _post(stack, "/games/g-4/end", None, {"hold": 0})
     assert answer.status_code == 401
+
+
+def test_a_body_nested_too_deep_to_parse_is_refused_and_starts_nothing(stack: RunningStack) -> None:
+    # 2,000 levels: json.loads raised RecursionError in the parameter mapping and in moto (500s).
+    deep = '{"hold":' * 2000 + "0" + "}" * 2000
+    machine = "arn:aws:states:us-east-1:123456789012:stateMachine:startroutes-hold-then-echo"
+    sfn = stack.client("stepfunctions")
+    before = len(sfn.list_executions(stateMachineArn=machine)["executions"])
+    token = stack.token("gina")
+    passed_on = _post(stack, "/flows", token, deep)  # Input is the whole body
+    assert passed_on.status_code == 400, passed_on.text
+    assert passed_on.json()["__type"] == "InvalidExecutionInput"
+    selected = _post(stack, "/games/g-5/end", token, deep)  # Input reads $request.body.hold
+    assert selected.status_code == 400, selected.text
+    assert selected.json()["__type"] == "InvalidExecutionInput"
+    assert len(sfn.list_executions(stateMachineArn=machine)["executions"]) == before

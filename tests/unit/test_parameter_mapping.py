@@ -3,6 +3,7 @@ StartExecution integration's Name and Input become for one request."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -94,6 +95,13 @@ def test_a_body_path_reads_only_the_first_100_kb() -> None:
     body = json.dumps({"pad": "x" * 110_000, "late": "never"}).encode()
     assert evaluate("$request.body.late", RequestValues(body=body)) == ""
     assert evaluate("$request.body", RequestValues(body=body)) == body.decode()
+
+
+def test_a_body_path_into_a_body_too_deep_to_parse_selects_nothing() -> None:
+    # json.loads raises RecursionError past ~1,000 levels; that was a 500 from the emulator.
+    deep = dataclasses.replace(REQUEST, body=b'{"a":' * 2000 + b"1" + b"}" * 2000)
+    assert evaluate("$request.body.a", deep) == ""
+    assert evaluate('{"id":"${request.body.a}"}', deep) == '{"id":""}'
 
 
 def test_static_text_with_a_lone_dollar_stays_text() -> None:

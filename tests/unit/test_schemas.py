@@ -33,4 +33,9 @@ def test_checked_in_schemas_match_the_models():
 
 def test_every_schema_refuses_unknown_fields():
     for file_name, schema in schemas.generate().items():
+        if file_name.startswith("http_query_"):
+            # A query string's unknown parameters are ignored, as most APIs do (a cache-buster,
+            # a tracking tag): the models say extra="ignore", and the schema says so by omission.
+            assert "additionalProperties" not in schema, file_name
+            continue
         assert schema["additionalProperties"] is False, file_name
