@@ -95,6 +95,22 @@ def throttle_table(
     return _call(stack, "POST", FAULTS_PATH + "/dynamodb", body)
 
 
+def throttled_calls(stack: RunningStack, table: str) -> int:
+    """How many write calls to the logical `table` the switch has throttled."""
+    physical = stack.endpoints()["tables"][table]
+    answer = _call(stack, "GET", FAULTS_PATH)
+    recorded = [
+        fault
+        for kind in answer.values()
+        if isinstance(kind, list)
+        for fault in kind
+        if isinstance(fault, dict) and fault.get("table") == physical
+    ]
+    if len(recorded) != 1:
+        raise FaultKindUnavailable(f"no throttle of {physical} among the faults listed: {answer}")
+    return len(recorded[0]["throttled"])
+
+
 def drop_connection(
     stack: RunningStack,
     *,
