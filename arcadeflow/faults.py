@@ -4,8 +4,9 @@
 
 makes the first invocation of that function from now on fail as an unhandled exception of its
 handler would (errorType and errorMessage as given); mode="timeout" fails it as a timed-out
-sandbox (Sandbox.Timedout), mode="crash" kills its worker process (Runtime.ExitError). For tests only: the switch is served by the
-embedded runtime alone, so against LocalStack or AWS these calls fail (FaultSwitchUnavailable).
+sandbox (Sandbox.Timedout), mode="crash" kills its worker process (Runtime.ExitError). For
+tests only: the switch is served by the embedded runtime alone, so against LocalStack or AWS
+these calls fail (FaultSwitchUnavailable).
 """
 
 from __future__ import annotations

@@ -90,9 +90,7 @@ class FaultSwitch:
         self._faults: list[Fault] = []
         self._lock = threading.Lock()
 
-    def set(
-        self, function: str, fail_on: list[int], error: str, message: str, mode: str = "error"
-    ) -> Fault:
+    def set(self, function: str, fail_on: list[int], error: str, message: str, mode: str = "error") -> Fault:
         fault = Fault(function, frozenset(fail_on), error, message, mode)
         with self._lock:
             self._faults = [f for f in self._faults if f.function != function] + [fault]
