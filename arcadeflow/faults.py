@@ -3,8 +3,10 @@
     set_fault(endpoint_url, "duel_notify_invitee", fail_on=[1], error="Arcadeflow.InjectedFault")
 
 makes the first invocation of that function from now on fail as an unhandled exception of its
-handler would (errorType and errorMessage as given). For tests only: the switch is served by the
-embedded runtime alone, so against LocalStack or AWS these calls fail (FaultSwitchUnavailable).
+handler would (errorType and errorMessage as given); mode="timeout" fails it as a timed-out
+sandbox (Sandbox.Timedout), mode="crash" kills its worker process (Runtime.ExitError). For
+tests only: the switch is served by the embedded runtime alone, so against LocalStack or AWS
+these calls fail (FaultSwitchUnavailable).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import urllib.request
 from collections.abc import Iterable
 from typing import Any
 
-from arcadeflow.aws.faults import DEFAULT_ERROR, FAULTS_PATH
+from arcadeflow.aws.faults import DEFAULT_ERROR, DEFAULT_MESSAGE, FAULTS_PATH
 
 __all__ = ["DEFAULT_ERROR", "FaultSwitchUnavailable", "clear_faults", "list_faults", "set_fault"]
 
@@ -46,13 +48,24 @@ def set_fault(
     endpoint_url: str,
     function: str,
     fail_on: Iterable[int],
-    error: str = DEFAULT_ERROR,
-    message: str = "a fault injected by a test",
+    error: str | None = None,
+    message: str | None = None,
+    mode: str = "error",
 ) -> dict[str, Any]:
     """Invocations number `fail_on` (1-based, counted from now) of `function` (its physical
-    name, logical name or ARN) fail with `error`. Replaces an earlier fault on that function.
+    name, logical name or ARN) fail: with `error` (default Arcadeflow.InjectedFault) in mode
+    "error", as a timeout in mode "timeout", as a crashed worker in mode "crash" (those two
+    take no error or message: they fail as AWS says). Replaces an earlier fault on that function.
     Returns the fault as the switch records it."""
-    body = {"function": function, "failOn": list(fail_on), "error": error, "message": message}
+    body: dict[str, Any] = {"function": function, "failOn": list(fail_on), "mode": mode}
+    if mode == "error":
+        body["error"] = DEFAULT_ERROR if error is None else error
+        body["message"] = DEFAULT_MESSAGE if message is None else message
+    else:
+        if error is not None:
+            body["error"] = error
+        if message is not None:
+            body["message"] = message
     return _call(endpoint_url, "POST", body)
 
 
