@@ -62,15 +62,10 @@ def clear(stack: RunningStack) -> None:
 
 def fail_function(stack: RunningStack, function: str, on: list[int], mode: str) -> dict[str, Any]:
     """Invocations `on` (1-based, from now) of the logical `function` fail as `mode` says."""
-    body: dict[str, Any] = {
-        "function": deployment.load().physical_name(function),
-        "failOn": on,
-        "message": f"{function} {mode} on purpose (a fault matrix)",
-    }
-    if mode == "error":
+    body: dict[str, Any] = {"function": deployment.load().physical_name(function), "failOn": on, "mode": mode}
+    if mode == "error":  # timeout and crash fail with AWS's own error and message
         body["error"] = INJECTED
-    else:
-        body["mode"] = mode
+        body["message"] = f"{function} failed on purpose (a fault matrix)"
     fault = _call(stack, "POST", FAULTS_PATH, body)
     if fault.get("mode", "error") != mode:
         raise FaultKindUnavailable(f"the fault switch recorded {fault} for mode {mode!r}")
