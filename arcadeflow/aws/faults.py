@@ -55,7 +55,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -313,7 +313,7 @@ class TableThrottles:
         with self._lock:
             return [t.describe() for t in self._throttles]
 
-    def _throttled_tables(self, operation: str, tables: list[str]) -> dict[str, TableThrottle]:
+    def _throttled_tables(self, operation: str, tables: Sequence[str]) -> dict[str, TableThrottle]:
         """Counts this call for every throttle naming one of its tables; those it throttles."""
         throttled: dict[str, TableThrottle] = {}
         with self._lock:
