@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from arcadeflow.aws.embedded import Response
+from arcadeflow.aws.interceptor import Response
 
 DEFAULT_BURST_SECONDS = 300.0
 _TARGET_PREFIX = "DynamoDB_20120810."
