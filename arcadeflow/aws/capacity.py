@@ -23,6 +23,7 @@ import json
 import math
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -251,7 +252,12 @@ def throttled() -> Response:
         "__type": "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",
         "message": _THROTTLED_MESSAGE,
     }
-    return 400, {"Content-Type": "application/x-amz-json-1.0"}, json.dumps(payload).encode()
+    # Every DynamoDB answer carries a request id; moto's Step Functions interpreter reads it from a
+    # failed dynamodb:* task's error, and without it a throttled task failed with States.Runtime
+    # (KeyError 'RequestId') instead of the DynamoDB.ProvisionedThroughputExceededException its
+    # Retry names.
+    headers = {"Content-Type": "application/x-amz-json-1.0", "x-amzn-RequestId": uuid.uuid4().hex}
+    return 400, headers, json.dumps(payload).encode()
 
 
 def stored_item_reader(region: str) -> Callable[[str, dict[str, Any]], dict[str, Any] | None]:

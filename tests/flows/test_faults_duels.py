@@ -176,7 +176,9 @@ def test_a_duel_ending_on_time_while_the_sessions_table_throttles_ends_once(duel
             # conditional update the ASL retries on ProvisionedThroughputExceeded.
             faults.throttle_table(stack, "sessions", [1, 2, 3])
             timeout = SESSION_DURATION_SECONDS + 30
-            assert await settled(stack, "duel_session", session_id, timeout=timeout) == "SUCCEEDED"
+            status = await settled(stack, "duel_session", session_id, timeout=timeout)
+            arn = faults.execution_arn(stack, "duel_session", session_id)
+            assert status == "SUCCEEDED", faults.failure_events(stack, arn)
             await settle(alice, bob)
             expected = {"type": "timeout", "sessionId": session_id}
             assert _ends(alice) == _ends(bob) == [expected]

@@ -165,6 +165,15 @@ def task_errors(stack: RunningStack, arn: str) -> list[str]:
     ]
 
 
+def failure_events(stack: RunningStack, arn: str) -> list[dict[str, Any]]:
+    """The history's failure events with their details: what an assertion message should show."""
+    return [
+        {"type": e["type"], **next((v for k, v in e.items() if k.endswith("EventDetails")), {})}
+        for e in history(stack, arn)
+        if "Failed" in e["type"] or "TimedOut" in e["type"]
+    ]
+
+
 def redrive_and_finish(stack: RunningStack, arn: str, timeout: float = 120) -> dict[str, Any]:
     """RedriveExecution as boto3 calls it on AWS; the execution once it has ended again."""
     sfn = stack.client("stepfunctions")
