@@ -55,7 +55,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -440,10 +440,10 @@ class PushDrop:
     pushes: int = 0  # to matching connections since the drop was set
     dropped: list[str] = field(default_factory=list)
 
-    def matches(self, connection_id: str, principal: str | None) -> bool:
+    def matches(self, connection_id: str, principals: Collection[str]) -> bool:
         if self.connection_id is not None and self.connection_id != connection_id:
             return False
-        return self.user_id is None or self.user_id == principal
+        return self.user_id is None or self.user_id in principals
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -471,12 +471,13 @@ class ConnectionDrops:
         with self._lock:
             return [d.describe() for d in self._on_push]
 
-    def drops_push(self, connection_id: str, principal: str | None) -> bool:
-        """Counts a push to this connection; True when it is to be dropped instead of delivered."""
+    def drops_push(self, connection_id: str, principals: Collection[str]) -> bool:
+        """Counts a push to this connection (whose authorizer names `principals`); True when it is
+        to be dropped instead of delivered."""
         drop = False
         with self._lock:
             for rule in self._on_push:
-                if not rule.matches(connection_id, principal):
+                if not rule.matches(connection_id, principals):
                     continue
                 rule.pushes += 1
                 if rule.pushes == rule.on_push:
