@@ -252,12 +252,13 @@ def throttled() -> Response:
         "__type": "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",
         "message": _THROTTLED_MESSAGE,
     }
-    # Every DynamoDB answer carries a request id; moto's Step Functions interpreter reads it from a
-    # failed dynamodb:* task's error, and without it a throttled task failed with States.Runtime
-    # (KeyError 'RequestId') instead of the DynamoDB.ProvisionedThroughputExceededException its
-    # Retry names.
-    headers = {"Content-Type": "application/x-amz-json-1.0", "x-amzn-RequestId": uuid.uuid4().hex}
-    return 400, headers, json.dumps(payload).encode()
+    return 400, error_headers(), json.dumps(payload).encode()
+
+
+def error_headers() -> dict[str, str]:
+    # DynamoDB sends a request id with every answer; moto's Step Functions interpreter reads it
+    # from an error (a DynamoDB task failed with States.Runtime KeyError('RequestId') without it).
+    return {"Content-Type": "application/x-amz-json-1.0", "x-amzn-RequestId": uuid.uuid4().hex.upper()}
 
 
 def stored_item_reader(region: str) -> Callable[[str, dict[str, Any]], dict[str, Any] | None]:

@@ -59,6 +59,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from arcadeflow.aws.capacity import error_headers
 from arcadeflow.aws.capacity import throttled as throughput_exceeded
 from arcadeflow.aws.interceptor import Forward, Response, json_error
 
@@ -423,7 +424,7 @@ def _transaction_cancelled(request: dict[str, Any], throttled: set[str]) -> Resp
         "Message": message,
         "message": message,
     }
-    return 400, {"Content-Type": "application/x-amz-json-1.0"}, json.dumps(payload).encode()
+    return 400, error_headers(), json.dumps(payload).encode()
 
 
 # --- WebSocket: dropped connections ------------------------------------------------------------

@@ -244,8 +244,12 @@ class LambdaRunner:
             while not pool.idle and pool.busy >= limit:
                 pool.cond.wait()
             pool.busy += 1
-            if pool.idle:
-                return pool.idle.pop()
+            while pool.idle:
+                worker = pool.idle.pop()
+                if worker.alive():
+                    return worker
+                # Died while idle (killed from outside): Lambda would start a fresh sandbox.
+                worker.kill()
         try:
             return _Worker(pool.config, self._base_env, self._log_dir, self._staged_task_root())
         except Exception:

@@ -35,9 +35,10 @@ def test_crashed_batch_writers_are_retried_and_every_follower_gets_the_status_on
 
     execution = finished(stack, start_fanout(stack, status))
 
+    # SUCCEEDED: no batch was dead-lettered (the flow fails naming them when one is).
     assert execution["status"] == "SUCCEEDED", execution.get("cause")
     output = json.loads(execution["output"])
-    assert (output["followers"], output["written"], output["deadLettered"]) == (FOLLOWERS, FOLLOWERS, 0)
+    assert (output["followers"], output["written"]) == (FOLLOWERS, FOLLOWERS)
     copies = feed_copies(stack, status["statusId"])
     assert set(copies) == set(followers)  # nothing lost
     assert set(copies.values()) == {1}  # nothing twice

@@ -5,16 +5,19 @@ state machine's Retry/Catch."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
 import time
 import urllib.error
 import urllib.request
 import uuid
+from pathlib import Path
 
 import pytest
 
 from arcadeflow.faults import FaultSwitchUnavailable, clear_faults, list_faults, set_fault
-from tests.functional.branches.conftest import ROLE_ARN, Flow
+from tests.functional.branches.conftest import ROLE_ARN, Flow, poll
 
 
 @pytest.fixture(autouse=True)
@@ -197,3 +200,30 @@ def test_a_mode_is_refused_when_unknown_or_given_an_error_aws_would_not_give(ben
     assert refused.value.code == 400
     assert complaint in refused.value.read().decode()
     assert list_faults(bench.aws.url) == []
+
+
+def _workers_of(parent_pid: int, function_name: str) -> list[int]:
+    """The worker processes (children of the embedded AWS) running that function, from /proc."""
+    children = Path(f"/proc/{parent_pid}/task/{parent_pid}/children").read_text().split()
+    found = []
+    for child in children:
+        try:
+            environ = Path(f"/proc/{child}/environ").read_bytes().split(b"\0")
+        except OSError:  # exited meanwhile
+            continue
+        if f"AWS_LAMBDA_FUNCTION_NAME={function_name}".encode() in environ:
+            found.append(int(child))
+    return found
+
+
+def test_a_worker_killed_while_idle_is_replaced_without_failing_the_next_invocation(bench) -> None:
+    function_arn = bench.function_arn("killed_idle")
+    case = str(uuid.uuid4())
+    bench.script(case, "killed_idle", {"return": {"ran": True}})
+    assert _invoke(bench, function_arn, case)["error"] is None
+    [worker] = _workers_of(bench.aws.proc.pid, "branches-killed-idle")
+    os.kill(worker, signal.SIGKILL)  # as a crashed sandbox between invocations
+    poll(lambda: not _workers_of(bench.aws.proc.pid, "branches-killed-idle"), "the killed worker to exit")
+
+    assert _invoke(bench, function_arn, case) == {"error": None, "payload": {"ran": True}}
+    assert len(bench.calls(case, "killed_idle")) == 2

@@ -5,6 +5,7 @@ writes nothing but what AWS would have written."""
 from __future__ import annotations
 
 import json
+import re
 import urllib.error
 import urllib.request
 import uuid
@@ -15,6 +16,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from arcadeflow.faults import all_faults, clear_faults, throttle_table
+from tests.functional.branches.conftest import ROLE_ARN, Flow
 
 THROTTLED_MESSAGE = (
     "The level of configured provisioned throughput for the table was exceeded. "
@@ -72,6 +74,7 @@ def test_the_chosen_writes_fail_as_a_throttled_table_answers_and_write_nothing(b
         assert error["Error"]["Code"] == "ProvisionedThroughputExceededException"
         assert error["Error"]["Message"] == THROTTLED_MESSAGE
         assert error["ResponseMetadata"]["HTTPStatusCode"] == 400
+        assert error["ResponseMetadata"]["RequestId"]  # as DynamoDB sends with every answer
     assert _stored(bench, table) == {"three"}
     [throttle] = all_faults(bench.aws.url)["dynamodb"]
     assert (throttle["calls"], throttle["throttled"]) == (3, [1, 2])
@@ -178,3 +181,35 @@ def test_a_bad_throttle_is_refused_with_what_is_wrong(bench, body, complaint) ->
         urllib.request.urlopen(request, timeout=10)
     assert refused.value.code == 400 and complaint in refused.value.read().decode()
     assert all_faults(bench.aws.url)["dynamodb"] == []
+
+
+def test_a_state_machines_dynamodb_task_fails_with_the_error_step_functions_names_and_retries(bench) -> None:
+    table = _table(bench)
+    put = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::dynamodb:putItem",
+        "Parameters": {"TableName": table, "Item": {"pk": {"S": "from-the-flow"}}},
+        "Retry": [
+            {
+                "ErrorEquals": ["DynamoDB.ProvisionedThroughputExceededException"],
+                "IntervalSeconds": 1,
+                "MaxAttempts": 1,
+            }
+        ],
+        "End": True,
+    }
+    machine = bench.sfn.create_state_machine(
+        name=f"throttle-{uuid.uuid4().hex[:6]}",
+        definition=json.dumps({"StartAt": "RecordIt", "States": {"RecordIt": put}}),
+        roleArn=ROLE_ARN,
+    )["stateMachineArn"]
+    throttle_table(bench.aws.url, table, throttle_on=[1])
+
+    execution = Flow(bench, machine).run("throttled-once", {})
+
+    assert execution.status == "SUCCEEDED", execution.describe()
+    [failed] = [e["taskFailedEventDetails"] for e in execution.events if e["type"] == "TaskFailed"]
+    # Step Functions' own words, request id included (moto's interpreter needs the header for it).
+    assert failed["error"] == "DynamoDB.ProvisionedThroughputExceededException"
+    assert re.search(r"Error Code: ProvisionedThroughputExceededException; Request ID: \w+", failed["cause"])
+    assert _stored(bench, table) == {"from-the-flow"}
