@@ -32,6 +32,9 @@ One port serves both halves of the API, as one host does on AWS
   GET of a handshake, so the first bytes of each TCP connection decide: a request line naming
   `/@connections/` is answered here, anything else is handed to websockets untouched.
 - `$disconnect` runs after a connection closes, whichever side closed it, with the same context.
+- The test fault switch (arcadeflow/aws/faults.py) can drop a connection as a lost network does:
+  the TCP connection aborted with no close frame, at once or instead of its Nth push; `$disconnect`
+  then runs with status 1006, as API Gateway reports an abnormal closure.
 """
 
 from __future__ import annotations
@@ -231,7 +234,14 @@ class WebSocketApiEmulator:
         started.wait()
         if failure:
             raise failure[0]
+        faults = self._fault_switch()
+        if faults is not None:
+            faults.dropper = self.drop_connections
         log.info("WebSocket API on %s (callback URL %s)", self.url, self.callback_url)
+
+    def _fault_switch(self) -> Any:
+        """The embedded AWS's connection drops (faults.py); None on an AWS without the switch."""
+        return getattr(getattr(getattr(self.aws, "runner", None), "faults", None), "connections", None)
 
     async def _start_server(self) -> None:
         emulator = self
@@ -499,6 +509,40 @@ class WebSocketApiEmulator:
             return False
         return True
 
+    # --- dropped connections (the test fault switch) ----------------------------------------
+
+    @staticmethod
+    def _principals(client: ClientConnection) -> set[str]:
+        return {v for k, v in client.authorizer.items() if k in ("principalId", "userId")}
+
+    def _drop(self, client: ClientConnection) -> None:
+        """Closes the connection as a lost network does: no close frame, the TCP connection gone.
+        _serve_client then sees it closed (1006) and runs $disconnect."""
+        client.open = False
+        if client.websocket is not None:
+            client.websocket.transport.abort()
+        log.info("connection %s dropped by the fault switch", client.connection_id)
+
+    def drop_connections(self, connection_id: str | None, user_id: str | None) -> list[str]:
+        """Drops the open connections named (by id, or by principal); the ids dropped. Called
+        from the embedded AWS's threads: the dropping happens on this emulator's loop."""
+        loop = self._loop
+        if loop is None or not loop.is_running():
+            return []
+
+        async def drop() -> list[str]:
+            dropped = []
+            for client in list(self.connections.values()):
+                if not client.open or (connection_id is not None and client.connection_id != connection_id):
+                    continue
+                if user_id is not None and user_id not in self._principals(client):
+                    continue
+                self._drop(client)
+                dropped.append(client.connection_id)
+            return dropped
+
+        return asyncio.run_coroutine_threadsafe(drop(), loop).result(timeout=10)
+
     # --- the Management API (@connections) --------------------------------------------------
 
     async def management_api(self, method: str, path: str, body: bytes) -> tuple[int, dict[str, str], bytes]:
@@ -515,6 +559,10 @@ class WebSocketApiEmulator:
         if method == "POST":
             if len(body) > MAX_POST_BYTES:
                 return _api_error(413, "PayloadTooLargeException", "Message too long")
+            faults = self._fault_switch()
+            if faults is not None and faults.drops_push(connection_id, self._principals(client)):
+                self._drop(client)  # instead of delivering: the pusher learns it is gone
+                return _api_error(410, "GoneException", None)
             try:
                 data: str | bytes = body.decode("utf-8")
             except UnicodeDecodeError:

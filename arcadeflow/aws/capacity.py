@@ -23,11 +23,12 @@ import json
 import math
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from arcadeflow.aws.embedded import Response
+from arcadeflow.aws.interceptor import Response
 
 DEFAULT_BURST_SECONDS = 300.0
 _TARGET_PREFIX = "DynamoDB_20120810."
@@ -251,7 +252,13 @@ def throttled() -> Response:
         "__type": "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",
         "message": _THROTTLED_MESSAGE,
     }
-    return 400, {"Content-Type": "application/x-amz-json-1.0"}, json.dumps(payload).encode()
+    return 400, error_headers(), json.dumps(payload).encode()
+
+
+def error_headers() -> dict[str, str]:
+    # DynamoDB sends a request id with every answer; moto's Step Functions interpreter reads it
+    # from an error (a DynamoDB task failed with States.Runtime KeyError('RequestId') without it).
+    return {"Content-Type": "application/x-amz-json-1.0", "x-amzn-RequestId": uuid.uuid4().hex.upper()}
 
 
 def stored_item_reader(region: str) -> Callable[[str, dict[str, Any]], dict[str, Any] | None]:

@@ -9,7 +9,8 @@
   them (Step Functions APIs moto lacks, emulated provisioned capacity, moto patches that can
   live at the wire).
 - A test fault switch (faults.py, POST/GET/DELETE /arcadeflow/faults) makes chosen invocations
-  of a function fail; for tests only, it exists nowhere but here.
+  of a function fail, time out or crash, chosen calls to a table throttle and WebSocket
+  connections drop; for tests only, it exists nowhere but here.
 - Every change to moto's own behaviour is a patch in the registry of moto_patches/: start()
   installs them all, and refuses a moto version they were not written for.
 """
@@ -91,6 +92,7 @@ class EmbeddedAws:
         )
         # The test fault switch (faults.py): for tests, served only here, never on AWS.
         self.interceptors.append(self.runner.faults.serve)
+        self.runner.faults.tables.forward = self.forward
 
     # --- lifecycle --------------------------------------------------------------------------
 
@@ -220,7 +222,9 @@ class EmbeddedAws:
         ):
             answer = self._serve_invoke(environ, body)
         else:
-            for interceptor in self.interceptors:
+            # A throttled table answers before anything meters, locks or forwards the call.
+            answer = self.runner.faults.tables.intercept(environ, body)
+            for interceptor in self.interceptors if answer is None else ():
                 answer = interceptor(environ, body)
                 if answer is not None:
                     break

@@ -19,6 +19,7 @@ import logging
 import os
 import select
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -31,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from arcadeflow.aws.faults import FaultSwitch
+from arcadeflow.aws.faults import FaultSwitch, Injection
 from arcadeflow.deployment import REPO_ROOT
 
 log = logging.getLogger("arcadeflow.lambda")
@@ -140,8 +141,11 @@ class _Worker:
             raise _WorkerDied(f"{self.config.name}: the execution environment exited")
         return line
 
-    def invoke(self, payload: bytes, request_id: str, trace_id: str) -> dict[str, Any] | None:
-        """The worker's result, or None when the function timed out (the worker is then killed)."""
+    def invoke(
+        self, payload: bytes, request_id: str, trace_id: str, crash: bool = False
+    ) -> dict[str, Any] | None:
+        """The worker's result, or None when the function timed out (the worker is then killed).
+        crash: the worker kills itself (SIGKILL) on receiving it, as a crashed sandbox (faults.py)."""
         assert self.proc.stdin is not None
         deadline = time.monotonic() + self.config.timeout_seconds
         request = {
@@ -150,6 +154,8 @@ class _Worker:
             "traceId": trace_id,
             "deadlineMs": int(time.time() * 1000) + self.config.timeout_seconds * 1000,
         }
+        if crash:
+            request["crash"] = True
         try:
             self.proc.stdin.write(json.dumps(request).encode() + b"\n")
             self.proc.stdin.flush()
@@ -163,6 +169,18 @@ class _Worker:
 
     def alive(self) -> bool:
         return self.proc.poll() is None
+
+    def exit_reason(self) -> str:
+        """How the process ended, as Lambda words it ("signal: killed", "exit status 1")."""
+        try:
+            code = self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            code = self.proc.returncode
+        if code < 0:
+            name = signal.strsignal(-code) or f"signal {-code}"
+            return f"signal: {name.lower()}"
+        return f"exit status {code}"
 
     def kill(self) -> None:
         if self.proc.poll() is None:
@@ -226,8 +244,12 @@ class LambdaRunner:
             while not pool.idle and pool.busy >= limit:
                 pool.cond.wait()
             pool.busy += 1
-            if pool.idle:
-                return pool.idle.pop()
+            while pool.idle:
+                worker = pool.idle.pop()
+                if worker.alive():
+                    return worker
+                # Died while idle (killed from outside): Lambda would start a fresh sandbox.
+                worker.kill()
         try:
             return _Worker(pool.config, self._base_env, self._log_dir, self._staged_task_root())
         except Exception:
@@ -258,16 +280,15 @@ class LambdaRunner:
         started = time.monotonic()
         self.invocation_count += 1
         injected = self.faults.injected(config.name, config.arn)
-        if injected is not None:
-            error_type, message = injected
-            log.info("%s failed by an injected fault: %s: %s", config.name, error_type, message)
+        if injected is not None and injected.mode == "error":
+            log.info("%s failed by an injected fault: %s: %s", config.name, injected.error, injected.message)
             # The payload an unhandled exception of the handler produces (lambda_worker.py).
             return InvocationResult(
                 payload=json.dumps(
-                    {"errorType": error_type, "errorMessage": message, "stackTrace": []}
+                    {"errorType": injected.error, "errorMessage": injected.message, "stackTrace": []}
                 ).encode(),
                 function_error="Unhandled",
-                error_type=error_type,
+                error_type=injected.error,
                 duration_ms=(time.monotonic() - started) * 1000,
             )
         try:
@@ -275,9 +296,13 @@ class LambdaRunner:
         except _WorkerDied as exc:
             return _failure("Runtime.InitError", str(exc), started)
         try:
-            outcome = worker.invoke(payload, request_id, trace_id)
-        except _WorkerDied as exc:
-            outcome = {"ok": False, "error": {"errorType": "Runtime.ExitError", "errorMessage": str(exc)}}
+            outcome = self._run(worker, payload, request_id, trace_id, injected)
+        except _WorkerDied:
+            # A sandbox that died during the invocation: AWS's answer names how it ended.
+            reason = worker.exit_reason()
+            message = f"RequestId: {request_id} Error: Runtime exited with error: {reason}"
+            log.warning("%s: %s", config.name, message)
+            outcome = {"ok": False, "error": {"errorType": "Runtime.ExitError", "errorMessage": message}}
         finally:
             self._release(pool, worker)
         if outcome is None:
@@ -298,6 +323,18 @@ class LambdaRunner:
             error_type=error.get("errorType"),
             duration_ms=(time.monotonic() - started) * 1000,
         )
+
+    @staticmethod
+    def _run(
+        worker: _Worker, payload: bytes, request_id: str, trace_id: str, injected: Injection | None
+    ) -> dict[str, Any] | None:
+        if injected is not None and injected.mode == "timeout":
+            log.info("%s: an injected timeout", worker.config.name)
+            worker.kill()  # a timed-out sandbox is replaced, as on AWS
+            return None
+        if injected is not None and injected.mode == "crash":
+            log.info("%s: an injected crash (SIGKILL of its worker)", worker.config.name)
+        return worker.invoke(payload, request_id, trace_id, crash=injected is not None)
 
     def invoke_async(self, function_name: str, payload: bytes) -> None:
         """InvocationType=Event: queued, retried twice on error, as Lambda's async invoke does."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import signal
 import sys
 import time
 import traceback
@@ -113,6 +114,10 @@ def main() -> None:
 
     for line in sys.stdin:
         request = json.loads(line)
+        if request.get("crash"):
+            # The fault switch's crashed sandbox (arcadeflow/aws/faults.py): a real SIGKILL, before
+            # the handler runs, so the runner sees what a crash looks like and the test what ran.
+            os.kill(os.getpid(), signal.SIGKILL)
         if init_error is not None:
             results.write(json.dumps({"ok": False, "error": init_error}) + "\n")
             continue

@@ -4,8 +4,10 @@ Parallel branches and Map iterations included:
 - state names are PascalCase;
 - every Choice has a Default;
 - every Fail says what failed: Error (or ErrorPath) and Cause (or CausePath);
-- every Lambda task retries the transient Lambda errors with backoff and full jitter, and invokes
-  the one way all flows do (arn:aws:states:::lambda:invoke, the result picked by ResultSelector);
+- every Lambda task retries the transient Lambda errors with backoff and full jitter (the four
+  Lambda.* errors AWS documents as transient, and Runtime.ExitError: a crashed sandbox, which the
+  next attempt's fresh sandbox does not share), and invokes the one way all flows do
+  (arn:aws:states:::lambda:invoke, the result picked by ResultSelector);
 - no state is copied three times in a flow (one state reached from several places instead);
 - a Catch of States.ALL never ends the execution SUCCEEDED: every path from it ends in a Fail
   (after telling whoever waits), or hands the work to a queue that holds failures (it alarms on
@@ -39,6 +41,8 @@ TRANSIENT_LAMBDA_ERRORS = frozenset(
         "Lambda.AWSLambdaException",
         "Lambda.SdkClientException",
         "Lambda.TooManyRequestsException",
+        # A crashed sandbox (killed, out of memory): transient, the retry gets a fresh one.
+        "Runtime.ExitError",
     }
 )
 LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
@@ -317,9 +321,13 @@ def test_a_fail_without_cause_is_named_and_paths_count():
         _lambda_task(Retry=[], End=True),
         _lambda_task(Retry=[{**RETRY[0], "JitterStrategy": "NONE"}], End=True),
         _lambda_task(Retry=[{**RETRY[0], "ErrorEquals": ["Lambda.ServiceException"]}], End=True),
+        _lambda_task(
+            Retry=[{**RETRY[0], "ErrorEquals": sorted(TRANSIENT_LAMBDA_ERRORS - {"Runtime.ExitError"})}],
+            End=True,
+        ),
         {"Type": "Task", "Resource": "${page_reader_function_arn}", "End": True},
     ],
-    ids=["no retry", "no jitter", "not every transient error", "bare function ARN"],
+    ids=["no retry", "no jitter", "not every transient error", "no crashed sandbox", "bare function ARN"],
 )
 def test_a_lambda_task_without_the_transient_retry_is_named(task):
     problem = violations("f.asl.json", _machine({"ReadPage": task}))[0]

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import json
 
-from arcadeflow.aws.capacity import ProvisionedCapacity, TokenBucket
+from botocore.exceptions import ClientError
+from botocore.parsers import create_parser
+from botocore.session import get_session
+
+from arcadeflow.aws.capacity import ProvisionedCapacity, TokenBucket, throttled
 
 
 class FakeClock:
@@ -98,3 +102,18 @@ def test_update_table_changes_the_rate():
 
     assert capacity.buckets["feed"].rate == 50
     assert capacity.buckets["feed"].available() == 50
+
+
+def test_a_throttled_answer_reads_as_dynamodbs_own_with_a_request_id():
+    """moto's Step Functions interpreter names a failed dynamodb:* task from the ClientError,
+    reading its RequestId: without one a throttled task failed as States.Runtime, unretried."""
+    status, headers, payload = throttled()
+    model = get_session().get_service_model("dynamodb").operation_model("UpdateItem")
+    parsed = create_parser("json").parse(
+        # HTTP header names are case-insensitive; botocore looks them up in lower case.
+        {"status_code": status, "headers": {k.lower(): v for k, v in headers.items()}, "body": payload},
+        model.output_shape,
+    )
+    error = ClientError(parsed, "UpdateItem")
+    assert error.response["Error"]["Code"] == "ProvisionedThroughputExceededException"
+    assert error.response["ResponseMetadata"]["RequestId"]
