@@ -204,7 +204,13 @@ def test_a_mode_is_refused_when_unknown_or_given_an_error_aws_would_not_give(ben
 
 def _workers_of(parent_pid: int, function_name: str) -> list[int]:
     """The worker processes (children of the embedded AWS) running that function, from /proc."""
-    children = Path(f"/proc/{parent_pid}/task/{parent_pid}/children").read_text().split()
+    # Each thread's children are listed under its own task: workers start on request threads.
+    children = []
+    for task in Path(f"/proc/{parent_pid}/task").iterdir():
+        try:
+            children += (task / "children").read_text().split()
+        except OSError:  # the thread ended meanwhile
+            continue
     found = []
     for child in children:
         try:
