@@ -82,6 +82,14 @@ class _WorkerDied(RuntimeError):
     pass
 
 
+class _WorkerExited(_WorkerDied):
+    """The process ended while starting (killed, crashed): Lambda reports Runtime.ExitError."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
 class _Worker:
     """One warm execution environment (a child Python process)."""
 
@@ -120,7 +128,12 @@ class _Worker:
             stdout=subprocess.PIPE,
             stderr=self._log_file if self._log_file else subprocess.DEVNULL,
         )
-        ready = self._read_line(time.monotonic() + WORKER_INIT_TIMEOUT_SECONDS)
+        try:
+            ready = self._read_line(time.monotonic() + WORKER_INIT_TIMEOUT_SECONDS)
+        except _WorkerDied:
+            reason = self.exit_reason()
+            self.kill()
+            raise _WorkerExited(reason) from None
         if ready is None or not json.loads(ready).get("ready"):
             self.kill()
             raise _WorkerDied(f"{config.name}: the execution environment did not start")
@@ -293,6 +306,11 @@ class LambdaRunner:
             )
         try:
             worker = self._acquire(pool)
+        except _WorkerExited as exc:
+            # Killed or crashed while starting: what Lambda reports for an init that exited.
+            message = f"RequestId: {request_id} Error: Runtime exited with error: {exc.reason}"
+            log.warning("%s: %s", config.name, message)
+            return _failure("Runtime.ExitError", message, started)
         except _WorkerDied as exc:
             return _failure("Runtime.InitError", str(exc), started)
         try:

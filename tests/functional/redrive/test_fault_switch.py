@@ -204,7 +204,13 @@ def test_a_mode_is_refused_when_unknown_or_given_an_error_aws_would_not_give(ben
 
 def _workers_of(parent_pid: int, function_name: str) -> list[int]:
     """The worker processes (children of the embedded AWS) running that function, from /proc."""
-    children = Path(f"/proc/{parent_pid}/task/{parent_pid}/children").read_text().split()
+    # Each thread's children are listed under its own task: workers start on request threads.
+    children = []
+    for task in Path(f"/proc/{parent_pid}/task").iterdir():
+        try:
+            children += (task / "children").read_text().split()
+        except OSError:  # the thread ended meanwhile
+            continue
     found = []
     for child in children:
         try:
@@ -227,3 +233,26 @@ def test_a_worker_killed_while_idle_is_replaced_without_failing_the_next_invocat
 
     assert _invoke(bench, function_arn, case) == {"error": None, "payload": {"ran": True}}
     assert len(bench.calls(case, "killed_idle")) == 2
+
+
+def test_a_sandbox_that_exits_while_starting_fails_the_invocation_as_runtime_exit_error(bench) -> None:
+    # An environment Python refuses at startup: the worker exits (status 1) before it is ready,
+    # as a sandbox killed during its init does; Lambda reports both as Runtime.ExitError.
+    function_arn = bench.aws.client("lambda").create_function(
+        FunctionName=f"branches-exits-at-start-{uuid.uuid4().hex[:6]}",
+        Runtime="python3.11",
+        Role=ROLE_ARN,
+        Handler="tests.functional.branches.scripted_handlers.handler",
+        Code={"ZipFile": b"PK\x05\x06" + b"\x00" * 18},
+        Timeout=10,
+        Environment={"Variables": {"PYTHONHASHSEED": "not-a-number"}},
+    )["FunctionArn"]
+
+    failed = _invoke(bench, function_arn, str(uuid.uuid4()))
+
+    assert failed["error"] == "Unhandled"
+    assert failed["payload"]["errorType"] == "Runtime.ExitError"
+    assert re.fullmatch(
+        r"RequestId: [0-9a-f-]{36} Error: Runtime exited with error: exit status 1",
+        failed["payload"]["errorMessage"],
+    ), failed
