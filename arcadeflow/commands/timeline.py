@@ -45,7 +45,7 @@ def event_details(event: dict[str, Any]) -> dict[str, Any]:
 @dataclass
 class MapIteration:
     index: int
-    started: datetime.datetime
+    started: datetime.datetime | None  # None: never started (its Map ended first)
     ended: datetime.datetime | None = None
     status: str = "running"
 
@@ -68,6 +68,7 @@ class StateRun:
     last_attempt_failed: bool = False
     children: list[StateRun] = field(default_factory=list)
     iterations: dict[int, MapIteration] = field(default_factory=dict)
+    map_length: int | None = None  # items of a Map, from its MapStateStarted
 
 
 @dataclass
@@ -165,6 +166,8 @@ def build_timeline(history: list[dict[str, Any]]) -> Timeline:
             frame.cause = details.get("cause") or frame.cause
         elif kind.endswith("Succeeded") and kind.startswith(("Task", "LambdaFunction", "Activity")):
             frame.last_attempt_failed = False
+        elif kind == "MapStateStarted" and "length" in details:
+            frame.map_length = int(details["length"])
         elif kind == "MapIterationStarted":
             index = int(details.get("index", len(frame.iterations)))
             frame.iterations[index] = MapIteration(index=index, started=event["timestamp"])
@@ -186,6 +189,11 @@ def build_timeline(history: list[dict[str, Any]]) -> Timeline:
             for iteration in run.iterations.values():
                 if iteration.status == "running":
                     iteration.status = "aborted"
+        if run.status in ("failed", "aborted", "timed out") and run.map_length is not None:
+            # Items whose iteration never started before the Map ended count as cut short too.
+            for index in range(run.map_length):
+                if index not in run.iterations:
+                    run.iterations[index] = MapIteration(index=index, started=None, status="aborted")
     started = history[0]["timestamp"] if history else None
     return Timeline(started, top, redrives, status, error, cause)
 
@@ -226,7 +234,9 @@ def iteration_summary(run: StateRun) -> dict[str, Any] | None:
     durations = [
         (iteration.ended - iteration.started, iteration)
         for iteration in run.iterations.values()
-        if iteration.ended is not None and iteration.status in ("succeeded", "failed")
+        if iteration.ended is not None
+        and iteration.started is not None
+        and iteration.status in ("succeeded", "failed")
     ]
     slowest = max(durations, key=lambda pair: pair[0])[1] if durations else None
     failed_inner = next((c for c in run.children if c.status in ("failed", "caught") and c.error), None)
