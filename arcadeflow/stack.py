@@ -17,12 +17,17 @@ from arcadeflow.aws.embedded import EmbeddedAws
 from arcadeflow.aws.event_sources import EventSourceMappings
 from arcadeflow.aws.lambda_runner import stage_task_root
 from arcadeflow.aws.persistence import (
+    FORMAT_VERSION,
     RESTARTED_ERROR,
     ExecutionCheckpointer,
     RestoreReport,
+    ServiceSnapshots,
     StateStore,
     TableSnapshots,
     restore_executions,
+    restore_parameters,
+    restore_queue_messages,
+    restore_stream_records,
     restore_tables,
 )
 from arcadeflow.aws.ttl import TtlReaper
@@ -124,8 +129,12 @@ class EmbeddedStack:
     def _restore_kept_state(self) -> None:
         if self.store is None:
             return
-        restore_tables(self.store, self.options.region, self.restored)
-        executions = restore_executions(self.store, self.options.region, self.restored)
+        region = self.options.region
+        restore_tables(self.store, region, self.restored)
+        restore_parameters(self.store, region, self.restored)
+        restore_queue_messages(self.store, region, self.restored)
+        self.event_sources.resume = restore_stream_records(self.store, region, self.restored)
+        executions = restore_executions(self.store, region, self.restored)
         self.checkpointer = ExecutionCheckpointer(
             self.store, self.options.region, self.options.execution_checkpoint_seconds
         )
@@ -133,21 +142,33 @@ class EmbeddedStack:
             self.checkpointer.mark_saved(execution)
         # The restarted ones changed (FAILED now): the first checkpoint writes them.
         self.checkpointer.checkpoint()
-        self.snapshots = TableSnapshots(self.store, self.options.region, self.options.table_snapshot_seconds)
+        services = ServiceSnapshots(self.store, region, self.event_sources.stream_positions)
+        self.snapshots = TableSnapshots(self.store, region, self.options.table_snapshot_seconds, services)
         self.snapshots.mark_saved()
         self.checkpointer.start()
         self.snapshots.start()
-        report = self.restored
-        if report.executions or report.items or report.skipped:
-            log.info(
-                "restored from %s: %d executions (%d were running: now FAILED %s), %d items in %d tables",
-                self.store.path,
-                report.executions,
-                len(report.restarted),
-                RESTARTED_ERROR,
-                report.items,
-                report.tables,
-            )
+        report, store = self.restored, self.store
+        last_stop = {True: "clean", False: "NOT clean (killed or crashed: the last seconds may be lost)"}
+        # One line, every start: what came back, and whether the last runtime stopped cleanly.
+        log.info(
+            "restored from %s (format v%d%s; last stop %s): %d executions (%d were running: now FAILED %s), "
+            "%d items in %d tables, %d messages in %d queues, %d parameters, %d unconsumed stream records",
+            store.path,
+            FORMAT_VERSION,
+            f", migrated from v{store.migrated_from}" if store.migrated_from is not None else "",
+            "n/a (new state directory)" if store.found_version is None else last_stop.get(
+                store.last_stop_clean, "unknown (written by format v1)"
+            ),
+            report.executions,
+            len(report.restarted),
+            RESTARTED_ERROR,
+            report.items,
+            report.tables,
+            report.messages,
+            report.queues,
+            report.parameters,
+            report.stream_records,
+        )
         for arn, why in report.skipped.items():
             log.warning("kept execution %s not restored: %s", arn, why)
 
@@ -221,7 +242,7 @@ class EmbeddedStack:
                 self.snapshots.cpu_seconds,
             )
         if self.store is not None:
-            self.store.close()
+            self.store.close(clean=True)
         self.aws.stop()
         endpoints = self.state_dir / ENDPOINTS_FILE
         if endpoints.exists():

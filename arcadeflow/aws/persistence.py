@@ -75,7 +75,34 @@ CREATE TABLE IF NOT EXISTS table_items (
     table_name TEXT PRIMARY KEY,
     items TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS queue_messages (
+    queue_name TEXT PRIMARY KEY,
+    messages TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS parameters (
+    name TEXT PRIMARY KEY,
+    versions TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS stream_records (
+    table_name TEXT PRIMARY KEY,
+    records TEXT NOT NULL,
+    positions TEXT NOT NULL
+);
 """
+# The state directory's format. 1: executions, history events and table items (issue 11).
+# 2: + meta (this version, whether the last stop was clean), queue messages, SSM parameters,
+# unconsumed stream records and the consumers' positions. Version 1 is migrated by adding
+# the new tables (nothing it holds changes meaning); a newer one is refused, untouched.
+FORMAT_VERSION = 2
+OLDEST_READABLE_VERSION = 1
+
+
+class StateFormatError(ValueError):
+    """The state directory was written in a format this arcadeflow does not read."""
 
 
 def _iso(value: datetime.datetime | None) -> str | None:
@@ -117,7 +144,45 @@ class StateStore:
         # NORMAL: a committed transaction survives a killed process (not a power cut), at a
         # fraction of FULL's fsyncs.
         self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
+        # Read before anything is written: a newer format is refused untouched.
+        self.found_version = self._format_version()
+        if self.found_version is not None and self.found_version > FORMAT_VERSION:
+            self._db.close()
+            raise StateFormatError(
+                f"{self.path} is in state format version {self.found_version}, written by a newer "
+                f"arcadeflow; this one reads versions {OLDEST_READABLE_VERSION} to {FORMAT_VERSION}. "
+                "Upgrade arcadeflow, or start with --fresh to forget what it kept."
+            )
+        self._db.executescript(_SCHEMA)  # version 1 -> 2 adds tables only
+        with self.transaction() as db:
+            previous = db.execute("SELECT value FROM meta WHERE key = 'running'").fetchone()
+            # None: a new state directory; "1": the last runtime never reached a clean stop.
+            self.last_stop_clean: bool | None = None if previous is None else previous[0] == "0"
+            db.executemany(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                [("format_version", str(FORMAT_VERSION)), ("running", "1")],
+            )
+        found = self.found_version
+        self.migrated_from = found if found is not None and found < FORMAT_VERSION else None
+        if self.migrated_from is not None:
+            log.info(
+                "state directory %s migrated from format version %d to %d",
+                self.path,
+                self.migrated_from,
+                FORMAT_VERSION,
+            )
+        if self.found_version == 1:  # version 1 had no clean-stop flag
+            self.last_stop_clean = None
+
+    def _format_version(self) -> int | None:
+        """The format of what is in the database; None when it holds nothing yet."""
+        tables = {r[0] for r in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if "meta" in tables:
+            row = self._db.execute("SELECT value FROM meta WHERE key = 'format_version'").fetchone()
+            if row is not None:
+                return int(row[0])
+        # Version 1 wrote these three tables and no meta table.
+        return 1 if "executions" in tables else None
 
     @staticmethod
     def wipe(state_dir: Path) -> None:
@@ -136,8 +201,11 @@ class StateStore:
                 raise
             self._db.execute("COMMIT")
 
-    def close(self) -> None:
+    def close(self, clean: bool = True) -> None:
+        """clean: everything is written; the next start says the last stop was clean."""
         with self._lock:
+            if clean:
+                self._db.execute("UPDATE meta SET value = '0' WHERE key = 'running'")
             self._db.close()
 
     # --- executions -------------------------------------------------------------------------
@@ -188,6 +256,39 @@ class StateStore:
         with self._lock:
             rows = self._db.execute("SELECT table_name, items FROM table_items").fetchall()
         return {name: json.loads(items, object_hook=_bytes_hook) for name, items in rows}
+
+    # --- queue messages, parameters, stream records -------------------------------------------
+
+    def save_rows(self, table: str, rows: dict[str, tuple[Any, ...]]) -> None:
+        """Replaces the rows of one of the keyed tables below (key -> JSON values), in one go."""
+        columns = _KEYED[table]
+        marks = ", ".join("?" for _ in columns)
+        with self.transaction() as db:
+            db.executemany(
+                f"INSERT OR REPLACE INTO {table} ({', '.join(columns)}) VALUES ({marks})",
+                [
+                    (key, *(json.dumps(v, default=_json_default) for v in values))
+                    for key, values in rows.items()
+                ],
+            )
+
+    def delete_rows(self, table: str, keys: list[str]) -> None:
+        with self.transaction() as db:
+            db.executemany(f"DELETE FROM {table} WHERE {_KEYED[table][0]} = ?", [(k,) for k in keys])
+
+    def rows(self, table: str) -> dict[str, tuple[Any, ...]]:
+        columns = _KEYED[table]
+        with self._lock:
+            found = self._db.execute(f"SELECT {', '.join(columns)} FROM {table}").fetchall()
+        return {r[0]: tuple(json.loads(v, object_hook=_bytes_hook) for v in r[1:]) for r in found}
+
+
+# Key column first.
+_KEYED = {
+    "queue_messages": ("queue_name", "messages"),
+    "parameters": ("name", "versions"),
+    "stream_records": ("table_name", "records", "positions"),
+}
 
 
 # --- executions: what is read from moto, and put back ---------------------------------------
@@ -371,6 +472,10 @@ class RestoreReport:
     skipped: dict[str, str] = field(default_factory=dict)  # ARN -> why it stays on disk only
     items: int = 0
     tables: int = 0
+    messages: int = 0
+    queues: int = 0
+    parameters: int = 0
+    stream_records: int = 0
 
 
 def restore_executions(store: StateStore, region: str, report: RestoreReport) -> list[Any]:
@@ -458,10 +563,14 @@ def _rebuild_execution(
 class TableSnapshots:
     """Keeps every table's items: a snapshot of each table written since its last one."""
 
-    def __init__(self, store: StateStore, region: str, interval: float = 2.0):
+    def __init__(
+        self, store: StateStore, region: str, interval: float = 2.0, services: ServiceSnapshots | None = None
+    ):
         self.store = store
         self.region = region
         self.interval = interval
+        # Queue messages, parameters and stream records: kept on the same tick.
+        self.services = services
         self._versions: dict[str, int] = {}
         self._stopped = threading.Event()
         self._thread: threading.Thread | None = None
@@ -513,6 +622,8 @@ class TableSnapshots:
                 self.store.save_table(name, [{k: _plain(v) for k, v in a.items()} for a in attributes])
                 self._versions[name] = version
                 written += 1
+            if self.services is not None:
+                written += self.services.snapshot()
             self.cpu_seconds += time.thread_time() - started
             return written
 
@@ -523,6 +634,8 @@ class TableSnapshots:
 
         for name, table in dynamodb_backend(self.region).tables.items():
             self._versions[name] = table_version(table)
+        if self.services is not None:
+            self.services.snapshot(mark_only=True)
 
 
 def _table_items(table: Any) -> list[Any]:
@@ -564,3 +677,241 @@ def restore_tables(store: StateStore, region: str, report: RestoreReport) -> Non
             table.stream_shard = shard
         report.items += len(items)
         report.tables += 1
+
+
+# --- queue messages, SSM parameters, stream records ------------------------------------------
+
+
+def _sqs_backend(region: str) -> Any:
+    from moto.sqs.models import sqs_backends
+
+    from arcadeflow.aws.embedded import ACCOUNT_ID
+
+    return sqs_backends[ACCOUNT_ID][region]
+
+
+def _ssm_parameters(region: str) -> Any:
+    from moto.ssm.models import ssm_backends
+
+    from arcadeflow.aws.embedded import ACCOUNT_ID
+
+    return ssm_backends[ACCOUNT_ID][region]._parameters
+
+
+# What a message is besides its place in the queue. Not kept: its receipt handles and when it
+# becomes visible, so a message in flight at the stop is visible again at the start (as one
+# whose consumer died is on AWS once its visibility timeout ends); its receive count is kept, so
+# the redrive policy still moves it to the dead-letter queue after maxReceiveCount receives.
+_MESSAGE_FIELDS = (
+    "id",
+    "body",
+    "message_attributes",
+    "sender_id",
+    "sent_timestamp",
+    "approximate_first_receive_timestamp",
+    "approximate_receive_count",
+    "deduplication_id",
+    "group_id",
+    "sequence_number",
+    "delayed_until",
+    "system_attributes",
+)
+
+
+def _queue_fingerprint(messages: list[Any]) -> int:
+    return hash(tuple((m.id, m.approximate_receive_count) for m in messages))
+
+
+def _parameter_versions(versions: list[Any]) -> list[dict[str, Any]]:
+    out = []
+    for version in versions:
+        fields = {k: v for k, v in vars(version).items() if k != "account_id"}
+        fields["last_modified_date"] = _iso(fields.get("last_modified_date"))
+        out.append(fields)
+    return out
+
+
+def _stream_fingerprint(shard: Any, positions: dict[str, int]) -> tuple[Any, ...]:
+    return (id(shard), len(shard.items), tuple(sorted(positions.items())))
+
+
+class _KeptStreamRecord:
+    """A stream record that outlived its runtime: moto's StreamRecord answers with to_json() only."""
+
+    def __init__(self, record: dict[str, Any]):
+        self.record = record
+
+    def to_json(self) -> dict[str, Any]:
+        return self.record
+
+
+class ServiceSnapshots:
+    """Keeps what else a runtime holds: queue messages, SSM parameters, unconsumed stream records.
+
+    Each is written when it changed since its last snapshot (a cheap fingerprint: message ids and
+    receive counts; parameter versions; stream length and consumer positions), on the table
+    snapshots' tick and at a clean stop. `stream_positions` says, per table, how far each of its
+    stream's consumers (by function ARN) has read: records every consumer has read are not kept.
+    """
+
+    def __init__(self, store: StateStore, region: str, stream_positions: Any = None):
+        self.store = store
+        self.region = region
+        self.stream_positions = stream_positions or (lambda: {})
+        self._kept: dict[tuple[str, str], Any] = {}
+        self.cpu_seconds = 0.0
+
+    def snapshot(self, mark_only: bool = False) -> int:
+        """Writes what changed; returns how many queues, parameters and streams it wrote.
+        mark_only: just restored, what is in memory is what is on disk."""
+        started = time.thread_time()
+        written = 0
+        for kind, current in (
+            ("queue_messages", self._queues()),
+            ("parameters", self._parameters()),
+            ("stream_records", self._streams()),
+        ):
+            changed = {
+                key: values
+                for key, (print_, values) in current.items()
+                if self._kept.get((kind, key)) != print_
+            }
+            gone = [key for (k, key) in self._kept if k == kind and key not in current]
+            if not mark_only:
+                if changed:
+                    self.store.save_rows(kind, {key: values() for key, values in changed.items()})
+                if gone:
+                    self.store.delete_rows(kind, gone)
+            for key in gone:
+                del self._kept[(kind, key)]
+            for key, (print_, _) in current.items():
+                self._kept[(kind, key)] = print_
+            written += len(changed) + len(gone)
+        self.cpu_seconds += time.thread_time() - started
+        return written
+
+    # Each returns key -> (fingerprint, a function giving the row's values to write).
+
+    def _queues(self) -> dict[str, tuple[Any, Any]]:
+        out: dict[str, tuple[Any, Any]] = {}
+        for name, queue in list(_sqs_backend(self.region).queues.items()):
+            with queue._messages_lock:
+                messages = list(queue._messages)
+            out[name] = (
+                _queue_fingerprint(messages),
+                lambda m=messages: ([{f: getattr(x, f) for f in _MESSAGE_FIELDS} for x in m],),
+            )
+        return out
+
+    def _parameters(self) -> dict[str, tuple[Any, Any]]:
+        out: dict[str, tuple[Any, Any]] = {}
+        for name, versions in list(dict.items(_ssm_parameters(self.region))):
+            if name.startswith("/aws/") or not versions:  # moto's public parameters
+                continue
+            versions = list(versions)
+            out[name] = (
+                (len(versions), versions[-1].version, versions[-1].value),
+                lambda v=versions: (_parameter_versions(v),),
+            )
+        return out
+
+    def _streams(self) -> dict[str, tuple[Any, Any]]:
+        from arcadeflow.aws.embedded import dynamodb_backend
+
+        out: dict[str, tuple[Any, Any]] = {}
+        positions = self.stream_positions()
+        for name, table in list(dynamodb_backend(self.region).tables.items()):
+            shard = getattr(table, "stream_shard", None)
+            if shard is None:
+                continue
+            consumers = dict(positions.get(name, {}))
+            items = list(shard.items)
+            unread_from = min(consumers.values(), default=len(items))
+            out[name] = (
+                _stream_fingerprint(shard, consumers),
+                lambda i=items[unread_from:], c=consumers, u=unread_from: (
+                    [r.to_json() for r in i],
+                    {arn: p - u for arn, p in c.items()},
+                ),
+            )
+        return out
+
+
+def restore_queue_messages(store: StateStore, region: str, report: RestoreReport) -> None:
+    """Puts kept messages back, in their order, visible, with their receive counts."""
+    from moto.sqs.models import Message
+
+    backend = _sqs_backend(region)
+    for name, (messages,) in store.rows("queue_messages").items():
+        queue = backend.queues.get(name)
+        if queue is None:
+            if messages:
+                log.warning("%d kept messages of %s not restored: no such queue now", len(messages), name)
+            continue
+        rebuilt = []
+        for fields in messages:
+            message = Message(fields["id"], fields["body"])
+            for key in _MESSAGE_FIELDS[2:]:
+                setattr(message, key, fields.get(key))
+            message.message_attributes = message.message_attributes or {}
+            message.system_attributes = message.system_attributes or {}
+            message.approximate_receive_count = int(message.approximate_receive_count or 0)
+            message.delayed_until = float(message.delayed_until or 0.0)
+            rebuilt.append(message)
+        with queue._messages_lock:
+            queue._messages[:0] = rebuilt
+            queue._messages_lock.notify_all()
+        report.messages += len(rebuilt)
+        report.queues += bool(rebuilt)
+
+
+def restore_parameters(store: StateStore, region: str, report: RestoreReport) -> None:
+    """Puts kept SSM parameters back with all their versions, replacing any made at this start:
+    the signing keys of before the restart keep their tokens and cursors valid."""
+    from moto.ssm.models import Parameter
+
+    from arcadeflow.aws.embedded import ACCOUNT_ID
+
+    parameters = _ssm_parameters(region)
+    for name, (versions,) in store.rows("parameters").items():
+        rebuilt = []
+        for fields in versions:
+            parameter = Parameter.__new__(Parameter)
+            parameter.__dict__.update(fields)
+            parameter.account_id = ACCOUNT_ID
+            parameter.last_modified_date = _from_iso(fields.get("last_modified_date"))
+            rebuilt.append(parameter)
+        dict.__setitem__(parameters, name, rebuilt)
+        report.parameters += 1
+
+
+def restore_stream_records(
+    store: StateStore, region: str, report: RestoreReport
+) -> dict[tuple[str, str], int]:
+    """Puts the records some consumer had not read back on their streams, ahead of any new one;
+    returns where each consumer resumes: (table, function ARN) -> position on the shard."""
+    from arcadeflow.aws.embedded import dynamodb_backend
+
+    backend = dynamodb_backend(region)
+    resume: dict[tuple[str, str], int] = {}
+    for name, (records, positions) in store.rows("stream_records").items():
+        table = backend.tables.get(name)
+        shard = getattr(table, "stream_shard", None) if table is not None else None
+        if shard is None:
+            if records:
+                log.warning("%d kept stream records of %s not restored: no stream now", len(records), name)
+            continue
+        kept = []
+        for record in records:
+            created = record["dynamodb"].get("ApproximateCreationDateTime")
+            if isinstance(created, str):
+                record["dynamodb"]["ApproximateCreationDateTime"] = datetime.datetime.fromisoformat(created)
+            kept.append(_KeptStreamRecord(record))
+        shard.items[:0] = kept
+        # Sequence numbers are positions on the shard (as moto numbers them): renumbered, in order.
+        for index, item in enumerate(shard.items):
+            item.to_json()["dynamodb"]["SequenceNumber"] = str(shard.starting_sequence_number + index)
+        for arn, position in positions.items():
+            resume[(name, arn)] = position
+        report.stream_records += len(kept)
+    return resume
