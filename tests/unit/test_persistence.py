@@ -316,8 +316,6 @@ def test_queue_messages_come_back_with_their_attributes_and_receive_counts(aws, 
         "raw": {"DataType": "Binary", "BinaryValue": b"\x00\xff"},
     }
     assert first["MD5OfMessageAttributes"] == in_flight["MD5OfMessageAttributes"]
-        "MD5OfMessageAttributes", first["MD5OfMessageAttributes"]
-    )
     store.close()
 
 
