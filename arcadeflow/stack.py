@@ -19,6 +19,7 @@ from arcadeflow.aws.lambda_runner import stage_task_root
 from arcadeflow.aws.persistence import (
     FORMAT_VERSION,
     RESTARTED_ERROR,
+    ApiJournal,
     ExecutionCheckpointer,
     RestoreReport,
     ServiceSnapshots,
@@ -90,11 +91,15 @@ class EmbeddedStack:
         self.restored = RestoreReport()
         if options.fresh:
             StateStore.wipe(self.state_dir)
+        self.journal: ApiJournal | None = None
         if options.persist:
             self.store = StateStore(self.state_dir)
+            self.journal = ApiJournal(self.store, self.aws)
 
     def start(self) -> None:
         self.aws.start()
+        if self.journal is not None:  # first: it sees each call before the patches answer it
+            self.aws.interceptors.insert(0, self.journal.intercept)
         self._emulate_capacity()
         # The HTTP port answers /health (503 until deployed) from the first moment.
         self.http_api = HttpApiEmulator(self.deployment, self.aws, self.issuer, self.options.http_port)
@@ -125,11 +130,18 @@ class EmbeddedStack:
         self.http_api.ready.set()
         self.websocket_api.ready.set()
         (self.state_dir / ENDPOINTS_FILE).write_text(json.dumps(self.endpoints(), indent=2))
+        if self.journal is not None:
+            # From now on: what is created over the API (not the deployer's, not the replay's).
+            self.journal.recording = True
 
     def _restore_kept_state(self) -> None:
         if self.store is None:
             return
         region = self.options.region
+        assert self.journal is not None
+        # Resources made over the API by an earlier runtime first: their items, messages,
+        # stream records and executions are restored into them below.
+        self.journal.replay(self.restored)
         restore_tables(self.store, region, self.restored)
         restore_parameters(self.store, region, self.restored)
         restore_queue_messages(self.store, region, self.restored)
@@ -152,13 +164,14 @@ class EmbeddedStack:
         # One line, every start: what came back, and whether the last runtime stopped cleanly.
         log.info(
             "restored from %s (format v%d%s; last stop %s): %d executions (%d were running: now FAILED %s), "
-            "%d items in %d tables, %d messages in %d queues, %d parameters, %d unconsumed stream records",
+            "%d items in %d tables, %d messages in %d queues, %d parameters, %d unconsumed stream records, "
+            "%d API calls replayed (resources made over the API; %d failed)",
             store.path,
             FORMAT_VERSION,
             f", migrated from v{store.migrated_from}" if store.migrated_from is not None else "",
-            "n/a (new state directory)" if store.found_version is None else last_stop.get(
-                store.last_stop_clean, "unknown (written by format v1)"
-            ),
+            "n/a (new state directory)"
+            if store.found_version is None
+            else last_stop.get(store.last_stop_clean, "unknown (written by format v1)"),
             report.executions,
             len(report.restarted),
             RESTARTED_ERROR,
@@ -168,6 +181,8 @@ class EmbeddedStack:
             report.queues,
             report.parameters,
             report.stream_records,
+            report.api_calls,
+            report.api_calls_failed,
         )
         for arn, why in report.skipped.items():
             log.warning("kept execution %s not restored: %s", arn, why)

@@ -37,9 +37,11 @@ import copy
 import datetime
 import json
 import logging
+import re
 import sqlite3
 import threading
 import time
+import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -87,6 +89,12 @@ CREATE TABLE IF NOT EXISTS parameters (
     name TEXT PRIMARY KEY,
     versions TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS api_journal (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    request TEXT NOT NULL,
+    body BLOB NOT NULL,
+    mapping_uuid TEXT
+);
 CREATE TABLE IF NOT EXISTS stream_records (
     table_name TEXT PRIMARY KEY,
     records TEXT NOT NULL,
@@ -95,8 +103,9 @@ CREATE TABLE IF NOT EXISTS stream_records (
 """
 # The state directory's format. 1: executions, history events and table items (issue 11).
 # 2: + meta (this version, whether the last stop was clean), queue messages, SSM parameters,
-# unconsumed stream records and the consumers' positions. Version 1 is migrated by adding
-# the new tables (nothing it holds changes meaning); a newer one is refused, untouched.
+# unconsumed stream records and the consumers' positions, the journal of control-plane calls.
+# Version 1 is migrated by adding the new tables (nothing it holds changes meaning); a newer
+# one is refused, untouched.
 FORMAT_VERSION = 2
 OLDEST_READABLE_VERSION = 1
 
@@ -281,6 +290,20 @@ class StateStore:
         with self._lock:
             found = self._db.execute(f"SELECT {', '.join(columns)} FROM {table}").fetchall()
         return {r[0]: tuple(json.loads(v, object_hook=_bytes_hook) for v in r[1:]) for r in found}
+
+    def append_journal(self, request: dict[str, Any], body: bytes, mapping_uuid: str | None) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO api_journal (request, body, mapping_uuid) VALUES (?, ?, ?)",
+                (json.dumps(request), body, mapping_uuid),
+            )
+
+    def journal(self) -> list[tuple[dict[str, Any], bytes, str | None]]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT request, body, mapping_uuid FROM api_journal ORDER BY seq"
+            ).fetchall()
+        return [(json.loads(r), bytes(b), u) for r, b, u in rows]
 
 
 # Key column first.
@@ -476,6 +499,8 @@ class RestoreReport:
     queues: int = 0
     parameters: int = 0
     stream_records: int = 0
+    api_calls: int = 0  # resources made over the API: calls replayed
+    api_calls_failed: int = 0
 
 
 def restore_executions(store: StateStore, region: str, report: RestoreReport) -> list[Any]:
@@ -915,3 +940,175 @@ def restore_stream_records(
             resume[(name, arn)] = position
         report.stream_records += len(kept)
     return resume
+
+
+# --- resources created over the API ----------------------------------------------------------
+
+# The control-plane calls that create, change or delete a resource, by X-Amz-Target prefix (the
+# JSON protocols). What they create is rebuilt at the next start by calling them again, in order.
+# Not here: data-plane calls (items, messages, executions, invocations: kept above), and SSM
+# (parameters are kept with their versions above).
+_JOURNALED_TARGETS = {
+    "DynamoDB_20120810": {
+        "CreateTable",
+        "UpdateTable",
+        "DeleteTable",
+        "UpdateTimeToLive",
+        "TagResource",
+        "UntagResource",
+        "UpdateContinuousBackups",
+    },
+    "AmazonSQS": {"CreateQueue", "DeleteQueue", "SetQueueAttributes", "TagQueue", "UntagQueue"},
+    "AWSStepFunctions": {
+        "CreateStateMachine",
+        "UpdateStateMachine",
+        "DeleteStateMachine",
+        "TagResource",
+        "UntagResource",
+    },
+    "Logs_20140328": {"CreateLogGroup", "DeleteLogGroup", "PutRetentionPolicy", "TagResource"},
+}
+# The query protocol (IAM; SQS from older SDKs): Action=... in the form body.
+_JOURNALED_ACTIONS = {"CreateQueue", "DeleteQueue", "SetQueueAttributes", "TagQueue", "UntagQueue"}
+_MUTATING_PREFIXES = (
+    "Create",
+    "Put",
+    "Attach",
+    "Detach",
+    "Delete",
+    "Update",
+    "Tag",
+    "Untag",
+    "Add",
+    "Remove",
+)
+_QUERY_MUTATING_SERVICES = ("iam",)
+# REST: Lambda (functions, code, configuration, concurrency, permissions, event source
+# mappings, tags) and API Gateway v2 (the APIs Terraform creates for the emulators to serve).
+_JOURNALED_PATH = re.compile(r"^/(20\d\d-\d\d-\d\d/(functions|event-source-mappings|tags|layers)|v2/)")
+_MUTATING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_ENVIRON_KEYS = ("REQUEST_METHOD", "PATH_INFO", "QUERY_STRING", "CONTENT_TYPE", "SERVER_NAME", "SERVER_PORT")
+
+
+def _service_of(environ: dict[str, Any]) -> str:
+    """The signing service of a request (Authorization: ... Credential=KEY/DATE/REGION/SERVICE/...)."""
+    scope = environ.get("HTTP_AUTHORIZATION", "").split("Credential=", 1)
+    parts = scope[1].split("/") if len(scope) == 2 else []
+    return parts[3] if len(parts) > 3 else ""
+
+
+def journaled(environ: dict[str, Any], body: bytes) -> bool:
+    """Whether a request is one the journal keeps."""
+    method = environ.get("REQUEST_METHOD", "")
+    target = environ.get("HTTP_X_AMZ_TARGET", "")
+    if target:
+        prefix, _, operation = target.partition(".")
+        return operation in _JOURNALED_TARGETS.get(prefix, ())
+    if method == "POST" and environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
+        form = urllib.parse.parse_qs(body.decode(errors="replace"))
+        action = (form.get("Action") or [""])[0]
+        if _service_of(environ) in _QUERY_MUTATING_SERVICES:
+            return action.startswith(_MUTATING_PREFIXES)
+        return action in _JOURNALED_ACTIONS
+    return method in _MUTATING_METHODS and bool(_JOURNALED_PATH.match(environ.get("PATH_INFO", "")))
+
+
+class ApiJournal:
+    """Records the control-plane calls made over the API while the runtime runs (the resources
+    of `--no-deploy` + `terraform apply`), and makes them again, in order, at the next start.
+
+    An interceptor of the embedded AWS endpoint: a journaled call is answered by moto as usual
+    and, when it succeeded, written to the state directory before its answer is returned (one
+    row; such calls are few). Not recorded: the deployer's calls (the deployer makes them again
+    at each start) and the replay's own. A replayed call refers to what the earlier runtime
+    named: an event source mapping's stream ARN is the table's stream of now, and a mapping's
+    UUID (new at each creation, as on AWS) is translated in the calls that name it.
+    """
+
+    def __init__(self, store: StateStore, aws: Any):
+        self.store = store
+        self.aws = aws
+        self.recording = False
+        self._uuids: dict[str, str] = {}  # a mapping's UUID when recorded -> its UUID now
+
+    def intercept(self, environ: dict[str, Any], body: bytes) -> Any:
+        if not self.recording or not journaled(environ, body):
+            return None
+        status, headers, payload = self._answer(environ, body)
+        if 200 <= status < 300:
+            request = {k: environ[k] for k in environ if _kept_environ_key(k, environ[k])}
+            response_uuid = _mapping_uuid(payload)
+            self.store.append_journal(request, body, response_uuid)
+        return status, headers, payload
+
+    def replay(self, report: RestoreReport) -> None:
+        for request, body, recorded_uuid in self.store.journal():
+            body = self._rewritten(request, body)
+            environ = dict(request)
+            environ["PATH_INFO"] = self._translated(environ.get("PATH_INFO", ""))
+            environ.setdefault("wsgi.url_scheme", "http")
+            environ["SERVER_PORT"] = str(self.aws.port)
+            environ["HTTP_HOST"] = f"127.0.0.1:{self.aws.port}"
+            status, _, payload = self._answer(environ, body)
+            if 200 <= status < 300:
+                report.api_calls += 1
+                now_uuid = _mapping_uuid(payload)
+                if recorded_uuid and now_uuid:
+                    self._uuids[recorded_uuid] = now_uuid
+            else:
+                report.api_calls_failed += 1
+                log.warning(
+                    "replaying %s %s %s: %d %s",
+                    request.get("REQUEST_METHOD"),
+                    request.get("PATH_INFO"),
+                    request.get("HTTP_X_AMZ_TARGET", ""),
+                    status,
+                    payload[:300].decode(errors="replace"),
+                )
+
+    def _answer(self, environ: dict[str, Any], body: bytes) -> Any:
+        """As the endpoint answers: the interceptors after this one (moto's patches), then moto."""
+        chain = self.aws.interceptors
+        after = chain.index(self.intercept) + 1 if self.intercept in chain else 0
+        for interceptor in chain[after:]:
+            answer = interceptor(environ, body)
+            if answer is not None:
+                return answer
+        return self.aws.forward(environ, body)
+
+    def _translated(self, path: str) -> str:
+        for old, new in self._uuids.items():
+            path = path.replace(old, new)
+        return path
+
+    def _rewritten(self, request: dict[str, Any], body: bytes) -> bytes:
+        """An event source mapping on a table's stream: the stream ARN of the table now."""
+        if "/event-source-mappings" not in request.get("PATH_INFO", "") or b"/stream/" not in body:
+            return body
+        from arcadeflow.aws.embedded import dynamodb_backend
+
+        try:
+            fields = json.loads(body)
+        except ValueError:
+            return body
+        arn = fields.get("EventSourceArn")
+        if isinstance(arn, str) and ":table/" in arn and "/stream/" in arn:
+            name = arn.split(":table/", 1)[1].split("/stream/", 1)[0]
+            table = dynamodb_backend(self.aws.region).tables.get(name)
+            if table is not None and getattr(table, "stream_shard", None) is not None:
+                fields["EventSourceArn"] = table.describe()["TableDescription"]["LatestStreamArn"]
+        return json.dumps(fields).encode()
+
+
+def _kept_environ_key(key: str, value: Any) -> bool:
+    return isinstance(value, str) and (key.startswith("HTTP_") or key in _ENVIRON_KEYS)
+
+
+def _mapping_uuid(payload: bytes) -> str | None:
+    if b'"UUID"' not in payload:
+        return None
+    try:
+        found = json.loads(payload).get("UUID")
+    except (ValueError, AttributeError):
+        return None
+    return found if isinstance(found, str) else None

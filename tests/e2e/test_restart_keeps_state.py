@@ -266,12 +266,12 @@ def _run_before_restart(stack: RunningStack) -> BeforeRestart:
         message="the invite to wait for its answer",
     )
     before = BeforeRestart(celebrity, followers, succeeded, failed, waiting, failed_status)
+    _leave_kept_state_besides_items(stack, before)
     for arn in (succeeded, failed, waiting):
         before.described[arn] = _describe(stack, arn)
         before.histories[arn] = history(stack, arn)
     for machine in ("status_fanout", "duel_invite"):
         before.listed[machine] = _listed(stack, machine)
-    _leave_kept_state_besides_items(stack, before)
     for table in ("users", "follows", "feed", "story", "invites"):
         before.items[table] = _scan(stack, table)
     # Kept on disk before the stop: the clean stop writes what is left, this proves nothing is.
