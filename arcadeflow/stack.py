@@ -160,7 +160,11 @@ class EmbeddedStack:
         self.checkpointer.start()
         self.snapshots.start()
         report, store = self.restored, self.store
-        last_stop = {True: "clean", False: "NOT clean (killed or crashed: the last seconds may be lost)"}
+        last_stop: dict[bool | None, str] = {
+            True: "clean",
+            False: "NOT clean (killed or crashed: the last seconds may be lost)",
+            None: "unknown (format v1 kept no such flag)",
+        }
         # One line, every start: what came back, and whether the last runtime stopped cleanly.
         log.info(
             "restored from %s (format v%d%s; last stop %s): %d executions (%d were running: now FAILED %s), "
@@ -169,9 +173,7 @@ class EmbeddedStack:
             store.path,
             FORMAT_VERSION,
             f", migrated from v{store.migrated_from}" if store.migrated_from is not None else "",
-            "n/a (new state directory)"
-            if store.found_version is None
-            else last_stop.get(store.last_stop_clean, "unknown (written by format v1)"),
+            "n/a (new state directory)" if store.found_version is None else last_stop[store.last_stop_clean],
             report.executions,
             len(report.restarted),
             RESTARTED_ERROR,

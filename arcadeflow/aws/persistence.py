@@ -42,7 +42,7 @@ import sqlite3
 import threading
 import time
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -779,10 +779,15 @@ class ServiceSnapshots:
     stream's consumers (by function ARN) has read: records every consumer has read are not kept.
     """
 
-    def __init__(self, store: StateStore, region: str, stream_positions: Any = None):
+    def __init__(
+        self,
+        store: StateStore,
+        region: str,
+        stream_positions: Callable[[], dict[str, dict[str, int]]] | None = None,
+    ):
         self.store = store
         self.region = region
-        self.stream_positions = stream_positions or (lambda: {})
+        self.stream_positions = stream_positions or dict
         self._kept: dict[tuple[str, str], Any] = {}
         self.cpu_seconds = 0.0
 
@@ -901,7 +906,7 @@ def restore_parameters(store: StateStore, region: str, report: RestoreReport) ->
     for name, (versions,) in store.rows("parameters").items():
         rebuilt = []
         for fields in versions:
-            parameter = Parameter.__new__(Parameter)
+            parameter: Any = Parameter.__new__(Parameter)
             parameter.__dict__.update(fields)
             parameter.account_id = ACCOUNT_ID
             parameter.last_modified_date = _from_iso(fields.get("last_modified_date"))
