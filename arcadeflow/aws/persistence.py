@@ -1015,7 +1015,10 @@ def journaled(environ: dict[str, Any], body: bytes) -> bool:
         if _service_of(environ) in _QUERY_MUTATING_SERVICES:
             return action.startswith(_MUTATING_PREFIXES)
         return action in _JOURNALED_ACTIONS
-    return method in _MUTATING_METHODS and bool(_JOURNALED_PATH.match(environ.get("PATH_INFO", "")))
+    path = environ.get("PATH_INFO", "")
+    if path.rstrip("/").endswith(("/invocations", "/invoke-async")):  # invocations: data plane
+        return False
+    return method in _MUTATING_METHODS and bool(_JOURNALED_PATH.match(path))
 
 
 class ApiJournal:

@@ -444,3 +444,47 @@ def test_a_stop_that_did_not_close_the_store_is_reported_unclean(tmp_path):
     assert second.last_stop_clean is False
     second.close()
     assert StateStore(tmp_path).last_stop_clean is True
+
+
+IAM_AUTH = "AWS4-HMAC-SHA256 Credential=testing/20261202/us-east-1/iam/aws4_request, SignedHeaders=host"
+
+
+@pytest.mark.parametrize(
+    ("environ", "body", "kept"),
+    [
+        ({"REQUEST_METHOD": "POST", "HTTP_X_AMZ_TARGET": "DynamoDB_20120810.CreateTable"}, b"{}", True),
+        ({"REQUEST_METHOD": "POST", "HTTP_X_AMZ_TARGET": "DynamoDB_20120810.PutItem"}, b"{}", False),
+        ({"REQUEST_METHOD": "POST", "HTTP_X_AMZ_TARGET": "AmazonSQS.CreateQueue"}, b"{}", True),
+        ({"REQUEST_METHOD": "POST", "HTTP_X_AMZ_TARGET": "AmazonSQS.SendMessage"}, b"{}", False),
+        ({"REQUEST_METHOD": "POST", "HTTP_X_AMZ_TARGET": "AWSStepFunctions.CreateStateMachine"}, b"{}", True),
+        ({"REQUEST_METHOD": "POST", "HTTP_X_AMZ_TARGET": "AWSStepFunctions.StartExecution"}, b"{}", False),
+        ({"REQUEST_METHOD": "POST", "HTTP_X_AMZ_TARGET": "AmazonSSM.PutParameter"}, b"{}", False),
+        ({"REQUEST_METHOD": "POST", "PATH_INFO": "/2015-03-31/functions"}, b"{}", True),
+        ({"REQUEST_METHOD": "PUT", "PATH_INFO": "/2015-03-31/functions/f/code"}, b"{}", True),
+        ({"REQUEST_METHOD": "GET", "PATH_INFO": "/2015-03-31/functions/f"}, b"", False),
+        ({"REQUEST_METHOD": "POST", "PATH_INFO": "/2015-03-31/functions/f/invocations"}, b"{}", False),
+        ({"REQUEST_METHOD": "POST", "PATH_INFO": "/2014-11-13/functions/f/invoke-async/"}, b"{}", False),
+        ({"REQUEST_METHOD": "DELETE", "PATH_INFO": "/2015-03-31/event-source-mappings/u"}, b"", True),
+        ({"REQUEST_METHOD": "POST", "PATH_INFO": "/v2/apis"}, b"{}", True),
+        (
+            {
+                "REQUEST_METHOD": "POST",
+                "CONTENT_TYPE": "application/x-www-form-urlencoded; charset=utf-8",
+                "HTTP_AUTHORIZATION": IAM_AUTH,
+            },
+            b"Action=CreateRole&RoleName=r",
+            True,
+        ),
+        (
+            {
+                "REQUEST_METHOD": "POST",
+                "CONTENT_TYPE": "application/x-www-form-urlencoded; charset=utf-8",
+                "HTTP_AUTHORIZATION": IAM_AUTH,
+            },
+            b"Action=GetRole&RoleName=r",
+            False,
+        ),
+    ],
+)
+def test_the_journal_keeps_control_plane_calls_only(environ, body, kept):
+    assert persistence.journaled(environ, body) is kept
