@@ -1,4 +1,6 @@
-"""What the embedded AWS keeps across restarts: executions with their histories, and table items.
+"""What the embedded AWS keeps across restarts: executions with their histories, table items,
+queue messages, SSM parameters, unconsumed stream records with their consumers' positions, and
+the resources created over the API (a journal of control-plane calls, replayed at start).
 
 moto keeps everything in memory, so stopping `arcadeflow up` used to lose every execution and
 every item. Here both live in one SQLite database under the state directory
@@ -23,6 +25,11 @@ source pollers, TTL reaper and HTTP APIs start, both are restored: items are put
 table's stream switched off, so no consumer sees them again as INSERTs; executions come back
 under their ARNs, with the definition they started with and their whole history, so
 ListExecutions, DescribeExecution and GetExecutionHistory answer as before the restart.
+
+Queue messages, parameters and stream records (ServiceSnapshots) are written on the table
+snapshots' tick when their fingerprint changed; the API journal (ApiJournal) as each call
+succeeds. The database has a format version (FORMAT_VERSION, in its meta table) and a flag set
+while a runtime runs, so each start can say whether the last stop was clean.
 
 An execution that was RUNNING when the runtime stopped cannot continue: its interpreter thread
 is gone. It comes back FAILED with error `Arcadeflow.RuntimeRestarted` (and an ExecutionFailed
