@@ -667,7 +667,9 @@ class TableSnapshots:
         for name, table in dynamodb_backend(self.region).tables.items():
             self._versions[name] = table_version(table)
         if self.services is not None:
-            self.services.snapshot(mark_only=True)
+            # Written, not just marked: what this start made itself (the deployer's new signing
+            # keys, on a new state directory) is on disk from the start.
+            self.services.snapshot()
 
 
 def _table_items(table: Any) -> list[Any]:
@@ -798,9 +800,8 @@ class ServiceSnapshots:
         self._kept: dict[tuple[str, str], Any] = {}
         self.cpu_seconds = 0.0
 
-    def snapshot(self, mark_only: bool = False) -> int:
-        """Writes what changed; returns how many queues, parameters and streams it wrote.
-        mark_only: just restored, what is in memory is what is on disk."""
+    def snapshot(self) -> int:
+        """Writes what changed; returns how many queues, parameters and streams it wrote."""
         started = time.thread_time()
         written = 0
         for kind, current in (
@@ -814,11 +815,10 @@ class ServiceSnapshots:
                 if self._kept.get((kind, key)) != print_
             }
             gone = [key for (k, key) in self._kept if k == kind and key not in current]
-            if not mark_only:
-                if changed:
-                    self.store.save_rows(kind, {key: values() for key, values in changed.items()})
-                if gone:
-                    self.store.delete_rows(kind, gone)
+            if changed:
+                self.store.save_rows(kind, {key: values() for key, values in changed.items()})
+            if gone:
+                self.store.delete_rows(kind, gone)
             for key in gone:
                 del self._kept[(kind, key)]
             for key, (print_, _) in current.items():
