@@ -150,8 +150,10 @@ class EmbeddedStack:
         self.checkpointer = ExecutionCheckpointer(
             self.store, self.options.region, self.options.execution_checkpoint_seconds
         )
+        restarted = set(self.restored.restarted)
         for execution in executions:
-            self.checkpointer.mark_saved(execution)
+            if execution.exec_arn not in restarted:  # as on disk; the restarted ones are not
+                self.checkpointer.mark_saved(execution)
         # The restarted ones changed (FAILED now): the first checkpoint writes them.
         self.checkpointer.checkpoint()
         services = ServiceSnapshots(self.store, region, self.event_sources.stream_positions)

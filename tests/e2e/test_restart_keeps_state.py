@@ -407,6 +407,8 @@ def after_kill(restarted, state_dir):
         return sum(i["statusId"]["S"] == status["statusId"] for i in _kept_items(state_dir, feed_table))
 
     wait_for(lambda: _kept_status(state_dir, arn) == "SUCCEEDED", message="the last execution's checkpoint")
+    # What the restart made of the waiting invite is on disk too (not RUNNING again next time).
+    assert _kept_status(state_dir, before.waiting) == "FAILED"
     url = _dead_letter_queue(second)
     second.client("sqs").send_message(QueueUrl=url, MessageBody="batch 9, dead-lettered just before a kill")
     queue = url.rstrip("/").rsplit("/", 1)[1]
