@@ -100,7 +100,7 @@ CREATE TABLE IF NOT EXISTS api_journal (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     request TEXT NOT NULL,
     body BLOB NOT NULL,
-    mapping_uuid TEXT
+    created_ids TEXT
 );
 CREATE TABLE IF NOT EXISTS stream_records (
     table_name TEXT PRIMARY KEY,
@@ -298,19 +298,19 @@ class StateStore:
             found = self._db.execute(f"SELECT {', '.join(columns)} FROM {table}").fetchall()
         return {r[0]: tuple(json.loads(v, object_hook=_bytes_hook) for v in r[1:]) for r in found}
 
-    def append_journal(self, request: dict[str, Any], body: bytes, mapping_uuid: str | None) -> None:
+    def append_journal(self, request: dict[str, Any], body: bytes, created_ids: dict[str, str]) -> None:
         with self.transaction() as db:
             db.execute(
-                "INSERT INTO api_journal (request, body, mapping_uuid) VALUES (?, ?, ?)",
-                (json.dumps(request), body, mapping_uuid),
+                "INSERT INTO api_journal (request, body, created_ids) VALUES (?, ?, ?)",
+                (json.dumps(request), body, json.dumps(created_ids)),
             )
 
-    def journal(self) -> list[tuple[dict[str, Any], bytes, str | None]]:
+    def journal(self) -> list[tuple[dict[str, Any], bytes, dict[str, str]]]:
         with self._lock:
             rows = self._db.execute(
-                "SELECT request, body, mapping_uuid FROM api_journal ORDER BY seq"
+                "SELECT request, body, created_ids FROM api_journal ORDER BY seq"
             ).fetchall()
-        return [(json.loads(r), bytes(b), u) for r, b, u in rows]
+        return [(json.loads(r), bytes(b), json.loads(i or "{}")) for r, b, i in rows]
 
 
 # Key column first.
@@ -994,7 +994,7 @@ _MUTATING_PREFIXES = (
     "Add",
     "Remove",
 )
-_QUERY_MUTATING_SERVICES = ("iam",)
+_QUERY_MUTATING_SERVICES = ("iam", "sns", "monitoring")  # monitoring: CloudWatch alarms
 # REST: Lambda (functions, code, configuration, concurrency, permissions, event source
 # mappings, tags) and API Gateway v2 (the APIs Terraform creates for the emulators to serve).
 _JOURNALED_PATH = re.compile(r"^/(20\d\d-\d\d-\d\d/(functions|event-source-mappings|tags|layers)|v2/)")
@@ -1036,15 +1036,16 @@ class ApiJournal:
     and, when it succeeded, written to the state directory before its answer is returned (one
     row; such calls are few). Not recorded: the deployer's calls (the deployer makes them again
     at each start) and the replay's own. A replayed call refers to what the earlier runtime
-    named: an event source mapping's stream ARN is the table's stream of now, and a mapping's
-    UUID (new at each creation, as on AWS) is translated in the calls that name it.
+    named: an event source mapping's stream ARN is the table's stream of now, and the ids a
+    service makes up at creation (a mapping's UUID, API Gateway v2's API, route, integration and
+    authorizer ids: new ones each time, as on AWS) are translated in the calls that name them.
     """
 
     def __init__(self, store: StateStore, aws: Any):
         self.store = store
         self.aws = aws
         self.recording = False
-        self._uuids: dict[str, str] = {}  # a mapping's UUID when recorded -> its UUID now
+        self._uuids: dict[str, str] = {}  # an id made up when recorded -> its id now
 
     def intercept(self, environ: dict[str, Any], body: bytes) -> Any:
         if not self.recording or not journaled(environ, body):
@@ -1052,13 +1053,12 @@ class ApiJournal:
         status, headers, payload = self._answer(environ, body)
         if 200 <= status < 300:
             request = {k: environ[k] for k in environ if _kept_environ_key(k, environ[k])}
-            response_uuid = _mapping_uuid(payload)
-            self.store.append_journal(request, body, response_uuid)
+            self.store.append_journal(request, body, _created_ids(payload))
         return status, headers, payload
 
     def replay(self, report: RestoreReport) -> None:
-        for request, body, recorded_uuid in self.store.journal():
-            body = self._rewritten(request, body)
+        for request, body, recorded_ids in self.store.journal():
+            body = self._rewritten(request, self._translated_bytes(body))
             environ = dict(request)
             environ["PATH_INFO"] = self._translated(environ.get("PATH_INFO", ""))
             environ.setdefault("wsgi.url_scheme", "http")
@@ -1067,9 +1067,10 @@ class ApiJournal:
             status, _, payload = self._answer(environ, body)
             if 200 <= status < 300:
                 report.api_calls += 1
-                now_uuid = _mapping_uuid(payload)
-                if recorded_uuid and now_uuid:
-                    self._uuids[recorded_uuid] = now_uuid
+                now_ids = _created_ids(payload)
+                for field_name, recorded in recorded_ids.items():
+                    if now_ids.get(field_name) and now_ids[field_name] != recorded:
+                        self._uuids[recorded] = now_ids[field_name]
             else:
                 report.api_calls_failed += 1
                 log.warning(
@@ -1096,6 +1097,12 @@ class ApiJournal:
             path = path.replace(old, new)
         return path
 
+    def _translated_bytes(self, body: bytes) -> bytes:
+        """A route's target (integrations/<id>), an authorizer id: the ids of now."""
+        for old, new in self._uuids.items():
+            body = body.replace(old.encode(), new.encode())
+        return body
+
     def _rewritten(self, request: dict[str, Any], body: bytes) -> bytes:
         """An event source mapping on a table's stream: the stream ARN of the table now."""
         if "/event-source-mappings" not in request.get("PATH_INFO", "") or b"/stream/" not in body:
@@ -1119,11 +1126,22 @@ def _kept_environ_key(key: str, value: Any) -> bool:
     return isinstance(value, str) and (key.startswith("HTTP_") or key in _ENVIRON_KEYS)
 
 
-def _mapping_uuid(payload: bytes) -> str | None:
-    if b'"UUID"' not in payload:
-        return None
+# Ids a service makes up at creation (new ones when the call is made again): an event source
+# mapping's UUID, API Gateway v2's API, integration, route, authorizer and deployment ids.
+_CREATED_ID_FIELDS = (
+    "UUID",
+    *("ApiId", "IntegrationId", "RouteId", "AuthorizerId", "DeploymentId"),
+    *("apiId", "integrationId", "routeId", "authorizerId", "deploymentId"),  # API Gateway v2's REST JSON
+)
+
+
+def _created_ids(payload: bytes) -> dict[str, str]:
+    if not any(f'"{name}"'.encode() in payload for name in _CREATED_ID_FIELDS):
+        return {}
     try:
-        found = json.loads(payload).get("UUID")
-    except (ValueError, AttributeError):
-        return None
-    return found if isinstance(found, str) else None
+        found = json.loads(payload)
+    except ValueError:
+        return {}
+    if not isinstance(found, dict):
+        return {}
+    return {name: found[name] for name in _CREATED_ID_FIELDS if isinstance(found.get(name), str)}
