@@ -863,10 +863,16 @@ class ServiceSnapshots:
                 continue
             consumers = dict(positions.get(name, {}))
             items = list(shard.items)
-            unread_from = min(consumers.values(), default=len(items))
+            # Positions count from the shard's first record ever; when the 24-hour retention
+            # (moto_patches/dynamodb_stream_retention.py) has trimmed the head, the records held
+            # start that many later.
+            trimmed = int(getattr(shard, "arcadeflow_trimmed", 0))
+            read_by_all = min(consumers.values(), default=trimmed + len(items))
+            unread_from = max(0, read_by_all - trimmed)
+            consumers = {arn: max(p, trimmed) for arn, p in consumers.items()}
             out[name] = (
                 _stream_fingerprint(shard, consumers),
-                lambda i=items[unread_from:], c=consumers, u=unread_from: (
+                lambda i=items[unread_from:], c=consumers, u=unread_from + trimmed: (
                     [r.to_json() for r in i],
                     {arn: p - u for arn, p in c.items()},
                 ),

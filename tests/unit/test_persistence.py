@@ -488,3 +488,29 @@ IAM_AUTH = "AWS4-HMAC-SHA256 Credential=testing/20261202/us-east-1/iam/aws4_requ
 )
 def test_the_journal_keeps_control_plane_calls_only(environ, body, kept):
     assert persistence.journaled(environ, body) is kept
+
+
+def test_stream_positions_count_records_the_retention_trimmed(aws, tmp_path):
+    """Positions count from the shard's first record ever (trimmed ones too, after 24 hours)."""
+    from arcadeflow.aws.embedded import dynamodb_backend
+
+    ddb = aws.client("dynamodb")
+    name = f"trimmed-{uuid.uuid4().hex[:8]}"
+    ddb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+    )
+    for key in ("r2", "r3", "r4"):
+        ddb.put_item(TableName=name, Item={"pk": {"S": key}})
+    shard = dynamodb_backend(REGION).tables[name].stream_shard
+    shard.arcadeflow_trimmed = 2  # r0 and r1 expired: the shard holds r2 (position 2) onwards
+    store = StateStore(tmp_path)
+    services = persistence.ServiceSnapshots(store, REGION, lambda: {name: {"arn:fn:a": 3, "arn:fn:b": 5}})
+    services.snapshot()
+    records, offsets = store.rows("stream_records")[name]
+    assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in records] == ["r3", "r4"]
+    assert offsets == {"arn:fn:a": 0, "arn:fn:b": 2}
+    store.close()
