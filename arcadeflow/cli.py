@@ -143,7 +143,19 @@ def cmd_up(args: argparse.Namespace) -> int:
     except ValueError as exc:  # e.g. a --lambda-code path outside the project: the user's to fix
         raise CommandError(str(exc)) from exc
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+
+    def on_stop_signal(*_: Any) -> None:
+        if stop.is_set():
+            return  # already stopping
+        stop.set()
+        if not started.is_set():
+            raise KeyboardInterrupt  # still starting: give up starting, then stop cleanly
+
+    started = threading.Event()
+    # Ctrl-C (SIGINT) and SIGTERM stop alike, even where SIGINT was ignored (a background job);
+    # a second one while stopping is ignored, so the state directory is written to the end.
+    signal.signal(signal.SIGTERM, on_stop_signal)
+    signal.signal(signal.SIGINT, on_stop_signal)
     try:
         stack.start()
         endpoints = stack.endpoints()
@@ -156,6 +168,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         for page in endpoints["pages"].values():
             print(f"  local page    {page}")
         print("Ctrl-C to stop.", flush=True)
+        started.set()
         stop.wait()
     except KeyboardInterrupt:
         pass

@@ -18,12 +18,18 @@ from arcadeflow.aws.event_sources import EventSourceMappings
 from arcadeflow.aws.lambda_runner import stage_task_root
 from arcadeflow.aws.moto_patches.dynamodb_stream_retention import STREAM_RETENTION_SECONDS
 from arcadeflow.aws.persistence import (
+    FORMAT_VERSION,
     RESTARTED_ERROR,
+    ApiJournal,
     ExecutionCheckpointer,
     RestoreReport,
+    ServiceSnapshots,
     StateStore,
     TableSnapshots,
     restore_executions,
+    restore_parameters,
+    restore_queue_messages,
+    restore_stream_records,
     restore_tables,
 )
 from arcadeflow.aws.ttl import TtlReaper
@@ -88,11 +94,15 @@ class EmbeddedStack:
         self.restored = RestoreReport()
         if options.fresh:
             StateStore.wipe(self.state_dir)
+        self.journal: ApiJournal | None = None
         if options.persist:
             self.store = StateStore(self.state_dir)
+            self.journal = ApiJournal(self.store, self.aws)
 
     def start(self) -> None:
         self.aws.start()
+        if self.journal is not None:  # first: it sees each call before the patches answer it
+            self.aws.interceptors.insert(0, self.journal.intercept)
         self._emulate_capacity()
         # The HTTP port answers /health (503 until deployed) from the first moment.
         self.http_api = HttpApiEmulator(self.deployment, self.aws, self.issuer, self.options.http_port)
@@ -123,34 +133,64 @@ class EmbeddedStack:
         self.http_api.ready.set()
         self.websocket_api.ready.set()
         (self.state_dir / ENDPOINTS_FILE).write_text(json.dumps(self.endpoints(), indent=2))
+        if self.journal is not None:
+            # From now on: what is created over the API (not the deployer's, not the replay's).
+            self.journal.recording = True
 
     def _restore_kept_state(self) -> None:
         if self.store is None:
             return
-        restore_tables(self.store, self.options.region, self.restored)
-        executions = restore_executions(self.store, self.options.region, self.restored)
+        region = self.options.region
+        assert self.journal is not None
+        # Resources made over the API by an earlier runtime first: their items, messages,
+        # stream records and executions are restored into them below.
+        self.journal.replay(self.restored)
+        restore_tables(self.store, region, self.restored)
+        restore_parameters(self.store, region, self.restored)
+        restore_queue_messages(self.store, region, self.restored)
+        self.event_sources.resume = restore_stream_records(self.store, region, self.restored)
+        executions = restore_executions(self.store, region, self.restored)
         self.checkpointer = ExecutionCheckpointer(
             self.store, self.options.region, self.options.execution_checkpoint_seconds
         )
+        restarted = set(self.restored.restarted)
         for execution in executions:
-            self.checkpointer.mark_saved(execution)
+            if execution.exec_arn not in restarted:  # as on disk; the restarted ones are not
+                self.checkpointer.mark_saved(execution)
         # The restarted ones changed (FAILED now): the first checkpoint writes them.
         self.checkpointer.checkpoint()
-        self.snapshots = TableSnapshots(self.store, self.options.region, self.options.table_snapshot_seconds)
+        services = ServiceSnapshots(self.store, region, self.event_sources.stream_positions)
+        self.snapshots = TableSnapshots(self.store, region, self.options.table_snapshot_seconds, services)
         self.snapshots.mark_saved()
         self.checkpointer.start()
         self.snapshots.start()
-        report = self.restored
-        if report.executions or report.items or report.skipped:
-            log.info(
-                "restored from %s: %d executions (%d were running: now FAILED %s), %d items in %d tables",
-                self.store.path,
-                report.executions,
-                len(report.restarted),
-                RESTARTED_ERROR,
-                report.items,
-                report.tables,
-            )
+        report, store = self.restored, self.store
+        last_stop: dict[bool | None, str] = {
+            True: "clean",
+            False: "NOT clean (killed or crashed: the last seconds may be lost)",
+            None: "unknown (format v1 kept no such flag)",
+        }
+        # One line, every start: what came back, and whether the last runtime stopped cleanly.
+        log.info(
+            "restored from %s (format v%d%s; last stop %s): %d executions (%d were running: now FAILED %s), "
+            "%d items in %d tables, %d messages in %d queues, %d parameters, %d unconsumed stream records, "
+            "%d API calls replayed (resources made over the API; %d failed)",
+            store.path,
+            FORMAT_VERSION,
+            f", migrated from v{store.migrated_from}" if store.migrated_from is not None else "",
+            "n/a (new state directory)" if store.found_version is None else last_stop[store.last_stop_clean],
+            report.executions,
+            len(report.restarted),
+            RESTARTED_ERROR,
+            report.items,
+            report.tables,
+            report.messages,
+            report.queues,
+            report.parameters,
+            report.stream_records,
+            report.api_calls,
+            report.api_calls_failed,
+        )
         for arn, why in report.skipped.items():
             log.warning("kept execution %s not restored: %s", arn, why)
 
@@ -216,15 +256,16 @@ class EmbeddedStack:
             # Read by benchmarks/persistence_overhead.py: what keeping state cost this run.
             log.info(
                 "state kept: %d execution checkpoints (%d execution writes, %d events) in %.3f s CPU, "
-                "table snapshots in %.3f s CPU",
+                "table snapshots in %.3f s CPU (of which queues, parameters and streams %.3f s)",
                 stats.checkpoints,
                 stats.executions_written,
                 stats.events_written,
                 stats.cpu_seconds,
                 self.snapshots.cpu_seconds,
+                self.snapshots.services.cpu_seconds if self.snapshots.services else 0.0,
             )
         if self.store is not None:
-            self.store.close()
+            self.store.close(clean=True)
         self.aws.stop()
         endpoints = self.state_dir / ENDPOINTS_FILE
         if endpoints.exists():

@@ -65,7 +65,7 @@ class _Poller(threading.Thread):
 class StreamPoller(_Poller):
     """One DynamoDB stream shard, read in order from a checkpoint, as Lambda reads it."""
 
-    def __init__(self, aws: EmbeddedAws, esm: Any):
+    def __init__(self, aws: EmbeddedAws, esm: Any, resume: dict[tuple[str, str], int] | None = None):
         super().__init__(aws, esm)
         self.table_name = esm.event_source_arn.split(":table/", 1)[1].split("/stream/", 1)[0]
         # `position` counts records since the shard began, trimmed ones included
@@ -73,6 +73,10 @@ class StreamPoller(_Poller):
         shard = self._shard()
         already = len(shard.items) + trimmed_count(shard) if shard else 0
         self.position = already if esm.starting_position == "LATEST" else 0
+        # Where this consumer had read to before a restart (persistence.restore_stream_records).
+        kept = (resume or {}).pop((self.table_name, esm.function_arn), None)
+        if kept is not None:
+            self.position = min(kept, already)
 
     def _shard(self) -> Any:
         table = dynamodb_backend(self.aws.region).tables.get(self.table_name)
@@ -222,6 +226,8 @@ class EventSourceMappings(threading.Thread):
         self.aws = aws
         self.pollers: dict[str, _Poller] = {}
         self.stopped = threading.Event()
+        # (table, function ARN) -> stream position to resume at, set from the state directory.
+        self.resume: dict[tuple[str, str], int] = {}
 
     def run(self) -> None:
         while not self.stopped.wait(DISCOVERY_SECONDS):
@@ -241,7 +247,9 @@ class EventSourceMappings(threading.Thread):
             service = esm.event_source_arn.split(":")[2]
             try:
                 poller: _Poller = (
-                    StreamPoller(self.aws, esm) if service == "dynamodb" else QueuePoller(self.aws, esm)
+                    StreamPoller(self.aws, esm, self.resume)
+                    if service == "dynamodb"
+                    else QueuePoller(self.aws, esm)
                 )
             except Exception:
                 log.exception("cannot poll %s", esm.event_source_arn)
@@ -249,7 +257,25 @@ class EventSourceMappings(threading.Thread):
             self.pollers[uuid] = poller
             poller.start()
 
+    def stream_positions(self) -> dict[str, dict[str, int]]:
+        """table -> {function ARN: records read}, for every stream consumer, including the ones
+        restored from the state directory that no poller has claimed yet."""
+        out: dict[str, dict[str, int]] = {}
+        for (table, function_arn), position in list(self.resume.items()):
+            out.setdefault(table, {})[function_arn] = position
+        for poller in list(self.pollers.values()):
+            if isinstance(poller, StreamPoller):
+                out.setdefault(poller.table_name, {})[poller.esm.function_arn] = poller.position
+        return out
+
     def stop(self) -> None:
         self.stopped.set()
         for poller in self.pollers.values():
             poller.stopped.set()
+        # A stream batch being delivered finishes (and moves its poller's position) before the
+        # state directory keeps the positions: a record delivered now is not delivered again.
+        # (Queue pollers are not waited for: a message in flight is simply received again.)
+        deadline = time.monotonic() + 10
+        for poller in self.pollers.values():
+            if isinstance(poller, StreamPoller) and poller.is_alive():
+                poller.join(timeout=max(0.0, deadline - time.monotonic()))

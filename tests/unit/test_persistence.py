@@ -273,3 +273,244 @@ def test_up_fresh_starts_on_an_empty_state_directory(tmp_path):
     assert stack.store is not None and list(stack.store.tables()) == ["arcadeflow-users"]
     stack.store.close()
     assert EmbeddedStack(StackOptions(state_dir=tmp_path, persist=False)).store is None
+
+
+def test_queue_messages_come_back_with_their_attributes_and_receive_counts(aws, tmp_path):
+    sqs = aws.client("sqs")
+    url = sqs.create_queue(QueueName=f"kept-{uuid.uuid4().hex[:8]}", Attributes={"VisibilityTimeout": "900"})[
+        "QueueUrl"
+    ]
+    attributes = {
+        "failedBatch": {"DataType": "String", "StringValue": "7"},
+        "raw": {"DataType": "Binary", "BinaryValue": b"\x00\xff"},
+    }
+    sqs.send_message(QueueUrl=url, MessageBody="dead letter 1", MessageAttributes=attributes)
+    sqs.send_message(QueueUrl=url, MessageBody="dead letter 2")
+    # One received and not deleted: in flight (invisible for 900 s) when the runtime stops.
+    in_flight = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1, MessageAttributeNames=["All"])[
+        "Messages"
+    ][0]
+    assert in_flight["Body"] == "dead letter 1"
+    store = StateStore(tmp_path)
+    snapshots = TableSnapshots(store, REGION, services=persistence.ServiceSnapshots(store, REGION))
+    assert snapshots.snapshot() >= 1
+    sqs.purge_queue(QueueUrl=url)  # the restart: an empty queue
+    report = RestoreReport()
+    persistence.restore_queue_messages(store, REGION, report)
+    assert report.messages == 2
+    received = sqs.receive_message(
+        QueueUrl=url,
+        MaxNumberOfMessages=10,
+        MessageAttributeNames=["All"],
+        MessageSystemAttributeNames=["All"],
+    )["Messages"]
+    # The one in flight is visible again, once received more; its attributes are intact.
+    by_body = {m["Body"]: m for m in received}
+    assert set(by_body) == {"dead letter 1", "dead letter 2"}
+    first = by_body["dead letter 1"]
+    assert first["MessageId"] == in_flight["MessageId"]
+    assert first["Attributes"]["ApproximateReceiveCount"] == "2"
+    assert by_body["dead letter 2"]["Attributes"]["ApproximateReceiveCount"] == "1"
+    assert first["MessageAttributes"] == {
+        "failedBatch": {"DataType": "String", "StringValue": "7"},
+        "raw": {"DataType": "Binary", "BinaryValue": b"\x00\xff"},
+    }
+    assert first["MD5OfMessageAttributes"] == in_flight["MD5OfMessageAttributes"]
+    store.close()
+
+
+def test_parameters_come_back_with_their_versions_replacing_new_ones(aws, tmp_path):
+    ssm = aws.client("ssm")
+    name = f"/arcadeflow/kept-{uuid.uuid4().hex[:8]}"
+    ssm.put_parameter(Name=name, Value="first key", Type="SecureString")
+    ssm.put_parameter(Name=name, Value="second key", Type="SecureString", Overwrite=True)
+    store = StateStore(tmp_path)
+    services = persistence.ServiceSnapshots(store, REGION)
+    assert services.snapshot() >= 1
+    assert services.snapshot() == 0, "unchanged parameters are not written again"
+    # The restart: the stack makes a fresh random key before the restore.
+    ssm.delete_parameter(Name=name)
+    ssm.put_parameter(Name=name, Value="a new random key", Type="SecureString")
+    persistence.restore_parameters(store, REGION, RestoreReport())
+    got = ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]
+    assert (got["Value"], got["Version"]) == ("second key", 2)
+    history = ssm.get_parameter_history(Name=name, WithDecryption=True)["Parameters"]
+    assert [p["Value"] for p in history] == ["first key", "second key"]
+    store.close()
+
+
+def test_unconsumed_stream_records_come_back_where_each_consumer_stopped(aws, tmp_path):
+    from arcadeflow.aws.embedded import dynamodb_backend
+
+    ddb = aws.client("dynamodb")
+    name = f"streamed-{uuid.uuid4().hex[:8]}"
+    ddb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+    )
+    for key in ("r0", "r1", "r2", "r3"):
+        ddb.put_item(TableName=name, Item={"pk": {"S": key}})
+    # Consumer A had read one record, consumer B three: r0 was read by both, so is not kept.
+    positions = {name: {"arn:fn:a": 1, "arn:fn:b": 3}}
+    store = StateStore(tmp_path)
+    services = persistence.ServiceSnapshots(store, REGION, lambda: positions)
+    assert services.snapshot() >= 1
+    records, offsets = store.rows("stream_records")[name]
+    assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in records] == ["r1", "r2", "r3"]
+    assert offsets == {"arn:fn:a": 0, "arn:fn:b": 2}
+
+    shard = dynamodb_backend(REGION).tables[name].stream_shard
+    shard.items.clear()  # the restart: an empty stream
+    report = RestoreReport()
+    resume = persistence.restore_stream_records(store, REGION, report)
+    assert report.stream_records == 3
+    assert resume == {(name, "arn:fn:a"): 0, (name, "arn:fn:b"): 2}
+    ddb.put_item(TableName=name, Item={"pk": {"S": "r4"}})  # written after the start: after them
+    got = [r.to_json() for r in shard.items]
+    assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in got] == ["r1", "r2", "r3", "r4"]
+    numbers = [int(r["dynamodb"]["SequenceNumber"]) for r in got]
+    assert numbers == sorted(set(numbers)), "sequence numbers stay unique and in order"
+    store.close()
+
+
+def _v1_database(state_dir) -> None:
+    """A state directory as issue 11's arcadeflow wrote it: three tables, no format version."""
+    db = sqlite3.connect(state_dir / persistence.DATABASE_FILE)
+    db.executescript(
+        """
+        CREATE TABLE executions (arn TEXT PRIMARY KEY, state_machine_arn TEXT NOT NULL, record TEXT NOT NULL);
+        CREATE TABLE history_events (arn TEXT NOT NULL, event_id INTEGER NOT NULL, event TEXT NOT NULL,
+            PRIMARY KEY (arn, event_id)) WITHOUT ROWID;
+        CREATE TABLE table_items (table_name TEXT PRIMARY KEY, items TEXT NOT NULL);
+        """
+    )
+    db.execute(
+        "INSERT INTO table_items VALUES ('arcadeflow-users', ?)", (json.dumps([{"userId": {"S": "al"}}]),)
+    )
+    db.commit()
+    db.close()
+
+
+def test_a_version_1_state_directory_is_migrated_and_keeps_its_items(tmp_path):
+    _v1_database(tmp_path)
+    store = StateStore(tmp_path)
+    assert (store.found_version, store.migrated_from) == (1, 1)
+    assert store.tables() == {"arcadeflow-users": [{"userId": {"S": "al"}}]}
+    store.close()
+    again = StateStore(tmp_path)
+    assert (again.found_version, again.migrated_from, again.last_stop_clean) == (2, None, True)
+    again.close()
+
+
+def test_a_newer_state_directory_is_refused_untouched_naming_both_versions(tmp_path):
+    store = StateStore(tmp_path)
+    with store.transaction() as db:
+        db.execute("UPDATE meta SET value = '99' WHERE key = 'format_version'")
+    store.close()
+    before = (tmp_path / persistence.DATABASE_FILE).read_bytes()
+    with pytest.raises(persistence.StateFormatError) as refused:
+        StateStore(tmp_path)
+    assert "format version 99" in str(refused.value)
+    assert f"versions 1 to {persistence.FORMAT_VERSION}" in str(refused.value)
+    assert (tmp_path / persistence.DATABASE_FILE).read_bytes() == before
+
+
+def test_up_refuses_a_newer_state_directory_with_the_versions(tmp_path):
+    import subprocess
+    import sys
+
+    store = StateStore(tmp_path)
+    with store.transaction() as db:
+        db.execute("UPDATE meta SET value = '3' WHERE key = 'format_version'")
+    store.close()
+    out = subprocess.run(
+        [sys.executable, "-m", "arcadeflow.cli", "up", "--no-deploy", "--state-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode != 0
+    assert "state format version 3" in out.stderr and "versions 1 to 2" in out.stderr, out.stderr
+
+
+def test_a_stop_that_did_not_close_the_store_is_reported_unclean(tmp_path):
+    first = StateStore(tmp_path)
+    assert first.last_stop_clean is None  # a new state directory
+    first.close(clean=False)  # as a killed runtime leaves it: the running flag still set
+    second = StateStore(tmp_path)
+    assert second.last_stop_clean is False
+    second.close()
+    assert StateStore(tmp_path).last_stop_clean is True
+
+
+IAM_AUTH = "AWS4-HMAC-SHA256 Credential=testing/20261202/us-east-1/iam/aws4_request, SignedHeaders=host"
+
+
+@pytest.mark.parametrize(
+    ("environ", "body", "kept"),
+    [
+        ({"REQUEST_METHOD": "POST", "HTTP_X_AMZ_TARGET": "DynamoDB_20120810.CreateTable"}, b"{}", True),
+        ({"REQUEST_METHOD": "POST", "HTTP_X_AMZ_TARGET": "DynamoDB_20120810.PutItem"}, b"{}", False),
+        ({"REQUEST_METHOD": "POST", "HTTP_X_AMZ_TARGET": "AmazonSQS.CreateQueue"}, b"{}", True),
+        ({"REQUEST_METHOD": "POST", "HTTP_X_AMZ_TARGET": "AmazonSQS.SendMessage"}, b"{}", False),
+        ({"REQUEST_METHOD": "POST", "HTTP_X_AMZ_TARGET": "AWSStepFunctions.CreateStateMachine"}, b"{}", True),
+        ({"REQUEST_METHOD": "POST", "HTTP_X_AMZ_TARGET": "AWSStepFunctions.StartExecution"}, b"{}", False),
+        ({"REQUEST_METHOD": "POST", "HTTP_X_AMZ_TARGET": "AmazonSSM.PutParameter"}, b"{}", False),
+        ({"REQUEST_METHOD": "POST", "PATH_INFO": "/2015-03-31/functions"}, b"{}", True),
+        ({"REQUEST_METHOD": "PUT", "PATH_INFO": "/2015-03-31/functions/f/code"}, b"{}", True),
+        ({"REQUEST_METHOD": "GET", "PATH_INFO": "/2015-03-31/functions/f"}, b"", False),
+        ({"REQUEST_METHOD": "POST", "PATH_INFO": "/2015-03-31/functions/f/invocations"}, b"{}", False),
+        ({"REQUEST_METHOD": "POST", "PATH_INFO": "/2014-11-13/functions/f/invoke-async/"}, b"{}", False),
+        ({"REQUEST_METHOD": "DELETE", "PATH_INFO": "/2015-03-31/event-source-mappings/u"}, b"", True),
+        ({"REQUEST_METHOD": "POST", "PATH_INFO": "/v2/apis"}, b"{}", True),
+        (
+            {
+                "REQUEST_METHOD": "POST",
+                "CONTENT_TYPE": "application/x-www-form-urlencoded; charset=utf-8",
+                "HTTP_AUTHORIZATION": IAM_AUTH,
+            },
+            b"Action=CreateRole&RoleName=r",
+            True,
+        ),
+        (
+            {
+                "REQUEST_METHOD": "POST",
+                "CONTENT_TYPE": "application/x-www-form-urlencoded; charset=utf-8",
+                "HTTP_AUTHORIZATION": IAM_AUTH,
+            },
+            b"Action=GetRole&RoleName=r",
+            False,
+        ),
+    ],
+)
+def test_the_journal_keeps_control_plane_calls_only(environ, body, kept):
+    assert persistence.journaled(environ, body) is kept
+
+
+def test_stream_positions_count_records_the_retention_trimmed(aws, tmp_path):
+    """Positions count from the shard's first record ever (trimmed ones too, after 24 hours)."""
+    from arcadeflow.aws.embedded import dynamodb_backend
+
+    ddb = aws.client("dynamodb")
+    name = f"trimmed-{uuid.uuid4().hex[:8]}"
+    ddb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+    )
+    for key in ("r2", "r3", "r4"):
+        ddb.put_item(TableName=name, Item={"pk": {"S": key}})
+    shard = dynamodb_backend(REGION).tables[name].stream_shard
+    shard.arcadeflow_trimmed = 2  # r0 and r1 expired: the shard holds r2 (position 2) onwards
+    store = StateStore(tmp_path)
+    services = persistence.ServiceSnapshots(store, REGION, lambda: {name: {"arn:fn:a": 3, "arn:fn:b": 5}})
+    services.snapshot()
+    records, offsets = store.rows("stream_records")[name]
+    assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in records] == ["r3", "r4"]
+    assert offsets == {"arn:fn:a": 0, "arn:fn:b": 2}
+    store.close()
