@@ -64,6 +64,7 @@ def test_a_poller_keeps_its_place_across_a_trim_and_says_what_expired_unread(cap
             event_source_arn=arn,
             starting_position="TRIM_HORIZON",
             function_name="follows-consumer",
+            function_arn="arn:aws:lambda:us-east-1:123456789012:function:follows-consumer",
         )
         poller = StreamPoller(EmbeddedAws(0), esm)
         _put(dynamodb, "a", "b", "c")
