@@ -80,9 +80,12 @@ async def quiet(stack, seconds: float = 1.0) -> None:
     await asyncio.sleep(seconds)
 
 
-async def pairings_settled(stack, timeout: float = 300.0) -> None:
+async def pairings_settled(stack, timeout: float = 300.0, waiting_at_most: int | None = None) -> None:
     """Waits until no queue_pairing execution is RUNNING: every frame a pairing pushed is on
-    the sockets, so a test can count frames without guessing how long a second one would take."""
+    the sockets, so a test can count frames without guessing how long a second one would take.
+    With `waiting_at_most`, also until no more tickets wait than that: joins whose stream records
+    the queue's consumer has not read yet start pairings later, so "none running" alone can be a
+    pause between two of them on a loaded machine."""
     arn = stack.endpoints()["stateMachines"]["queue_pairing"]
     sfn = stack.client("stepfunctions")
     deadline = asyncio.get_running_loop().time() + timeout
@@ -90,7 +93,10 @@ async def pairings_settled(stack, timeout: float = 300.0) -> None:
         running = await asyncio.to_thread(
             sfn.list_executions, stateMachineArn=arn, statusFilter="RUNNING", maxResults=1
         )
-        if not running["executions"]:
+        queue_settled = waiting_at_most is None or (
+            len(await asyncio.to_thread(waiting_tickets, stack)) <= waiting_at_most
+        )
+        if not running["executions"] and queue_settled:
             await asyncio.sleep(0.2)  # let the players' readers take what is already on the sockets
             return
         if asyncio.get_running_loop().time() > deadline:

@@ -178,7 +178,7 @@ def test_concurrent_joins_pair_everyone_once_in_join_order(stack):
             everyone += clients
             await asyncio.gather(*(c.send(action="joinQueue") for c in clients))
             await asyncio.gather(*(c.seen("queued", timeout=60) for c in clients))
-            await pairings_settled(stack)
+            await pairings_settled(stack, waiting_at_most=1)  # any two waiting players get paired
             in_round = clients + ([carried_over] if carried_over else [])
             names = {c.name for c in in_round}
             frames = {c.name: c.frames("paired") for c in in_round}

@@ -30,7 +30,8 @@ import requests
 
 from tests.infra.conftest import INFRA, Terraform, resolve_to
 
-pytestmark = pytest.mark.infra
+# terraform over the whole description takes 2-5 minutes on a loaded 2-core machine.
+pytestmark = [pytest.mark.infra, pytest.mark.timeout(900)]
 
 SERVICES = [
     "apigatewayv2",

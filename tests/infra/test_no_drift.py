@@ -20,7 +20,8 @@ from arcadeflow.deployment import Deployment
 from tests.infra.conftest import INFRA, TerraformTestRun
 from tests.infra.drift import account_and_region, compare, expected_view, terraform_view
 
-pytestmark = pytest.mark.infra
+# terraform over the whole description takes 2-5 minutes on a loaded 2-core machine.
+pytestmark = [pytest.mark.infra, pytest.mark.timeout(900)]
 
 DESCRIPTIONS = {
     "description": INFRA / "deployment.json",

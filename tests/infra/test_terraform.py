@@ -6,7 +6,8 @@ import pytest
 
 from tests.infra.conftest import INFRA, Terraform, TerraformTestRun
 
-pytestmark = pytest.mark.infra
+# terraform over the whole description takes 2-5 minutes on a loaded 2-core machine.
+pytestmark = [pytest.mark.infra, pytest.mark.timeout(900)]
 
 
 def test_fmt_check(terraform: Terraform) -> None:
