@@ -1269,3 +1269,45 @@ def test_stepfunctions_thread_list_lets_the_threads_of_finished_executions_go() 
     with with_patch("stepfunctions_thread_list"), mock_aws(config=EXECUTING):
         kept = _threads_kept_after_executions(10)
     assert kept < 10  # at most the last execution's, ended since it started
+
+
+# --- moto_instance_tracking -------------------------------------------------------------------
+
+
+def _items_tracked_by_writes(count: int) -> int:
+    """How many more DynamoDB items moto's model list holds after `count` writes and reads of one
+    item (the item itself is replaced every time)."""
+    from moto.dynamodb.models.dynamo_type import Item
+
+    dynamodb = client("dynamodb")
+    dynamodb.create_table(
+        TableName="tracked",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    before = len(Item.instances_tracked)  # type: ignore[attr-defined]
+    for n in range(count):
+        dynamodb.put_item(TableName="tracked", Item={"pk": {"S": "one"}, "n": {"N": str(n)}})
+        dynamodb.get_item(TableName="tracked", Key={"pk": {"S": "one"}})
+    return len(Item.instances_tracked) - before  # type: ignore[attr-defined]
+
+
+def test_canary_moto_instance_tracking() -> None:
+    """moto keeps every item it ever made, overwritten or copied ones too."""
+    with without("moto_instance_tracking"), mock_aws():
+        kept = _items_tracked_by_writes(50)
+    assert kept >= 50, fixed_upstream("moto_instance_tracking")
+
+
+def test_moto_instance_tracking_keeps_no_dynamodb_item_but_still_s3_keys() -> None:
+    from moto.s3.models import FakeKey
+
+    with with_patch("moto_instance_tracking"), mock_aws():
+        kept = _items_tracked_by_writes(50)
+        s3 = client("s3")
+        s3.create_bucket(Bucket="kept")
+        before = len(FakeKey.instances_tracked)  # type: ignore[attr-defined]
+        s3.put_object(Bucket="kept", Key="k", Body=b"x")
+        assert len(FakeKey.instances_tracked) > before  # type: ignore[attr-defined]
+    assert kept == 0

@@ -15,6 +15,7 @@ from arcadeflow.aws.moto_patches import (
     dynamodb_stream_retention,
     dynamodb_ttl_identity,
     event_source_delivery,
+    instance_tracking,
     server_speed,
     stepfunctions_early_stop,
     stepfunctions_execution_names,
@@ -34,6 +35,7 @@ from arcadeflow.aws.moto_patches.registry import (
 
 REGISTRY = Registry(
     (
+        instance_tracking.PATCH,
         event_source_delivery.STREAM_DELIVERY_OFF,
         event_source_delivery.QUEUE_MAPPINGS_HIDDEN,
         dynamodb_ttl_identity.PATCH,
