@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from arcadeflow.aws.interceptor import Response
+from arcadeflow.aws.interceptor import Forward, Response
 
 DEFAULT_BURST_SECONDS = 300.0
 _TARGET_PREFIX = "DynamoDB_20120810."
@@ -216,18 +216,7 @@ class ProvisionedCapacity:
             for table in unprocessed:
                 self.counts[table].throttled_requests += 1
             return throttled()
-        status, headers, payload = self._forward(
-            environ, json.dumps({**request, "RequestItems": admitted}).encode()
-        )
-        if status != 200:
-            return status, headers, payload
-        answer = json.loads(payload or b"{}")
-        merged = answer.get("UnprocessedItems") or {}
-        for table, writes in unprocessed.items():
-            merged.setdefault(table, []).extend(writes)
-        answer["UnprocessedItems"] = merged
-        out = json.dumps(answer).encode()
-        return 200, {"Content-Type": headers.get("Content-Type", "application/x-amz-json-1.0")}, out
+        return forward_admitted_writes(self._forward, environ, request, admitted, unprocessed)
 
     # --- scaling ------------------------------------------------------------------------------
 
@@ -279,3 +268,24 @@ def stored_item_reader(region: str) -> Callable[[str, dict[str, Any]], dict[str,
         return item.to_json()["Attributes"] if item else None
 
     return read
+
+
+def forward_admitted_writes(
+    forward: Forward,
+    environ: dict[str, Any],
+    request: dict[str, Any],
+    admitted: dict[str, list[Any]],
+    unprocessed: dict[str, list[Any]],
+) -> Response:
+    """A BatchWriteItem of only the admitted writes, answered with the held-back ones added to
+    its UnprocessedItems, as DynamoDB answers a partly throttled batch."""
+    status, headers, payload = forward(environ, json.dumps({**request, "RequestItems": admitted}).encode())
+    if status != 200:
+        return status, headers, payload
+    answer = json.loads(payload or b"{}")
+    merged = answer.get("UnprocessedItems") or {}
+    for table, writes in unprocessed.items():
+        merged.setdefault(table, []).extend(writes)
+    answer["UnprocessedItems"] = merged
+    out = json.dumps(answer).encode()
+    return 200, {"Content-Type": headers.get("Content-Type", "application/x-amz-json-1.0")}, out

@@ -59,7 +59,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from arcadeflow.aws.capacity import error_headers
+from arcadeflow.aws.capacity import error_headers, forward_admitted_writes
 from arcadeflow.aws.capacity import throttled as throughput_exceeded
 from arcadeflow.aws.interceptor import Forward, Response, json_error
 
@@ -365,18 +365,7 @@ class TableThrottles:
         if not admitted or self.forward is None:
             # DynamoDB: when none of the items can be processed, the call fails whole.
             return throughput_exceeded()
-        status, headers, payload = self.forward(
-            environ, json.dumps({**request, "RequestItems": admitted}).encode()
-        )
-        if status != 200:
-            return status, headers, payload
-        answer = json.loads(payload or b"{}")
-        merged = answer.get("UnprocessedItems") or {}
-        for table, writes in unprocessed.items():
-            merged.setdefault(table, []).extend(writes)
-        answer["UnprocessedItems"] = merged
-        content_type = headers.get("Content-Type", "application/x-amz-json-1.0")
-        return 200, {"Content-Type": content_type}, json.dumps(answer).encode()
+        return forward_admitted_writes(self.forward, environ, request, admitted, unprocessed)
 
     def serve(self, method: str, body: bytes) -> Response:
         if method == "GET":
