@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/soak.py [--minutes 30] [--presence-users 20] [--followers 200]
                                         [--post-every 30] [--duel-pairs 2] [--queue-pairs 1]
-                                        [--stream-retention 86400]
+                                        [--stream-retention 86400] [--no-persist]
 
 Starts its own stack (fresh state directory, persistence on, as `./dev up` runs) and keeps up,
 for `--minutes`, at the same time:
@@ -286,10 +286,15 @@ def main() -> int:
     parser.add_argument("--duel-pairs", type=int, default=2)
     parser.add_argument("--queue-pairs", type=int, default=1)
     parser.add_argument("--stream-retention", type=float, default=24 * 60 * 60, metavar="SECONDS")
+    parser.add_argument(
+        "--no-persist", action="store_true", help="run the stack with --no-persist (nothing kept on disk)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="arcadeflow-soak-") as state:
         stack = RunningStack(
-            Path(state), ["--stream-retention", str(args.stream_retention), "--feed-write-budget", "1000000"]
+            Path(state),
+            ["--stream-retention", str(args.stream_retention), "--feed-write-budget", "1000000"]
+            + (["--no-persist"] if args.no_persist else []),
         )
         try:
             populate(stack, args.followers, "soak-author", prefix="soak-follower")
@@ -298,6 +303,7 @@ def main() -> int:
                 f"a post per {args.post_every:g} s to "
                 f"{args.followers} followers, {args.duel_pairs} duel pairs, {args.queue_pairs} queue pairs, "
                 f"stream retention {args.stream_retention:g} s"
+                + (", nothing kept (--no-persist)" if args.no_persist else "")
             )
             header = "".join(f"{k + ' p99 ms':>14}" for k in KINDS)
             print(f"{'minute':>6}{'up MB':>11}{'workers MB':>11}{header}")
