@@ -262,7 +262,7 @@ def report(soak: Soak, readings: list[tuple[int, float, float]]) -> None:
         third = max(1, (len(readings) - 1) // 3)
         early = readings[third][1] - readings[0][1]
         late = readings[-1][1] - readings[-1 - third][1]
-        verdict = "levelled off" if late <= max(5.0, 0.5 * early) else "still growing"
+        verdict = "levelled off" if late <= max(5.0, 0.2 * early) else "still growing"
         print(
             f"runtime growth: first {third} min +{early:.0f} MB, last {third} min +{late:.0f} MB ({verdict})"
         )
