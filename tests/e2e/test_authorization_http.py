@@ -10,6 +10,7 @@ import pytest
 import requests
 
 from arcadeflow.deployment import load
+from tests.support.http_client import ApiUser
 
 pytestmark = pytest.mark.e2e
 
@@ -33,23 +34,10 @@ def test_every_route_of_the_description_refuses_a_request_without_a_valid_token(
         )
 
 
-class Caller:
-    def __init__(self, stack, user_id: str):
-        self.user_id = user_id
-        self.url = stack.http_url
-        self.headers = {"Authorization": f"Bearer {stack.token(user_id, user_id.capitalize())}"}
-
-    def get(self, path: str, **params) -> requests.Response:
-        return requests.get(self.url + path, headers=self.headers, params=params, timeout=10)
-
-    def post(self, path: str, body) -> requests.Response:
-        return requests.post(self.url + path, json=body, headers=self.headers, timeout=10)
-
-
 @pytest.mark.authorization("GET /users/{id}/story")
 def test_a_story_cursor_handed_to_one_reader_is_refused_to_another(stack):
     suffix = uuid.uuid4().hex[:6]
-    author, reader, other = (Caller(stack, f"{who}-{suffix}") for who in ("author", "reader", "other"))
+    author, reader, other = (ApiUser(stack, f"{who}-{suffix}") for who in ("author", "reader", "other"))
     for n in range(3):
         assert author.post("/statuses", {"post": f"story {n}"}).status_code == 202
     story = f"/users/{author.user_id}/story"

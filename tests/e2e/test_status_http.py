@@ -6,39 +6,24 @@ import time
 import uuid
 
 import pytest
-import requests
 
+from tests.support.http_client import ApiUser
 from tests.support.stack import wait_for
 
 pytestmark = pytest.mark.e2e
 
 
-class Client:
-    def __init__(self, stack, user_id: str):
-        self.user_id = user_id
-        self.url = stack.http_url
-        self.headers = {"Authorization": f"Bearer {stack.token(user_id, user_id.capitalize())}"}
-
-    def get(self, path: str, **params) -> requests.Response:
-        return requests.get(self.url + path, headers=self.headers, params=params, timeout=10)
-
-    def post(self, path: str, body=None, headers=None, data=None) -> requests.Response:
-        return requests.post(
-            self.url + path, json=body, data=data, headers={**self.headers, **(headers or {})}, timeout=10
-        )
-
-
 @pytest.fixture(scope="module")
 def people(stack):
     suffix = uuid.uuid4().hex[:6]
-    author, fans = Client(stack, f"author-{suffix}"), [Client(stack, f"fan{i}-{suffix}") for i in range(3)]
+    author, fans = ApiUser(stack, f"author-{suffix}"), [ApiUser(stack, f"fan{i}-{suffix}") for i in range(3)]
     assert author.get("/followers").status_code == 200  # registers the author
     for fan in fans:
         assert fan.post("/followers", {"targetUserId": author.user_id}).status_code == 201
     return author, fans
 
 
-def _feed_ids(client: Client) -> list[str]:
+def _feed_ids(client: ApiUser) -> list[str]:
     return [item["statusId"] for item in client.get("/feed").json()["items"]]
 
 
@@ -118,7 +103,7 @@ def test_a_retried_post_with_the_same_idempotency_key_is_one_status(stack, peopl
     ],
 )
 def test_bad_posts_are_refused_and_change_nothing(stack, body, code):
-    poster = Client(stack, f"bad-{uuid.uuid4().hex[:6]}")
+    poster = ApiUser(stack, f"bad-{uuid.uuid4().hex[:6]}")
     if isinstance(body, str):
         reply = poster.post("/statuses", data=body, headers={"Content-Type": "application/json"})
     else:
