@@ -26,7 +26,7 @@ def stack(tmp_path_factory):
 # per test; the infra tier is one unit, since its terraform runs share infra/. Units are handed
 # out in collection order, so the tiers with the longest units come first and the many short
 # unit-tier modules fill the workers' tails.
-TIER_ORDER = ("infra", "flows", "e2e", "functional", "unit")
+TIER_ORDER = ("infra", "flows", "e2e", "functional", "conformance", "unit")
 
 
 def _tier(nodeid: str) -> str:

@@ -42,7 +42,9 @@ def poll(check: Callable[[], Any], what: str, timeout: float = EXECUTION_TIMEOUT
 
 
 class EmbeddedAwsProcess:
-    def __init__(self, log_dir: Path) -> None:
+    """lambda_code: project files (repo-relative) the functions may import besides functions/."""
+
+    def __init__(self, log_dir: Path, lambda_code: tuple[str, ...] = ()) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._log = open(log_dir / "embedded-aws.log", "wb")  # noqa: SIM115 - closed in stop()
@@ -53,6 +55,7 @@ class EmbeddedAwsProcess:
                 "tests.functional.branches.embedded_aws_process",
                 str(self.port),
                 str(log_dir),
+                *lambda_code,
             ],
             cwd=REPO_ROOT,
             stdin=subprocess.PIPE,

@@ -3,7 +3,7 @@ ASL-branch tests: moto's interpreter runs the real ASL and the Lambda runner run
 handlers. A process of its own, because starting it installs arcadeflow's changes to moto, which
 must not leak into the other tests of the same pytest run.
 
-    python -m tests.functional.branches.embedded_aws_process <port> <log dir>
+    python -m tests.functional.branches.embedded_aws_process <port> <log dir> [<lambda code file>...]
 
 Prints "ready" once it serves; stops when its stdin closes.
 """
@@ -22,8 +22,9 @@ SCRIPTED_HANDLERS = Path("tests/functional/branches/scripted_handlers.py")
 
 def main() -> None:
     port, log_dir = int(sys.argv[1]), Path(sys.argv[2])
+    extra_code = [Path(p) for p in sys.argv[3:]]
     aws = EmbeddedAws(port, log_dir=log_dir)
-    aws.runner.task_root = stage_task_root(log_dir / "lambda-task", [SCRIPTED_HANDLERS])
+    aws.runner.task_root = stage_task_root(log_dir / "lambda-task", [SCRIPTED_HANDLERS, *extra_code])
     aws.start()
     print("ready", flush=True)
     sys.stdin.read()
