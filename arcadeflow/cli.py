@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 import signal
 import sys
 import threading
@@ -111,6 +112,24 @@ def _table_wcu(value: str) -> tuple[str, int]:
     return table, int(wcu)
 
 
+def _cors_origin(value: str) -> str:
+    """An origin is scheme://host[:port] and nothing else: a browser sends exactly that, so a
+    trailing / or a path would never match."""
+    if value in ("*", "none") or re.fullmatch(r"https?://[^/\s?#]+", value):
+        return value
+    raise argparse.ArgumentTypeError(f"expected an origin such as http://localhost:5173, or *, got {value!r}")
+
+
+def _cors_origins(given: list[str]) -> list[str] | None:
+    from arcadeflow.commands import CommandError
+
+    if not given:
+        return None  # the default: the local pages' origin
+    if "none" in given and len(given) > 1:
+        raise CommandError("--cors-origin none means no CORS configuration: give it alone")
+    return [] if given == ["none"] else list(given)
+
+
 def cmd_up(args: argparse.Namespace) -> int:
     from arcadeflow.commands import CommandError
     from arcadeflow.stack import EmbeddedStack, StackOptions
@@ -137,6 +156,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         lambda_code=list(args.lambda_code),
         persist=args.persist,
         fresh=args.fresh,
+        cors_origins=_cors_origins(args.cors_origins),
     )
     try:
         stack = EmbeddedStack(options)
@@ -242,6 +262,17 @@ def build_parser() -> argparse.ArgumentParser:
         dest="persist",
         action="store_false",
         help="keep nothing across restarts (executions and items live in memory only)",
+    )
+    up.add_argument(
+        "--cors-origin",
+        dest="cors_origins",
+        type=_cors_origin,
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="a browser origin the HTTP API allows, as Terraform's cors_allowed_origins, e.g. "
+        "http://localhost:5173, or * (repeatable; default: the local pages' origin "
+        "http://127.0.0.1:<http port>; 'none' for no CORS configuration)",
     )
     up.add_argument("--verbose", action="store_true", help="debug logging")
     add_state_dir(up)

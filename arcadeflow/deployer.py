@@ -115,6 +115,7 @@ def deploy(
     jwt_jwks_url: str = "",
     region: str = "us-east-1",
     environment_overrides: dict[str, str] | None = None,
+    cors_origins: list[str] | None = None,
 ) -> ResourceRefs:
     """Create every resource of the resolved description on the embedded AWS, in dependency order.
 
@@ -123,7 +124,8 @@ def deploy(
     Terraform's templatefile() fills them. `environment_overrides` replaces the value of a
     variable in every function that has it (how `arcadeflow up --invite-timeout` and the like
     reach the handlers). `jwt_jwks_url` is where the local issuer's key is served (the WebSocket
-    authorizer fetches it).
+    authorizer fetches it). `cors_origins` are the browser origins the HTTP API's CORS
+    configuration allows, as Terraform's `cors_allowed_origins` (none: no CORS configuration).
     """
     resolved = _resolved(deployment)
     overrides = environment_overrides or {}
@@ -231,7 +233,7 @@ def deploy(
             )
         lam.create_event_source_mapping(**request)
 
-    create_http_api(resolved, aws, refs)
+    create_http_api(resolved, aws, refs, cors_origins=cors_origins)
     if resolved.web_socket_api.enabled:
         create_websocket_api(resolved, aws, refs)
 
@@ -265,16 +267,25 @@ def start_execution_integration(route: ResolvedHttpRoute, refs: ResourceRefs) ->
     }
 
 
-def create_http_api(deployment: Deployment | ResolvedDeployment, aws: Any, refs: ResourceRefs) -> str:
+def create_http_api(
+    deployment: Deployment | ResolvedDeployment,
+    aws: Any,
+    refs: ResourceRefs,
+    *,
+    cors_origins: list[str] | None = None,
+) -> str:
     """The HTTP API as Terraform declares it: JWT authorizer, one Lambda proxy integration per
     function (payload 2.0), StepFunctions-StartExecution integrations with each route's
-    request parameters (Name, Input mappings), routes, $default stage.
-    The API Gateway emulator serves whatever this registry holds."""
+    request parameters (Name, Input mappings), routes, $default stage, and the CORS configuration
+    for `cors_origins`. The API Gateway emulator serves whatever this registry holds."""
     from arcadeflow.auth import AUDIENCE, ISSUER
 
     resolved = _resolved(deployment)
     apigw = aws.client("apigatewayv2")
-    api_id = apigw.create_api(Name=resolved.http_api.name, ProtocolType="HTTP")["ApiId"]
+    cors = resolved.http_api.cors.cors_configuration(list(cors_origins or []))
+    api_id = apigw.create_api(
+        Name=resolved.http_api.name, ProtocolType="HTTP", **({"CorsConfiguration": cors} if cors else {})
+    )["ApiId"]
     authorizer_id = apigw.create_authorizer(
         ApiId=api_id,
         AuthorizerType="JWT",

@@ -227,8 +227,21 @@ class HttpRoute(_Strict):
         return self
 
 
+class HttpCors(_Strict):
+    """The HTTP API's CORS configuration (API Gateway's Cors object) but its origins: those differ
+    per environment (Terraform's `cors_allowed_origins`, `arcadeflow up --cors-origin`), and with
+    none the API has no CORS configuration. Its methods are the routes' methods."""
+
+    allow_headers: list[str] = Field(default=["authorization", "content-type"], alias="allowHeaders")
+    expose_headers: list[str] = Field(default=[], alias="exposeHeaders")
+    # API Gateway's bounds; -1 tells browsers not to cache a preflight's answer.
+    max_age_seconds: int | None = Field(default=None, alias="maxAgeSeconds", ge=-1, le=86400)
+    allow_credentials: bool = Field(default=False, alias="allowCredentials")
+
+
 class HttpApi(_Strict):
     routes: dict[str, HttpRoute]
+    cors: HttpCors = HttpCors()
 
 
 class WebSocketRoute(_Strict):
@@ -481,6 +494,18 @@ class Deployment(_Strict):
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    def http_cors(self) -> ResolvedHttpCors:
+        """The HTTP API's CORS configuration but its origins: the description's, with the routes'
+        methods (a browser may preflight only what a route serves)."""
+        cors = self.http_api.cors
+        return ResolvedHttpCors(
+            allowMethods=sorted({key.split(" ", 1)[0] for key in self.http_api.routes}),
+            allowHeaders=list(cors.allow_headers),
+            exposeHeaders=list(cors.expose_headers),
+            maxAge=cors.max_age_seconds,
+            allowCredentials=cors.allow_credentials,
+        )
 
     def local_page_folders(self) -> dict[str, Path]:
         """URL prefix -> the absolute folder it serves."""
@@ -769,9 +794,36 @@ class ResolvedHttpRoute(_Strict):
     summary: str
 
 
+class ResolvedHttpCors(_Strict):
+    """What CreateApi's CorsConfiguration holds besides AllowOrigins, as Terraform sets it."""
+
+    allow_methods: list[str] = Field(alias="allowMethods")
+    allow_headers: list[str] = Field(alias="allowHeaders")
+    expose_headers: list[str] = Field(alias="exposeHeaders")
+    max_age: int | None = Field(alias="maxAge")
+    allow_credentials: bool = Field(alias="allowCredentials")
+
+    def cors_configuration(self, origins: list[str]) -> dict[str, Any]:
+        """CreateApi's CorsConfiguration for these origins (none: no CORS configuration at all)."""
+        if not origins:
+            return {}
+        configuration: dict[str, Any] = {
+            "AllowOrigins": list(origins),
+            "AllowMethods": self.allow_methods,
+            "AllowHeaders": self.allow_headers,
+            "AllowCredentials": self.allow_credentials,
+        }
+        if self.expose_headers:
+            configuration["ExposeHeaders"] = self.expose_headers
+        if self.max_age is not None:
+            configuration["MaxAge"] = self.max_age
+        return configuration
+
+
 class ResolvedHttpApi(_Strict):
     name: str
     routes: dict[str, ResolvedHttpRoute]
+    cors: ResolvedHttpCors
 
 
 class ResolvedAuthorizer(_Strict):
@@ -1033,6 +1085,7 @@ def resolve(d: Deployment) -> ResolvedDeployment:
                 )
                 for key, r in d.http_api.routes.items()
             },
+            cors=d.http_cors(),
         ),
         webSocketApi=ResolvedWebSocketApi(
             name=f"{d.name_prefix}-websocket",

@@ -194,7 +194,28 @@ def _query_parameters(file_name: str, components: dict[str, Any]) -> list[dict[s
     return out
 
 
-def build_openapi(deployment: Deployment, server_url: str) -> dict[str, Any]:
+def cors_extension(deployment: Deployment, origins: list[str]) -> dict[str, Any]:
+    """API Gateway's x-amazon-apigateway-cors for an HTTP API (what importing this document
+    would configure): the description's CORS configuration with these origins."""
+    cors = deployment.http_cors()
+    extension: dict[str, Any] = {
+        "allowOrigins": list(origins),
+        "allowMethods": cors.allow_methods,
+        "allowHeaders": cors.allow_headers,
+        "allowCredentials": cors.allow_credentials,
+    }
+    if cors.expose_headers:
+        extension["exposeHeaders"] = cors.expose_headers
+    if cors.max_age is not None:
+        extension["maxAge"] = cors.max_age
+    return extension
+
+
+def build_openapi(
+    deployment: Deployment, server_url: str, cors_origins: list[str] | None = None
+) -> dict[str, Any]:
+    """`cors_origins`: the origins the served API allows (its CORS configuration is described
+    only when it has one)."""
     paths: dict[str, dict[str, Any]] = {}
     components: dict[str, Any] = {}
     for route_key, route in deployment.http_api.routes.items():
@@ -239,7 +260,7 @@ def build_openapi(deployment: Deployment, server_url: str) -> dict[str, Any]:
                 "requestParameters": {"Input": "$request.body", **route.request_parameters},
             }
         paths.setdefault(path, {})[method.lower()] = operation
-    return {
+    document: dict[str, Any] = {
         "openapi": "3.1.0",
         "info": {"title": f"{deployment.name} HTTP API", "version": "1"},
         "servers": [{"url": server_url}],
@@ -249,3 +270,8 @@ def build_openapi(deployment: Deployment, server_url: str) -> dict[str, Any]:
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
         },
     }
+    if cors_origins:
+        # An extension, not OPTIONS operations: API Gateway answers preflights itself, no route
+        # serves them, and a fuzzer must not take them for operations of the API.
+        document["x-amazon-apigateway-cors"] = cors_extension(deployment, cors_origins)
+    return document

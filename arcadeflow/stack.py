@@ -69,6 +69,9 @@ class StackOptions:
     persist: bool = True
     # Forget what the state directory kept, and start empty.
     fresh: bool = False
+    # Browser origins the HTTP API's CORS configuration allows; None: the local pages' own origin
+    # (http://127.0.0.1:<http port>), [] for no CORS configuration.
+    cors_origins: list[str] | None = None
     execution_checkpoint_seconds: float = 0.25
     table_snapshot_seconds: float = 2.0
 
@@ -119,6 +122,7 @@ class EmbeddedStack:
                 jwt_jwks_url=self.http_api.jwks_url,
                 region=self.options.region,
                 environment_overrides=self.options.environment_overrides,
+                cors_origins=self.cors_origins(),
             )
             self._create_signing_keys()
         # Before anything reads or streams: pollers, the TTL reaper, the APIs.
@@ -136,6 +140,12 @@ class EmbeddedStack:
         if self.journal is not None:
             # From now on: what is created over the API (not the deployer's, not the replay's).
             self.journal.recording = True
+
+    def cors_origins(self) -> list[str]:
+        if self.options.cors_origins is not None:
+            return list(self.options.cors_origins)
+        assert self.http_api is not None  # bound first: its port is the pages' origin
+        return [self.http_api.url]
 
     def _restore_kept_state(self) -> None:
         if self.store is None:

@@ -312,7 +312,14 @@ module "http_api" {
   jwt_issuer           = local.jwt_issuer
   jwt_audiences        = local.jwt_audiences
   cors_allowed_origins = var.cors_allowed_origins
-  log_retention_days   = var.log_retention_days
+  cors = {
+    allow_methods     = local.http_api.cors.allowMethods
+    allow_headers     = local.http_api.cors.allowHeaders
+    expose_headers    = local.http_api.cors.exposeHeaders
+    max_age           = local.http_api.cors.maxAge
+    allow_credentials = local.http_api.cors.allowCredentials
+  }
+  log_retention_days = var.log_retention_days
 }
 
 module "websocket_api" {

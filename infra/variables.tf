@@ -232,7 +232,7 @@ variable "jwt_jwks_url" {
 }
 
 variable "cors_allowed_origins" {
-  description = "Origins browsers may call the HTTP API from; empty for no CORS."
+  description = "Origins browsers may call the HTTP API from (scheme://host[:port], or \"*\"), as `arcadeflow up --cors-origin` locally; empty for no CORS configuration. The rest of it (headers, max age) is the description's httpApi.cors."
   type        = list(string)
   default     = []
 }

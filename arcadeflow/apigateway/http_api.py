@@ -9,6 +9,7 @@ is a 500. A StepFunctions-StartExecution integration starts the execution direct
 JWT authorizer accepts tokens from `arcadeflow token` (a Cognito issuer can't be checked offline).
 The StartExecution call is the integration's request parameters (in the registry, as created)
 evaluated against the request by parameter_mapping.py, as API Gateway maps them.
+With a CorsConfiguration on the API, preflights and the CORS headers are API Gateway's (cors.py).
 GET /openapi.json describes every route of the description. Besides the API, the port serves
 what exists only when embedded (local_endpoints.py): the description's local pages, a token
 endpoint and the page's configuration under /local/, and the console of executions at /console
@@ -32,6 +33,7 @@ from typing import Any
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
+from arcadeflow.apigateway.cors import CorsConfiguration, apply_to_response, is_preflight, preflight_response
 from arcadeflow.apigateway.local_endpoints import LocalEndpoints, LocalPages
 from arcadeflow.apigateway.parameter_mapping import RequestValues, evaluate_all
 from arcadeflow.auth import JWKS_PATH, LocalIssuer, TokenRefused
@@ -205,6 +207,21 @@ class HttpApiEmulator:
             return _json_response(503, {"message": "Service Unavailable"})
 
         api = self.current_api()
+        cors = CorsConfiguration.from_registry(api.cors_configuration) if api else None
+        if cors is None:
+            return self._serve_api(api, request)
+        if is_preflight(request.method, request.headers):
+            return preflight_response(cors, request.headers)
+        try:
+            response = self._serve_api(api, request)
+        except Exception:
+            # Still the API's answer: a browser reads a 500 only if it carries the CORS headers.
+            log.exception("%s %s", request.method, request.path)
+            response = _json_response(500, {"message": "Internal Server Error"})
+        return apply_to_response(cors, request.headers, response)
+
+    def _serve_api(self, api: Any | None, request: Request) -> Response:
+        """The route's answer, or API Gateway's own (404, 413, 401, 500)."""
         route, params = self._match(api, request.method, request.path) if api else (None, {})
         if route is None:
             return _json_response(404, {"message": "Not Found"})
@@ -420,7 +437,9 @@ class HttpApiEmulator:
     def openapi(self) -> dict[str, Any]:
         from arcadeflow.openapi import build_openapi
 
-        return build_openapi(self.deployment, server_url=self.url)
+        api = self.current_api()
+        stored = (api.cors_configuration if api is not None else None) or {}
+        return build_openapi(self.deployment, server_url=self.url, cors_origins=stored.get("allowOrigins"))
 
 
 def environ_protocol(request: Request) -> str:

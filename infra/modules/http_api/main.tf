@@ -12,9 +12,12 @@ resource "aws_apigatewayv2_api" "this" {
   dynamic "cors_configuration" {
     for_each = length(var.cors_allowed_origins) == 0 ? [] : [1]
     content {
-      allow_origins = var.cors_allowed_origins
-      allow_methods = distinct([for k in keys(var.routes) : split(" ", k)[0]])
-      allow_headers = ["authorization", "content-type"]
+      allow_origins     = var.cors_allowed_origins
+      allow_methods     = var.cors.allow_methods
+      allow_headers     = var.cors.allow_headers
+      expose_headers    = var.cors.expose_headers
+      max_age           = var.cors.max_age
+      allow_credentials = var.cors.allow_credentials
     }
   }
 

@@ -53,9 +53,28 @@ variable "jwt_audiences" {
 }
 
 variable "cors_allowed_origins" {
-  description = "Origins browsers may call the API from; empty for no CORS."
+  description = "Origins browsers may call the API from (scheme://host[:port], or \"*\"); empty for no CORS configuration."
   type        = list(string)
   default     = []
+  validation {
+    condition     = alltrue([for o in var.cors_allowed_origins : o == "*" || can(regex("^https?://[^/?#[:space:]]+$", o))])
+    error_message = "An origin is scheme://host[:port] with no path or trailing slash (a browser's Origin never has one), or \"*\"."
+  }
+}
+
+variable "cors" {
+  description = "The rest of the CORS configuration, from the resolved description (httpApi.cors): the routes' methods, the request headers browsers may send, the response headers they may read, how long a preflight is cached (null: not said), credentials."
+  type = object({
+    allow_methods     = list(string)
+    allow_headers     = list(string)
+    expose_headers    = list(string)
+    max_age           = optional(number)
+    allow_credentials = bool
+  })
+  validation {
+    condition     = var.cors.max_age == null || (coalesce(var.cors.max_age, 0) >= -1 && coalesce(var.cors.max_age, 0) <= 86400)
+    error_message = "max_age is -1 to 86400 seconds, as API Gateway allows."
+  }
 }
 
 variable "throttling_burst_limit" {
