@@ -31,6 +31,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Response
 
 PREFLIGHT_STATUS = 204
@@ -78,7 +79,7 @@ class CorsConfiguration:
         return origin if any(o.lower() == wanted for o in self.allow_origins) else None
 
 
-def is_preflight(method: str, headers: Mapping[str, str]) -> bool:
+def is_preflight(method: str, headers: Headers) -> bool:
     return (
         method == "OPTIONS"
         and bool(headers.get("Origin"))
@@ -103,7 +104,7 @@ def _add_vary_origin(response: Response) -> None:
         response.headers["Vary"] = ", ".join([*listed, "Origin"])
 
 
-def preflight_response(config: CorsConfiguration, headers: Mapping[str, str]) -> Response:
+def preflight_response(config: CorsConfiguration, headers: Headers) -> Response:
     """API Gateway's own answer to a preflight."""
     response = Response(b"", status=PREFLIGHT_STATUS)
     response.headers.pop("Content-Type", None)
@@ -123,9 +124,7 @@ def preflight_response(config: CorsConfiguration, headers: Mapping[str, str]) ->
     return response
 
 
-def apply_to_response(
-    config: CorsConfiguration, request_headers: Mapping[str, str], response: Response
-) -> Response:
+def apply_to_response(config: CorsConfiguration, request_headers: Headers, response: Response) -> Response:
     """The headers API Gateway puts on an actual (not preflight) response, whoever made it: the
     integration, the authorizer's 401, a 404 for no route, a 5xx. The integration's own CORS
     headers never reach the browser once the API has a configuration."""
