@@ -235,6 +235,10 @@ variable "cors_allowed_origins" {
   description = "Origins browsers may call the HTTP API from (scheme://host[:port], or \"*\"), as `arcadeflow up --cors-origin` locally; empty for no CORS configuration. The rest of it (headers, max age) is the description's httpApi.cors."
   type        = list(string)
   default     = []
+  validation {
+    condition     = alltrue([for o in var.cors_allowed_origins : o == "*" || can(regex("^https?://[^/?#[:space:]]+$", o))])
+    error_message = "An origin is scheme://host[:port] with no path or trailing slash (a browser's Origin never has one), or \"*\"."
+  }
 }
 
 variable "alarm_topic_arns" {

@@ -59,6 +59,10 @@ variables {
 # --- the real description (infra/deployment.json) ---------------------------------------------
 run "description" {
   command = apply
+  variables {
+    # What the drift check compares with the deployer's CreateApi for the same origins.
+    cors_allowed_origins = ["http://localhost:5173", "https://play.example.com"]
+  }
 
   assert {
     condition = (aws_ssm_parameter.secret["feed_cursor_key"].type == "SecureString"
@@ -342,11 +346,12 @@ run "jwks_url_override" {
 run "rejects_invalid_variables" {
   command = plan
   variables {
-    stage               = "Prod Stage"
-    lambda_architecture = "sparc"
-    jwt_jwks_url        = "ftp://keys.example.com/jwks.json"
+    stage                = "Prod Stage"
+    lambda_architecture  = "sparc"
+    jwt_jwks_url         = "ftp://keys.example.com/jwks.json"
+    cors_allowed_origins = ["http://localhost:5173/"]
   }
-  expect_failures = [var.stage, var.lambda_architecture, var.jwt_jwks_url]
+  expect_failures = [var.stage, var.lambda_architecture, var.jwt_jwks_url, var.cors_allowed_origins]
 }
 
 run "rejects_an_unresolved_description" {

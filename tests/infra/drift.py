@@ -177,6 +177,11 @@ def terraform_view(state: dict[str, Any]) -> dict[str, Any]:
     view["state_machines"] = machines
 
     view["http_routes"] = _routes(state, "module.http_api")
+    view["http_cors"] = {
+        r["values"]["name"]: _cors_shape((r["values"].get("cors_configuration") or [{}])[0])
+        for r in managed(state, "aws_apigatewayv2_api")
+        if r["values"].get("protocol_type") == "HTTP"
+    }
     view["websocket_routes"] = _routes(state, "module.websocket_api[0]")
     view["websocket_authorization"] = _websocket_authorization(state)
     view["outputs"] = {k: o["value"] for k, o in state.get("outputs", {}).items()}
@@ -229,6 +234,20 @@ def _websocket_authorization(state: dict[str, Any]) -> dict[str, tuple[Any, ...]
         else:
             out[v["route_key"]] = (v.get("authorization_type") or "NONE",)
     return out
+
+
+def _cors_shape(block: dict[str, Any]) -> dict[str, Any]:
+    """A CORS configuration in Terraform's terms (cors_configuration); {} for none."""
+    if not block or not block.get("allow_origins"):
+        return {}
+    return {
+        "allow_origins": sorted(block["allow_origins"]),
+        "allow_methods": sorted(block.get("allow_methods") or []),
+        "allow_headers": sorted(block.get("allow_headers") or []),
+        "expose_headers": sorted(block.get("expose_headers") or []),
+        "max_age": block.get("max_age"),
+        "allow_credentials": bool(block.get("allow_credentials")),
+    }
 
 
 def _routes(state: dict[str, Any], module: str) -> dict[str, tuple[Any, ...]]:
@@ -445,6 +464,22 @@ def expected_view(
             tuple(sorted(start_execution_integration(route, refs)["RequestParameters"].items())),
         )
         for key, route in r.http_api.routes.items()
+    }
+    # The deployer's CreateApi CorsConfiguration for the origins Terraform was given (a
+    # per-environment variable, like the JWKS URL): the rest must be the description's.
+    tf_origins = next(iter(tf.get("http_cors", {}).values()), {}).get("allow_origins", [])
+    request = r.http_api.cors.cors_configuration(list(tf_origins))
+    view["http_cors"] = {
+        r.http_api.name: _cors_shape(
+            {
+                "allow_origins": request.get("AllowOrigins"),
+                "allow_methods": request.get("AllowMethods"),
+                "allow_headers": request.get("AllowHeaders"),
+                "expose_headers": request.get("ExposeHeaders"),
+                "max_age": request.get("MaxAge"),
+                "allow_credentials": request.get("AllowCredentials"),
+            }
+        )
     }
     ws = r.web_socket_api
     view["websocket_routes"] = {

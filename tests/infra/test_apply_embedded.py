@@ -47,6 +47,7 @@ SERVICES = [
     "sts",
 ]
 DESCRIPTION = INFRA / "tests" / "fixtures" / "embedded_apply.deployment.json"
+FRONT_END_ORIGIN = "http://localhost:5173"
 
 
 def free_port() -> int:
@@ -124,6 +125,8 @@ def test_apply_then_run_a_flow_then_destroy(terraform: Terraform, embedded_aws, 
         "-var=jwt_issuer=https://arcadeflow.local/auth",
         '-var=jwt_audiences=["arcadeflow"]',
         f"-var=jwt_jwks_url={http_url}/.well-known/jwks.json",
+        # Terraform's cors_configuration is what the emulator answers browsers with.
+        f'-var=cors_allowed_origins=["{FRONT_END_ORIGIN}"]',
     ]
 
     def tf(*args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
@@ -236,6 +239,27 @@ def test_apply_then_run_a_flow_then_destroy(terraform: Terraform, embedded_aws, 
             "Item"
         ]
         assert item["bestScore"] == {"N": "9"}
+        # A browser on the origin Terraform allowed: the preflight is the gateway's, the answer
+        # carries the origin.
+        preflight = requests.options(
+            f"{http_url}/scores",
+            headers={
+                "Origin": FRONT_END_ORIGIN,
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "authorization,content-type",
+            },
+            timeout=30,
+        )
+        assert preflight.status_code == 204, preflight.text
+        assert preflight.headers["Access-Control-Allow-Origin"] == FRONT_END_ORIGIN
+        assert preflight.headers["Access-Control-Allow-Headers"] == "authorization,content-type"
+        cross_origin = requests.post(
+            f"{http_url}/scores",
+            json=body,
+            headers={"Authorization": f"Bearer {token}", "Origin": FRONT_END_ORIGIN},
+            timeout=30,
+        )
+        assert cross_origin.headers["Access-Control-Allow-Origin"] == FRONT_END_ORIGIN
         started_by_api = requests.post(
             f"{http_url}/flows",
             json={"userId": "dan", "gameId": "g4", "score": 3},

@@ -4,6 +4,10 @@ guide is silent the test says so and asserts our choice, named as ours."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
+import pytest
+from pydantic import ValidationError
 from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Response
 
@@ -13,6 +17,7 @@ from arcadeflow.apigateway.cors import (
     is_preflight,
     preflight_response,
 )
+from arcadeflow.deployment import HttpCors, load
 
 GAME = "http://localhost:5173"
 CONFIG = CorsConfiguration(
@@ -168,3 +173,65 @@ def test_no_origin_no_cors_headers() -> None:
     response = apply_to_response(CONFIG, Headers(), Response("{}"))
     assert _cors_headers(response) == {}
     assert "Vary" not in response.headers
+
+
+# --- where the configuration comes from: `arcadeflow up --cors-origin`, the description ---------
+
+
+def _up_origins(*argv: str) -> list[str] | None:
+    from arcadeflow.cli import _cors_origins, build_parser
+
+    return _cors_origins(build_parser().parse_args(["up", *argv]).cors_origins)
+
+
+def test_up_allows_the_local_pages_origin_unless_told_otherwise() -> None:
+    """None: the stack fills in http://127.0.0.1:<http port> once the port is bound."""
+    assert _up_origins() is None
+    assert _up_origins("--cors-origin", GAME, "--cors-origin", "*") == [GAME, "*"]
+    assert _up_origins("--cors-origin", "none") == []
+
+
+@pytest.mark.parametrize("refused", ["localhost:5173", "http://localhost:5173/", "http://x/app", "ftp://x"])
+def test_up_refuses_what_a_browser_never_sends_as_an_origin(refused: str, capsys) -> None:
+    """A browser's Origin is scheme://host[:port]: a path or a trailing / would never match, so
+    such a flag is a mistake said at once rather than a silent block in the browser."""
+    from arcadeflow.cli import build_parser
+
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["up", "--cors-origin", refused])
+    assert "expected an origin" in capsys.readouterr().err
+
+
+def test_none_with_other_origins_is_refused() -> None:
+    from arcadeflow.commands import CommandError
+
+    with pytest.raises(CommandError, match="give it alone"):
+        _up_origins("--cors-origin", "none", "--cors-origin", GAME)
+
+
+def test_the_stack_defaults_to_the_local_pages_origin(tmp_path) -> None:
+    from arcadeflow.stack import EmbeddedStack, StackOptions
+
+    stack = EmbeddedStack(StackOptions(state_dir=tmp_path, persist=False))
+    stack.http_api = SimpleNamespace(url="http://127.0.0.1:8123")  # type: ignore[assignment]
+    assert stack.cors_origins() == ["http://127.0.0.1:8123"]
+    stack.options.cors_origins = []
+    assert stack.cors_origins() == []
+
+
+def test_the_description_resolves_the_routes_methods_and_its_headers() -> None:
+    """What Terraform's cors_configuration and the deployer's CreateApi both read."""
+    cors = load().resolved().http_api.cors
+    assert cors.allow_methods == sorted({key.split(" ", 1)[0] for key in load().http_api.routes})
+    assert cors.allow_headers == ["authorization", "content-type"]
+    assert cors.cors_configuration([]) == {}
+    assert cors.cors_configuration([GAME])["AllowOrigins"] == [GAME]
+
+
+def test_a_max_age_beyond_api_gateways_bounds_is_refused() -> None:
+    """API reference, Cors: MaxAge is -1 to 86400."""
+    with pytest.raises(ValidationError):
+        HttpCors(maxAgeSeconds=86401)
+    with pytest.raises(ValidationError):
+        HttpCors(maxAgeSeconds=-2)
+    assert HttpCors(maxAgeSeconds=-1).max_age_seconds == -1
