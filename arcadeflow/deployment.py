@@ -234,7 +234,7 @@ class HttpCors(_Strict):
 
     allow_headers: list[str] = Field(default=["authorization", "content-type"], alias="allowHeaders")
     expose_headers: list[str] = Field(default=[], alias="exposeHeaders")
-    # API Gateway's bounds; -1 tells browsers not to cache a preflight's answer.
+    # API Gateway's bounds (its API model's MaxAge: IntegerWithLengthBetweenMinus1And86400).
     max_age_seconds: int | None = Field(default=None, alias="maxAgeSeconds", ge=-1, le=86400)
     allow_credentials: bool = Field(default=False, alias="allowCredentials")
 
