@@ -380,8 +380,28 @@ run "http_api_refuses_start_parameters_it_does_not_map" {
     jwt_issuer         = "https://issuer.example.com"
     jwt_audiences      = ["app"]
     log_retention_days = 14
+    cors               = { allow_methods = ["POST"], allow_headers = ["authorization"], expose_headers = [], allow_credentials = false }
   }
   expect_failures = [var.routes]
+}
+
+run "http_api_refuses_a_cors_configuration_api_gateway_would_not_take" {
+  command = plan
+  module {
+    source = "./modules/http_api"
+  }
+  variables {
+    name = "arcadeflow-http"
+    routes = {
+      "POST /scores" = { auth = true, function = { name = "scores", invoke_arn = "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:scores/invocations" } }
+    }
+    jwt_issuer           = "https://issuer.example.com"
+    jwt_audiences        = ["app"]
+    log_retention_days   = 14
+    cors_allowed_origins = ["http://localhost:5173/play"]
+    cors                 = { allow_methods = ["POST"], allow_headers = ["authorization"], expose_headers = [], max_age = 86401, allow_credentials = false }
+  }
+  expect_failures = [var.cors_allowed_origins, var.cors]
 }
 
 run "function_describes_only_one_machines_executions" {

@@ -49,6 +49,15 @@ def test_terraform_declares_exactly_what_the_embedded_deployer_derives(
     assert not problems, "Terraform and arcadeflow.deployment drifted apart:\n" + "\n".join(problems)
 
 
+def test_the_description_run_compares_a_cors_configuration(terraform_test_run: TerraformTestRun) -> None:
+    """The run sets cors_allowed_origins, so the comparison sees a configuration, not two empties."""
+    expected, actual = views(terraform_test_run, "description")
+    (cors,) = expected["http_cors"].values()
+    assert cors["allow_origins"] == ["http://localhost:5173", "https://play.example.com"]
+    assert cors["allow_headers"] and cors["allow_methods"] and cors["max_age"] == 300
+    assert actual["http_cors"] == expected["http_cors"]
+
+
 def test_fixture_covers_every_kind_of_resource(terraform_test_run: TerraformTestRun) -> None:
     expected, _ = views(terraform_test_run, "full_fixture")
     for kind in ("tables", "functions", "event_sources", "queues", "state_machines", "http_routes",

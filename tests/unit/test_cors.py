@@ -213,7 +213,7 @@ def test_the_stack_defaults_to_the_local_pages_origin(tmp_path) -> None:
     from arcadeflow.stack import EmbeddedStack, StackOptions
 
     stack = EmbeddedStack(StackOptions(state_dir=tmp_path, persist=False))
-    stack.http_api = SimpleNamespace(url="http://127.0.0.1:8123")  # type: ignore[assignment]
+    stack.http_api = SimpleNamespace(url="http://127.0.0.1:8123")  # bound: the pages' origin is known
     assert stack.cors_origins() == ["http://127.0.0.1:8123"]
     stack.options.cors_origins = []
     assert stack.cors_origins() == []
