@@ -184,6 +184,9 @@ def cmd_up(args: argparse.Namespace) -> int:
         print(f"  WebSocket API {endpoints['websocket']}?token=<JWT>")
         print(f"  callback URL  {endpoints['websocketCallback']}   (Management API, @connections)")
         print(f"  AWS endpoint  {endpoints['aws']}   (AWS_ENDPOINT_URL for boto3 and the aws CLI)")
+        if endpoints["corsOrigins"] is not None:
+            allowed = ", ".join(endpoints["corsOrigins"]) or "none (no CORS configuration)"
+            print(f"  CORS origins  {allowed}   (--cors-origin ORIGIN to allow a page elsewhere)")
         print(f"  tokens        arcadeflow token <userId> --name <screenName> --state-dir {args.state_dir}")
         for page in endpoints["pages"].values():
             print(f"  local page    {page}")

@@ -246,6 +246,8 @@ class EmbeddedStack:
             "region": self.options.region,
             "stateMachines": dict(self.refs.state_machine_arns) if self.refs else {},
             "tables": dict(self.refs.tables) if self.refs else {},
+            # What the deployer allowed; with --no-deploy, Terraform's cors_allowed_origins decide.
+            "corsOrigins": self.cors_origins() if self.options.deploy else None,
         }
 
     def stop(self) -> None:

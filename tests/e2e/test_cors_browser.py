@@ -154,6 +154,7 @@ def _leaderboard(stack: RunningStack, token: str, game: str) -> list[dict[str, A
 
 def test_the_allowed_origin_reads_the_apis_answers(cors_stack, front_ends, browser) -> None:
     allowed, _ = front_ends
+    assert cors_stack.endpoints()["corsOrigins"] == [allowed.origin]
     token = cors_stack.token("cors-alice", "Alice")
     game = f"cors-{uuid.uuid4().hex[:8]}"
     _open(browser, allowed, cors_stack, token, game)
