@@ -20,9 +20,9 @@ Where the guide is silent, our choices (each named so in tests/unit/test_cors.py
   with the configured lists, and the browser refuses on them;
 - origins compare case-insensitively and the request's own spelling is echoed; `*` alone in
   AllowOrigins answers `*`; header names compare case-insensitively (HTTP's rule);
-- `Vary: Origin` is added whenever the allowed origin is echoed rather than `*`, as the Fetch
-  standard asks of a server whose answer depends on the origin (so a cache never serves one
-  origin's answer to another).
+- `Vary: Origin` is on every answer of an API whose AllowOrigins is not `*` (whatever the
+  request's origin, none included), as the Fetch standard asks of a server whose answer depends
+  on the origin: a cache never serves one origin's answer, or a no-origin one, to another.
 """
 
 from __future__ import annotations
@@ -69,6 +69,11 @@ class CorsConfiguration:
             allow_credentials=bool(stored.get("allowCredentials")),
         )
 
+    @property
+    def answer_depends_on_origin(self) -> bool:
+        """True unless every origin gets the same `*`."""
+        return ANY not in self.allow_origins
+
     def allowed_origin(self, origin: str | None) -> str | None:
         """The Access-Control-Allow-Origin value for a request from this origin, or None."""
         if not origin:
@@ -108,6 +113,8 @@ def preflight_response(config: CorsConfiguration, headers: Headers) -> Response:
     """API Gateway's own answer to a preflight."""
     response = Response(b"", status=PREFLIGHT_STATUS)
     response.headers.pop("Content-Type", None)
+    if config.answer_depends_on_origin:
+        _add_vary_origin(response)
     allowed = config.allowed_origin(headers.get("Origin"))
     if allowed is None:
         return response
@@ -119,8 +126,6 @@ def preflight_response(config: CorsConfiguration, headers: Headers) -> Response:
         response.headers["Access-Control-Allow-Headers"] = _joined(config.allow_headers)
     if config.max_age is not None:
         response.headers["Access-Control-Max-Age"] = str(config.max_age)
-    if allowed != ANY:
-        _add_vary_origin(response)
     return response
 
 
@@ -130,6 +135,8 @@ def apply_to_response(config: CorsConfiguration, request_headers: Headers, respo
     headers never reach the browser once the API has a configuration."""
     for name in {n for n, _ in response.headers.items() if n.lower().startswith("access-control-")}:
         del response.headers[name]
+    if config.answer_depends_on_origin:
+        _add_vary_origin(response)
     allowed = config.allowed_origin(request_headers.get("Origin"))
     if allowed is None:
         return response
@@ -137,6 +144,4 @@ def apply_to_response(config: CorsConfiguration, request_headers: Headers, respo
         response.headers[name] = value
     if config.expose_headers:
         response.headers["Access-Control-Expose-Headers"] = _joined(config.expose_headers)
-    if allowed != ANY:
-        _add_vary_origin(response)
     return response

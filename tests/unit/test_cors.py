@@ -94,6 +94,7 @@ def test_preflight_from_an_origin_not_allowed_gets_no_cors_headers() -> None:
     response = preflight_response(CONFIG, _preflight_headers(origin="http://evil.example"))
     assert response.status_code == 204
     assert _cors_headers(response) == {}
+    assert response.get_data() == b""
 
 
 def test_wildcard_origin_answers_star_and_does_not_vary() -> None:
@@ -172,7 +173,21 @@ def test_no_origin_no_cors_headers() -> None:
     """Developer guide: "To return CORS headers, your request must contain an origin header"."""
     response = apply_to_response(CONFIG, Headers(), Response("{}"))
     assert _cors_headers(response) == {}
-    assert "Vary" not in response.headers
+
+
+def test_every_answer_of_an_api_with_listed_origins_varies_on_origin() -> None:
+    """Our choice (the guide is silent), the Fetch standard's: the answer without an origin, or to
+    an origin not allowed, differs from an allowed origin's, so a cache must key on Origin too."""
+    assert apply_to_response(CONFIG, Headers(), Response("{}")).headers["Vary"] == "Origin"
+    other = Headers({"Origin": "http://evil.example"})
+    assert apply_to_response(CONFIG, other, Response("{}")).headers["Vary"] == "Origin"
+    assert (
+        preflight_response(CONFIG, _preflight_headers(origin="http://evil.example")).headers["Vary"]
+        == "Origin"
+    )
+    # A backend's own Vary: Origin is kept once, not doubled.
+    backend = Response("{}", headers={"Vary": "origin"})
+    assert apply_to_response(CONFIG, Headers({"Origin": GAME}), backend).headers.getlist("Vary") == ["origin"]
 
 
 # --- where the configuration comes from: `arcadeflow up --cors-origin`, the description ---------
