@@ -1,0 +1,381 @@
+"""TestState (API reference "TestState"; developer guide "Using TestState API to test a state").
+
+moto 5.2.5 ships LocalStack's TestState components (a parser for one state, an environment that
+records inspection data) but no API serves them: TestState answers 500. This module serves it
+with those components, so the state runs on moto's own interpreter, not on a second one:
+
+- `definition` is one state, or (with `stateName`) a whole state machine whose named state is
+  tested; the machine's QueryLanguage is inherited, as AWS does.
+- `input`, `variables` (bound before the state runs) and `context` (merged into `$$`).
+- `mock.result` / `mock.errorOutput` answer for the Task's service call, through moto's own mocked
+  mode (the service is not called).
+- Retry and Catch are evaluated once, as AWS does: an error a retrier matches, with attempts left
+  (`stateConfiguration.retrierRetryCount` says how many were made), answers RETRIABLE with the
+  retrier's index and its backoff, and nothing waits or re-runs; a caught error answers
+  CAUGHT_ERROR with the catcher's `Next` as nextState and the catcher's output.
+- inspectionLevel INFO answers output/error/cause/nextState/status; DEBUG and TRACE add
+  inspectionData (input, afterInputPath, afterParameters, result, afterResultSelector,
+  afterResultPath, variables, errorDetails). TRACE's HTTP request/response exists only for HTTP
+  Tasks, which the embedded AWS does not run (README: what still differs).
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime
+import json
+from typing import Any
+
+from arcadeflow.aws.stepfunctions_extra_apis import ApiError
+
+ACCOUNT_ID = "123456789012"
+# The request carries no region; the embedded AWS serves one (EmbeddedAws.region's default).
+REGION = "us-east-1"
+INSPECTION_LEVELS = ("INFO", "DEBUG", "TRACE")
+FIELD_VALIDATION_MODES = ("STRICT", "PRESENT", "NONE")
+TEST_EXECUTION_ARN = f"arn:aws:states:{REGION}:{ACCOUNT_ID}:execution:TestStateMachine:TestState"
+TEST_STATE_MACHINE_ARN = f"arn:aws:states:{REGION}:{ACCOUNT_ID}:stateMachine:TestStateMachine"
+DEFAULT_ROLE_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/TestStateRole"
+
+
+class _RetryDecided(Exception):
+    """Raised inside the state once a retrier matched with attempts left: nothing is retried."""
+
+    def __init__(self, retry_index: int, backoff_seconds: int) -> None:
+        super().__init__(f"retrier {retry_index} would retry after {backoff_seconds} s")
+        self.retry_index, self.backoff_seconds = retry_index, backoff_seconds
+
+
+def _json_field(body: dict[str, Any], field: str, default: Any, code: str = "ValidationException") -> Any:
+    raw = body.get(field)
+    if raw is None:
+        return default
+    if not isinstance(raw, str):
+        raise ApiError(
+            "ValidationException", f"Value at '{field}' failed to satisfy constraint: must be a string"
+        )
+    try:
+        return json.loads(raw)
+    except ValueError as exc:
+        raise ApiError(code, f"Invalid {field}: '{exc}'") from exc
+
+
+def _state_to_test(body: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """The state's own definition (its query language made explicit) and its name."""
+    text = body.get("definition")
+    if not isinstance(text, str) or not text:
+        raise ApiError(
+            "ValidationException",
+            "1 validation error detected: Value at 'definition' failed to satisfy constraint: "
+            "Member must not be null",
+        )
+    try:
+        parsed = json.loads(text)
+    except ValueError as exc:
+        raise ApiError("InvalidDefinition", f"Invalid State Machine Definition: '{exc}'") from exc
+    if not isinstance(parsed, dict):
+        raise ApiError(
+            "InvalidDefinition", "Invalid State Machine Definition: the definition is not an object"
+        )
+    state_name = body.get("stateName")
+    if state_name is None:
+        if "States" in parsed and "Type" not in parsed:
+            raise ApiError(
+                "InvalidDefinition",
+                "Invalid State Machine Definition: a whole state machine needs stateName to name the state to test",
+            )
+        return parsed, "TestState"
+    state = _find_state(parsed, state_name)
+    if state is None:
+        raise ApiError(
+            "InvalidDefinition", f"Invalid State Machine Definition: no state named '{state_name}'"
+        )
+    state = dict(state)
+    if "QueryLanguage" not in state and parsed.get("QueryLanguage"):
+        state["QueryLanguage"] = parsed["QueryLanguage"]
+    return state, state_name
+
+
+def _find_state(machine: dict[str, Any], name: str) -> dict[str, Any] | None:
+    """The state named `name` anywhere in the machine: top level, Parallel branches, Map processors."""
+    states = machine.get("States")
+    if not isinstance(states, dict):
+        return None
+    if isinstance(states.get(name), dict):
+        return states[name]
+    for state in states.values():
+        if not isinstance(state, dict):
+            continue
+        nested = [*state.get("Branches", ()), state.get("ItemProcessor"), state.get("Iterator")]
+        for machine_inside in nested:
+            if isinstance(machine_inside, dict):
+                found = _find_state(machine_inside, name)
+                if found is not None:
+                    return found
+    return None
+
+
+def _validated_request(body: dict[str, Any]) -> dict[str, Any]:
+    level = body.get("inspectionLevel") or "INFO"
+    if level not in INSPECTION_LEVELS:
+        raise ApiError(
+            "ValidationException",
+            f"1 validation error detected: Value '{level}' at 'inspectionLevel' failed to satisfy "
+            f"constraint: Member must satisfy enum value set: [{', '.join(INSPECTION_LEVELS)}]",
+        )
+    mock = body.get("mock")
+    if mock is not None:
+        if not isinstance(mock, dict) or (("result" in mock) == ("errorOutput" in mock)):
+            raise ApiError("ValidationException", "A mock has exactly one of result and errorOutput")
+        mode = mock.get("fieldValidationMode", "STRICT")
+        if mode not in FIELD_VALIDATION_MODES:
+            raise ApiError(
+                "ValidationException",
+                f"Value '{mode}' at 'mock.fieldValidationMode' failed to satisfy constraint",
+            )
+        if "result" in mock:
+            try:
+                json.loads(mock["result"])
+            except (TypeError, ValueError) as exc:
+                raise ApiError("ValidationException", f"mock.result is not JSON: {exc}") from exc
+    variables = _json_field(body, "variables", {})
+    if not isinstance(variables, dict):
+        raise ApiError("ValidationException", "variables must be a JSON object")
+    context = _json_field(body, "context", {})
+    if not isinstance(context, dict):
+        raise ApiError("ValidationException", "context must be a JSON object")
+    configuration = body.get("stateConfiguration") or {}
+    retry_count = configuration.get("retrierRetryCount", 0)
+    if not isinstance(retry_count, int) or retry_count < 0:
+        raise ApiError("ValidationException", "stateConfiguration.retrierRetryCount must be 0 or more")
+    return {
+        "level": level,
+        "input": _json_field(body, "input", {}, code="InvalidExecutionInput"),
+        "variables": variables,
+        "context": context,
+        "mock": mock,
+        "retry_count": retry_count,
+        "role_arn": body.get("roleArn") or DEFAULT_ROLE_ARN,
+        "reveal_secrets": bool(body.get("revealSecrets")),
+    }
+
+
+def _parse(state: dict[str, Any]) -> Any:
+    from moto.stepfunctions.parser.asl.parse.test_state.asl_parser import (
+        TestStateAmazonStateLanguageParser,
+    )
+
+    try:
+        program, _tree = TestStateAmazonStateLanguageParser.parse(json.dumps(state))
+    except Exception as exc:  # the parser raises bare ANTLR and value errors
+        raise ApiError("InvalidDefinition", f"Invalid State Machine Definition: '{exc}'") from exc
+    return program
+
+
+def _environment(request: dict[str, Any], state_name: str) -> Any:
+    from moto.stepfunctions.parser.api import StateMachineType
+    from moto.stepfunctions.parser.asl.eval.evaluation_details import AWSExecutionDetails
+    from moto.stepfunctions.parser.asl.eval.event.event_manager import EventHistoryContext
+    from moto.stepfunctions.parser.asl.eval.states import (
+        ContextObjectData,
+        ExecutionData,
+        StateMachineData,
+    )
+    from moto.stepfunctions.parser.asl.eval.test_state.environment import TestStateEnvironment
+
+    context = ContextObjectData(
+        Execution=ExecutionData(
+            Id=TEST_EXECUTION_ARN,
+            Input=copy.deepcopy(request["input"]),
+            Name="TestState",
+            RoleArn=request["role_arn"],
+            StartTime=datetime.datetime.now(tz=datetime.timezone.utc).isoformat(),
+        ),
+        StateMachine=StateMachineData(Id=TEST_STATE_MACHINE_ARN, Name="TestStateMachine"),
+    )
+    _merge(context, request["context"])
+    env = TestStateEnvironment(
+        aws_execution_details=AWSExecutionDetails(
+            account=ACCOUNT_ID, region=REGION, role_arn=request["role_arn"]
+        ),
+        execution_type=StateMachineType.STANDARD,
+        context=context,
+        event_history_context=EventHistoryContext.of_program_start(),
+        activity_store={},
+    )
+    env.states.reset(input_value=copy.deepcopy(request["input"]))
+    for name, value in request["variables"].items():
+        env.variable_store.set(name, value)
+    env.variable_store.reset_tracing()  # what the state assigns is told apart from the test's input
+    if request["mock"] is not None:
+        env.mock_test_case = _mock_test_case(request["mock"], state_name)
+    return env
+
+
+def _merge(into: dict[str, Any], extra: dict[str, Any]) -> None:
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _merge(into[key], value)
+        else:
+            into[key] = copy.deepcopy(value)
+
+
+def _mock_test_case(mock: dict[str, Any], state_name: str) -> Any:
+    """moto's own mocked mode: the state's service call answers the mock, every attempt."""
+    from moto.stepfunctions.parser.mocking.mock_config import (
+        MockedResponseReturn,
+        MockedResponseThrow,
+        MockTestCase,
+        StateMockedResponses,
+    )
+
+    if "result" in mock:
+        response: Any = MockedResponseReturn(range_start=0, range_end=0, payload=json.loads(mock["result"]))
+    else:
+        error = mock["errorOutput"] or {}
+        response = MockedResponseThrow(
+            range_start=0, range_end=0, error=error.get("error", ""), cause=error.get("cause", "")
+        )
+    responses = StateMockedResponses(
+        state_name=state_name, mocked_response_name="TestState", mocked_responses=[response]
+    )
+    return MockTestCase(
+        state_machine_name="TestStateMachine",
+        test_case_name="TestState",
+        state_mocked_responses_list=[responses],
+    )
+
+
+def _decide_retry_and_catch_once(state: Any, retry_count: int, decided: dict[str, Any]) -> None:
+    """Replace, on this one state object, moto's retry loop (which sleeps and re-runs) by AWS's
+    TestState rule: a matching retrier with attempts left ends the test as RETRIABLE."""
+    from moto.stepfunctions.parser.asl.component.common.catch.catch_outcome import CatchOutcome
+    from moto.stepfunctions.parser.asl.component.common.retry.retry_outcome import RetryOutcome
+
+    if getattr(state, "retry", None) is not None:
+
+        def handle_retry(env: Any, failure_event: Any) -> Any:
+            for index, retrier in enumerate(state.retry.retriers):
+                env.stack.append(failure_event.error_name)
+                retrier.error_equals.eval(env)
+                if not env.stack.pop():
+                    continue
+                if retry_count >= retrier.max_attempts.attempts:
+                    return RetryOutcome.CannotRetry  # exhausted: on to Catch, as AWS does
+                delay = retrier.interval_seconds.seconds * retrier.backoff_rate.rate**retry_count
+                cap = retrier.max_delay_seconds.max_delays_seconds
+                decided["retry"] = (index, int(min(delay, cap)))
+                raise _RetryDecided(index, int(min(delay, cap)))
+            return RetryOutcome.NoRetrier
+
+        state._handle_retry = handle_retry
+
+    if getattr(state, "catch", None) is not None:
+        original_catch = state._handle_catch
+
+        def handle_catch(env: Any, failure_event: Any) -> None:
+            original_catch(env, failure_event)
+            if env.stack[-1] != CatchOutcome.Caught:
+                return
+            for index, catcher in enumerate(state.catch.catchers):
+                env.stack.append(failure_event.error_name)
+                catcher.error_equals.eval(env)
+                if env.stack.pop():
+                    details = next(iter(failure_event.event_details.values()), {})
+                    decided["catch_index"] = index
+                    decided["caught"] = (details.get("error", ""), details.get("cause", ""))
+                    return
+
+        state._handle_catch = handle_catch
+
+
+def _outcome(
+    env: Any, program: Any, level: str, decided: dict[str, Any], request_variables: dict[str, Any]
+) -> dict[str, Any]:
+    from moto.stepfunctions.parser.asl.eval.program_state import (
+        ProgramEnded,
+        ProgramError,
+        ProgramRunning,
+        ProgramTimedOut,
+    )
+    from moto.stepfunctions.parser.asl.eval.test_state.program_state import ProgramChoiceSelected
+
+    state_name = program.test_state.name
+    program_state = env.program_state()
+    out: dict[str, Any] = {}
+    error_details: dict[str, Any] = {}
+    if "retry" in decided:
+        index, backoff = decided["retry"]
+        error_output = env.states.get_error_output() or {}
+        out.update(
+            status="RETRIABLE", error=error_output.get("Error", ""), cause=error_output.get("Cause", "")
+        )
+        error_details = {"retryIndex": index, "retryBackoffIntervalSeconds": backoff}
+    elif isinstance(program_state, ProgramError):
+        error = program_state.error or {}
+        out.update(status="FAILED", error=error.get("error", ""), cause=error.get("cause", ""))
+    elif isinstance(program_state, ProgramTimedOut):
+        out.update(status="FAILED", error="States.Timeout", cause="TestState ran for more than 5 minutes")
+    elif isinstance(program_state, ProgramChoiceSelected):
+        out.update(status="SUCCEEDED", nextState=program_state.next_state_name)
+        out["output"] = json.dumps(env.states.get_input())
+    elif "catch_index" in decided:
+        error, cause = decided["caught"]
+        out.update(
+            status="CAUGHT_ERROR",
+            nextState=env.next_state_name,
+            error=error,
+            cause=cause,
+            output=json.dumps(env.states.get_input()),
+        )
+        error_details = {"catchIndex": decided["catch_index"]}
+    elif isinstance(program_state, (ProgramEnded, ProgramRunning)):
+        out.update(status="SUCCEEDED", output=json.dumps(env.states.get_input()))
+        if isinstance(program_state, ProgramRunning) and env.next_state_name != state_name:
+            out["nextState"] = env.next_state_name
+    else:
+        out.update(
+            status="FAILED", error="States.Runtime", cause=f"unexpected end: {type(program_state).__name__}"
+        )
+    if level in ("DEBUG", "TRACE"):
+        inspection = dict(env.inspection_data)
+        if out["status"] == "SUCCEEDED" and program.test_state.input_path is not None:
+            _fill_unchanged_steps(inspection, program.test_state)
+        # AWS: the variables after the state ran, the test's own and those the state assigned.
+        variables = dict(request_variables)
+        variables.update({k: json.loads(v) for k, v in env.variable_store.get_assigned_variables().items()})
+        if variables:
+            inspection["variables"] = json.dumps(variables)
+        if error_details:
+            inspection["errorDetails"] = error_details
+        out["inspectionData"] = inspection
+    return out
+
+
+# JSONPath's data flow, in order: a step the state does not declare hands on what it was given,
+# and AWS reports it all the same (moto records only the steps a state declares).
+_DATA_FLOW = ("input", "afterInputPath", "afterParameters", "result", "afterResultSelector")
+
+
+def _fill_unchanged_steps(inspection: dict[str, Any], state: Any) -> None:
+    steps = _DATA_FLOW if type(state).__name__.startswith(("StateTask", "StatePass")) else _DATA_FLOW[:2]
+    for before, step in zip(steps, steps[1:]):
+        if step not in inspection and before in inspection:
+            inspection[step] = inspection[before]
+
+
+def test_state(body: dict[str, Any]) -> dict[str, Any]:
+    """The TestState action: one state run once on moto's interpreter components."""
+    state, state_name = _state_to_test(body)
+    request = _validated_request(body)
+    program = _parse(state)
+    program.test_state.name = state_name  # mocks, $$.State.Name and Next resolve by this name
+    decided: dict[str, Any] = {}
+    _decide_retry_and_catch_once(program.test_state, request["retry_count"], decided)
+    env = _environment(request, state_name)
+    program.eval(env)  # moto's TestStateProgram: its own thread, AWS's 5-minute limit
+    return _outcome(env, program, request["level"], decided, request["variables"])
+
+
+# pytest would collect a module-level function named test_*; this is an API, not a test.
+test_state.__test__ = False  # type: ignore[attr-defined]
