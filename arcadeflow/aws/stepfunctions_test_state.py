@@ -82,7 +82,7 @@ def _state_to_test(body: dict[str, Any]) -> tuple[dict[str, Any], str]:
         if "States" in parsed and "Type" not in parsed:
             raise ApiError(
                 "InvalidDefinition",
-                "Invalid State Machine Definition: a whole state machine needs stateName to name the state to test",
+                "Invalid State Machine Definition: a whole state machine needs stateName (the state to test)",
             )
         return parsed, "TestState"
     state = _find_state(parsed, state_name)
@@ -189,7 +189,7 @@ def _environment(request: dict[str, Any], state_name: str) -> Any:
             Input=copy.deepcopy(request["input"]),
             Name="TestState",
             RoleArn=request["role_arn"],
-            StartTime=datetime.datetime.now(tz=datetime.timezone.utc).isoformat(),
+            StartTime=datetime.datetime.now(tz=datetime.UTC).isoformat(),
         ),
         StateMachine=StateMachineData(Id=TEST_STATE_MACHINE_ARN, Name="TestStateMachine"),
     )
@@ -359,7 +359,7 @@ _DATA_FLOW = ("input", "afterInputPath", "afterParameters", "result", "afterResu
 
 def _fill_unchanged_steps(inspection: dict[str, Any], state: Any) -> None:
     steps = _DATA_FLOW if type(state).__name__.startswith(("StateTask", "StatePass")) else _DATA_FLOW[:2]
-    for before, step in zip(steps, steps[1:]):
+    for before, step in zip(steps, steps[1:], strict=False):
         if step not in inspection and before in inspection:
             inspection[step] = inspection[before]
 
