@@ -186,4 +186,7 @@ ACTIONS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "ValidateStateMachineDefinition": validate_state_machine_definition,
     "ListStateMachineVersions": list_state_machine_versions,
     "TestState": _served_elsewhere("arcadeflow.aws.stepfunctions_test_state", "test_state"),
+    "StartSyncExecution": _served_elsewhere(
+        "arcadeflow.aws.stepfunctions_sync_execution", "start_sync_execution"
+    ),
 }
