@@ -55,7 +55,7 @@ def start_sync_execution(body: dict[str, Any]) -> dict[str, Any]:
         machine = _backend(match["account"], match["region"]).describe_state_machine(arn)
     except Exception as exc:  # moto raises its StateMachineDoesNotExist (or a lookup error)
         raise ApiError("StateMachineDoesNotExist", f"State Machine Does Not Exist: '{arn}'") from exc
-    if machine.sm_type != "EXPRESS":
+    if machine.type != "EXPRESS":
         raise ApiError(
             "StateMachineTypeNotSupported", "This operation is not supported by this type of state machine"
         )

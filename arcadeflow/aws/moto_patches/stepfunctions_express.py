@@ -71,7 +71,7 @@ def is_express_execution_arn(arn: Any) -> bool:
 
 
 def express_execution_arn(machine: Any, name: str) -> str:
-    partition, _, _, region, account = machine.arn.split(":")[:5]
+    _, partition, _, region, account = machine.arn.split(":")[:5]
     return f"arn:{partition}:states:{region}:{account}:express:{machine.name}:{name}:{uuid.uuid4()}"
 
 
@@ -102,7 +102,7 @@ def new_express_execution(machine: Any, name: str, execution_input: str, synchro
     execution_class = SyncExecution if synchronous else Execution
     execution = execution_class(
         name=name,
-        sm_type=machine.sm_type,
+        sm_type="EXPRESS",  # moto keeps the type in .type; its .sm_type always says STANDARD
         role_arn=machine.roleArn,
         exec_arn=express_execution_arn(machine, name),
         account_id=account,
@@ -140,7 +140,7 @@ def _apply_express_executions(patcher: Patcher) -> None:
         trace_header: str | None = None,
     ) -> Any:
         machine = self.describe_state_machine(state_machine_arn)
-        if machine.sm_type != "EXPRESS":
+        if machine.type != "EXPRESS":
             return original(self, state_machine_arn, name, execution_input, trace_header)
         execution_input = "{}" if execution_input is None else execution_input
         try:
@@ -192,12 +192,12 @@ def _is_express_machine(arn: Any) -> bool:
 
     if not isinstance(arn, str) or arn.count(":") < 6:
         return False
-    _, _, _, region, account = arn.split(":")[:5]
+    region, account = arn.split(":")[3:5]
     try:
         machine = _backend(account, region).describe_state_machine(arn)
     except Exception:  # not found, or not an ARN: moto answers that itself
         return False
-    return machine.sm_type == "EXPRESS"
+    return machine.type == "EXPRESS"
 
 
 PATCH = MotoPatch(
