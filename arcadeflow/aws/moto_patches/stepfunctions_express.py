@@ -7,9 +7,9 @@ answering for them, names deduplicated (exactly-once), no time limit. AWS:
 - an Express execution's ARN is `arn:<partition>:states:<region>:<account>:express:<machine>:
   <name>:<uuid>`;
 - Step Functions keeps no history of it (its record is the CloudWatch Logs group, if logging is
-  on): DescribeExecution, GetExecutionHistory, StopExecution, DescribeStateMachineForExecution
-  and RedriveExecution do not accept its ARN, and ListExecutions does not list an EXPRESS
-  machine's executions;
+  on): DescribeExecution, GetExecutionHistory, StopExecution and DescribeStateMachineForExecution
+  do not accept its ARN, ListExecutions does not list an EXPRESS machine's executions, and
+  RedriveExecution answers ExecutionNotRedrivable (redrive_plan.REASON_EXPRESS);
 - it is at-least-once: a name is not deduplicated, every start starts an execution;
 - it runs for 5 minutes at most (the machine's own TimeoutSeconds may be shorter): one still
   running then ends TIMED_OUT.
@@ -38,6 +38,7 @@ from typing import Any
 
 from arcadeflow.aws.interceptor import Forward, Interceptor, Response, json_error
 from arcadeflow.aws.moto_patches.registry import MotoPatch, Patcher
+from arcadeflow.aws.redrive_plan import REASON_EXPRESS
 
 EXPRESS_MAX_SECONDS_VARIABLE = "ARCADEFLOW_EXPRESS_MAX_SECONDS"
 AWS_EXPRESS_MAX_SECONDS = 300.0
@@ -48,7 +49,6 @@ _REFUSED_FOR_EXPRESS_ARNS = (
     "GetExecutionHistory",
     "StopExecution",
     "DescribeStateMachineForExecution",
-    "RedriveExecution",
 )
 
 
@@ -171,6 +171,8 @@ def refuse_history_of_express_executions(forward: Forward) -> Interceptor:
         if found is None:
             return None
         action, request = found
+        if action == "RedriveExecution" and is_express_execution_arn(request.get("executionArn")):
+            return json_error(400, "ExecutionNotRedrivable", REASON_EXPRESS)
         if action in _REFUSED_FOR_EXPRESS_ARNS and is_express_execution_arn(request.get("executionArn")):
             arn = request["executionArn"]
             return json_error(
