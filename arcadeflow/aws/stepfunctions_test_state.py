@@ -183,7 +183,7 @@ def _environment(request: dict[str, Any], state_name: str) -> Any:
     )
     from moto.stepfunctions.parser.asl.eval.test_state.environment import TestStateEnvironment
 
-    context = ContextObjectData(
+    context = ContextObjectData(  # type: ignore[typeddict-item]  # State/Task/Map: set as it runs
         Execution=ExecutionData(
             Id=TEST_EXECUTION_ARN,
             Input=copy.deepcopy(request["input"]),
@@ -281,7 +281,7 @@ def _decide_retry_and_catch_once(state: Any, retry_count: int, decided: dict[str
                 env.stack.append(failure_event.error_name)
                 catcher.error_equals.eval(env)
                 if env.stack.pop():
-                    details = next(iter(failure_event.event_details.values()), {})
+                    details: dict[str, Any] = next(iter(failure_event.event_details.values()), {})
                     decided["catch_index"] = index
                     decided["caught"] = (details.get("error", ""), details.get("cause", ""))
                     return

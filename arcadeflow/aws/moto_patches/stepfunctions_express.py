@@ -93,6 +93,7 @@ def _capped_to_express_limit(program: Any) -> Any:
 def new_express_execution(machine: Any, name: str, execution_input: str, synchronous: bool) -> Any:
     """An execution of an EXPRESS machine, not started and kept in no list (no history, no name
     deduplication); its program ends TIMED_OUT at the express limit."""
+    from moto.stepfunctions.parser.api import StateMachineType
     from moto.stepfunctions.parser.backend.execution import Execution, SyncExecution
 
     region, account = machine.arn.split(":")[3:5]
@@ -102,7 +103,7 @@ def new_express_execution(machine: Any, name: str, execution_input: str, synchro
     execution_class = SyncExecution if synchronous else Execution
     execution = execution_class(
         name=name,
-        sm_type="EXPRESS",  # moto keeps the type in .type; its .sm_type always says STANDARD
+        sm_type=StateMachineType.EXPRESS,  # moto keeps the type in .type; .sm_type always says STANDARD
         role_arn=machine.roleArn,
         exec_arn=express_execution_arn(machine, name),
         account_id=account,
@@ -119,10 +120,11 @@ def new_express_execution(machine: Any, name: str, execution_input: str, synchro
     def capped_worker() -> Any:
         worker = make_worker()
         parse = worker._get_evaluation_entrypoint
-        worker._get_evaluation_entrypoint = lambda: _capped_to_express_limit(parse())
+        worker._get_evaluation_entrypoint = lambda: _capped_to_express_limit(parse())  # type: ignore[method-assign]
         return worker
 
-    execution._get_start_execution_worker = capped_worker
+    # On this one execution only: its worker's program is capped, nothing else changes.
+    execution._get_start_execution_worker = capped_worker  # type: ignore[method-assign]
     return execution
 
 
@@ -141,7 +143,7 @@ def _apply_express_executions(patcher: Patcher) -> None:
     ) -> Any:
         machine = self.describe_state_machine(state_machine_arn)
         if machine.type != "EXPRESS":
-            return original(self, state_machine_arn, name, execution_input, trace_header)
+            return original(self, state_machine_arn, name, execution_input, trace_header)  # type: ignore[arg-type]
         execution_input = "{}" if execution_input is None else execution_input
         try:
             json.loads(execution_input)
