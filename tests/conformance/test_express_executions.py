@@ -193,3 +193,28 @@ def test_an_express_execution_still_running_at_the_limit_ends_timed_out(short_ex
     answer = sync_client(aws.aws.url).start_sync_execution(stateMachineArn=machine)
     assert answer["status"] == "TIMED_OUT"
     assert time.monotonic() - started < 60, "the express limit, not the 120 s Wait, ended it"
+
+
+@pytest.mark.parametrize("resource", ["states:startExecution.sync", "states:startExecution.sync:2"])
+def test_a_standard_parent_runs_an_express_child_synchronously(aws, resource):
+    # AWS: developer guide, "Start a new AWS Step Functions state machine from a running execution"
+    # (a parent waits for an Express child with .sync although the child keeps no history).
+    child = aws.machine(SUCCEEDS, type="EXPRESS")
+    parent = aws.run(
+        {
+            "StartAt": "RunChild",
+            "States": {
+                "RunChild": {
+                    "Type": "Task",
+                    "Resource": f"arn:aws:states:::{resource}",
+                    "Parameters": {"StateMachineArn": child, "Input": {"from": "parent"}},
+                    "End": True,
+                }
+            },
+        }
+    )
+    assert parent.status == "SUCCEEDED", parent.events[-1]
+    output = parent.output["Output"]
+    assert (json.loads(output) if isinstance(output, str) else output) == {"won": True}
+    assert ":express:" in parent.output["ExecutionArn"]
+    assert parent.output["Status"] == "SUCCEEDED"

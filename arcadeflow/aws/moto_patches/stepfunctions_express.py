@@ -22,6 +22,12 @@ an express ARN the API reference does not say; `InvalidArn` is our choice (READM
 differs). StartSyncExecution is served by arcadeflow/aws/stepfunctions_sync_execution.py with the
 same executions.
 
+One exception, as on AWS: a state machine may run an Express child with
+`states:startExecution.sync` (or `.sync:2`), and moto's interpreter waits for a child by polling
+DescribeExecution. Those polls (signed with the interpreter's own access key, moto's
+boto_client_for) are answered from the express executions of the last minute
+(RECENT_EXPRESS_SECONDS), which nothing else can read.
+
 ARCADEFLOW_EXPRESS_MAX_SECONDS (an environment variable of the embedded AWS process) lowers the
 5-minute limit, for tests only: AWS's limit is not configurable.
 """
@@ -32,7 +38,9 @@ import copy
 import datetime
 import json
 import os
+import threading
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,6 +58,57 @@ _REFUSED_FOR_EXPRESS_ARNS = (
     "StopExecution",
     "DescribeStateMachineForExecution",
 )
+
+
+# moto's interpreter signs its own calls with this access key (asl/utils/boto_client.py).
+INTERPRETER_ACCESS_KEY = "ak"
+# How long a finished express execution stays readable by its parent's .sync poll.
+RECENT_EXPRESS_SECONDS = 60.0
+_recent_lock = threading.Lock()
+_recent: OrderedDict[str, Any] = OrderedDict()
+
+
+def _remember(execution: Any) -> None:
+    now = datetime.datetime.now(tz=datetime.UTC)
+    with _recent_lock:
+        _recent[execution.exec_arn] = execution
+        # Oldest first: drop the finished ones a parent's poll has had a minute to read.
+        while _recent:
+            oldest = next(iter(_recent.values()))
+            stopped = oldest.stop_date
+            if stopped is None or (now - stopped).total_seconds() < RECENT_EXPRESS_SECONDS:
+                break
+            _recent.popitem(last=False)
+
+
+def _recent_execution(arn: str) -> Any:
+    with _recent_lock:
+        return _recent.get(arn)
+
+
+def _signed_by_the_interpreter(environ: dict[str, Any]) -> bool:
+    return f"Credential={INTERPRETER_ACCESS_KEY}/" in environ.get("HTTP_AUTHORIZATION", "")
+
+
+def _described(execution: Any) -> bytes:
+    out = {
+        "executionArn": execution.exec_arn,
+        "stateMachineArn": execution.state_machine.arn,
+        "name": execution.name,
+        "status": execution.exec_status.value if execution.exec_status else "RUNNING",
+        "startDate": execution.start_date.timestamp(),
+        "input": json.dumps(execution.input_data, separators=(",", ":")),
+        "inputDetails": {"included": True},
+    }
+    if execution.stop_date is not None:
+        out["stopDate"] = execution.stop_date.timestamp()
+    if out["status"] == "SUCCEEDED":
+        out["output"] = json.dumps(execution.output, separators=(",", ":"))
+        out["outputDetails"] = {"included": True}
+    for field in ("error", "cause"):
+        if getattr(execution, field) is not None:
+            out[field] = getattr(execution, field)
+    return json.dumps(out).encode()
 
 
 def express_max_seconds() -> float:
@@ -150,6 +209,7 @@ def _apply_express_executions(patcher: Patcher) -> None:
         except ValueError as exc:
             raise InvalidExecutionInput(str(exc)) from exc
         execution = new_express_execution(machine, name or str(uuid.uuid4()), execution_input, False)
+        _remember(execution)
         execution.start()
         return execution
 
@@ -177,6 +237,10 @@ def refuse_history_of_express_executions(forward: Forward) -> Interceptor:
             return json_error(400, "ExecutionNotRedrivable", REASON_EXPRESS)
         if action in _REFUSED_FOR_EXPRESS_ARNS and is_express_execution_arn(request.get("executionArn")):
             arn = request["executionArn"]
+            if action == "DescribeExecution" and _signed_by_the_interpreter(environ):
+                child = _recent_execution(arn)
+                if child is not None:  # a parent's .sync poll of its express child
+                    return 200, {"Content-Type": "application/x-amz-json-1.0"}, _described(child)
             return json_error(
                 400, "InvalidArn", f"Invalid Arn: 'Resource type not valid in this context: {arn}'"
             )
@@ -240,6 +304,7 @@ HISTORY_REFUSED = MotoPatch(
     upstream=None,
     moto_versions=("5.2.5",),
     targets=(
+        "moto.stepfunctions.parser.asl.utils.boto_client.boto_client_for",
         "moto.stepfunctions.responses.StepFunctionResponse.describe_execution",
         "moto.stepfunctions.responses.StepFunctionResponse.list_executions",
     ),
