@@ -160,6 +160,101 @@ def _validated_request(body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# Step Functions' names of services whose botocore name differs.
+_BOTOCORE_SERVICE = {"sfn": "stepfunctions", "states": "stepfunctions"}
+
+
+def _api_output_shape(state: dict[str, Any]) -> Any:
+    """The botocore output shape of the API a Task calls, or None (not a Task, unknown API)."""
+    import botocore.session
+    from botocore.exceptions import UnknownServiceError
+    from botocore.model import OperationNotFoundError
+
+    resource = state.get("Resource")
+    if state.get("Type") != "Task" or not isinstance(resource, str):
+        return None
+    prefix = "arn:aws:states:::"
+    if not resource.startswith(prefix):
+        return None
+    parts = resource[len(prefix) :].split(".", 1)[0].split(":")
+    service, action = (
+        (parts[1], parts[2]) if parts[0] == "aws-sdk" and len(parts) > 2 else (parts[0], parts[-1])
+    )
+    if len(parts) < 2:
+        return None
+    try:
+        model = botocore.session.get_session().get_service_model(_BOTOCORE_SERVICE.get(service, service))
+        return model.operation_model(action[:1].upper() + action[1:]).output_shape
+    except (UnknownServiceError, OperationNotFoundError):  # an API botocore does not know: not validated
+        return None
+
+
+def _shape_problems(value: Any, shape: Any, where: str, strict: bool) -> list[str]:
+    """How `value` departs from the botocore shape (member names compared as Step Functions cases
+    them: the first letter upper-case)."""
+    kind = shape.type_name
+    if kind == "structure":
+        if not isinstance(value, dict):
+            return [f"{where} must be an object"]
+        members = {name[:1].upper() + name[1:]: member for name, member in shape.members.items()}
+        problems = [
+            f"{where}.{key} is not a field of the API's answer" for key in value if key not in members
+        ]
+        for key, item in value.items():
+            if key in members:
+                problems += _shape_problems(item, members[key], f"{where}.{key}", strict)
+        if strict:
+            problems += [
+                f"{where}.{name[:1].upper() + name[1:]} is required"
+                for name in shape.required_members
+                if name[:1].upper() + name[1:] not in value
+            ]
+        return problems
+    if kind == "list":
+        if not isinstance(value, list):
+            return [f"{where} must be a list"]
+        return [
+            p
+            for i, item in enumerate(value)
+            for p in _shape_problems(item, shape.member, f"{where}[{i}]", strict)
+        ]
+    if kind == "map":
+        if not isinstance(value, dict):
+            return [f"{where} must be an object"]
+        return [
+            p for k, item in value.items() for p in _shape_problems(item, shape.value, f"{where}.{k}", strict)
+        ]
+    expected: dict[str, tuple[type, ...]] = {
+        "string": (str,),
+        "integer": (int,),
+        "long": (int,),
+        "boolean": (bool,),
+        "float": (int, float),
+        "double": (int, float),
+        "timestamp": (str, int, float),
+    }
+    if kind in expected and (
+        not isinstance(value, expected[kind]) or (kind != "boolean" and isinstance(value, bool))
+    ):
+        return [f"{where} must be a {kind}"]
+    return []  # blob (a Lambda's Payload is any JSON once Step Functions decodes it), document
+
+
+def _validate_mocked_result(state: dict[str, Any], mock: dict[str, Any]) -> None:
+    mode = mock.get("fieldValidationMode", "STRICT")
+    if "result" not in mock or mode == "NONE":
+        return
+    shape = _api_output_shape(state)
+    if shape is None:
+        return
+    problems = _shape_problems(json.loads(mock["result"]), shape, "result", strict=mode == "STRICT")
+    if problems:
+        # AWS's documentation does not word this refusal; the code and the wording are our choice.
+        raise ApiError(
+            "ValidationException", f"The mocked result does not conform to the API: {'; '.join(problems)}"
+        )
+
+
 def _parse(state: dict[str, Any]) -> Any:
     from moto.stepfunctions.parser.asl.parse.test_state.asl_parser import (
         TestStateAmazonStateLanguageParser,
@@ -368,6 +463,8 @@ def test_state(body: dict[str, Any]) -> dict[str, Any]:
     """The TestState action: one state run once on moto's interpreter components."""
     state, state_name = _state_to_test(body)
     request = _validated_request(body)
+    if request["mock"] is not None:
+        _validate_mocked_result(state, request["mock"])
     program = _parse(state)
     program.test_state.name = state_name  # mocks, $$.State.Name and Next resolve by this name
     decided: dict[str, Any] = {}

@@ -212,3 +212,39 @@ def test_a_whole_machine_without_state_name_is_refused(sfn):
     with pytest.raises(ClientError) as refused:
         sfn.test_state(definition=json.dumps(machine), roleArn=ROLE_ARN)
     assert refused.value.response["Error"]["Code"] == "InvalidDefinition"
+
+
+START_CHILD = {
+    "Type": "Task",
+    "Resource": "arn:aws:states:::aws-sdk:sfn:startExecution",
+    "Parameters": {"StateMachineArn": "arn:aws:states:us-east-1:123456789012:stateMachine:child"},
+    "End": True,
+}
+
+
+def _mock_refusal(sfn, state: dict[str, Any], result: Any, mode: str | None) -> str | None:
+    mock: dict[str, Any] = {"result": json.dumps(result)}
+    if mode is not None:
+        mock["fieldValidationMode"] = mode
+    try:
+        run_state(sfn, state, mock=mock)
+    except ClientError as exc:
+        return str(exc.response["Error"]["Code"])
+    return None
+
+
+def test_a_mocked_result_is_validated_against_the_apis_answer_strictly_by_default(sfn):
+    # MockInput: STRICT (the default): required fields present, present fields as the API types them.
+    # The refusal's code AWS's documentation does not name: ValidationException is our choice.
+    assert _mock_refusal(sfn, START_CHILD, {"ExecutionArn": "arn:x"}, None) == "ValidationException"
+    assert _mock_refusal(sfn, START_CHILD, {"ExecutionArn": "arn:x", "StartDate": 1}, None) is None
+
+
+def test_present_validates_only_the_fields_given_and_none_validates_nothing(sfn):
+    assert _mock_refusal(sfn, START_CHILD, {"ExecutionArn": "arn:x"}, "PRESENT") is None
+    assert _mock_refusal(sfn, START_CHILD, {"ExecutionArn": 7}, "PRESENT") == "ValidationException"
+    assert _mock_refusal(sfn, START_CHILD, {"ExecutionArn": 7}, "NONE") is None
+
+
+def test_a_mocked_lambda_result_with_a_wrongly_typed_field_is_refused(sfn):
+    assert _mock_refusal(sfn, failing_task(), {"StatusCode": "two hundred"}, None) == "ValidationException"
