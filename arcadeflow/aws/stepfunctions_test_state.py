@@ -301,7 +301,6 @@ def _environment(request: dict[str, Any], state_name: str) -> Any:
     env.states.reset(input_value=copy.deepcopy(request["input"]))
     for name, value in request["variables"].items():
         env.variable_store.set(name, value)
-    env.variable_store.reset_tracing()  # what the state assigns is told apart from the test's input
     if request["mock"] is not None:
         env.mock_test_case = _mock_test_case(request["mock"], state_name)
     return env
@@ -437,8 +436,8 @@ def _outcome(
         if out["status"] == "SUCCEEDED" and program.test_state.input_path is not None:
             _fill_unchanged_steps(inspection, program.test_state)
         # AWS: the variables after the state ran, the test's own and those the state assigned.
-        variables = dict(request_variables)
-        variables.update({k: json.loads(v) for k, v in env.variable_store.get_assigned_variables().items()})
+        # (moto's store resets its "assigned" tracing as the state exits: read the scope itself.)
+        variables = {**request_variables, **env.variable_store._inner_scope}
         if variables:
             inspection["variables"] = json.dumps(variables)
         if error_details:

@@ -248,3 +248,14 @@ def test_present_validates_only_the_fields_given_and_none_validates_nothing(sfn)
 
 def test_a_mocked_lambda_result_with_a_wrongly_typed_field_is_refused(sfn):
     assert _mock_refusal(sfn, failing_task(), {"StatusCode": "two hundred"}, None) == "ValidationException"
+
+
+def test_variables_a_state_assigns_are_reported_beside_the_tests_own(sfn):
+    answer = run_state(
+        sfn,
+        {"Type": "Pass", "Assign": {"round.$": "$.round", "bonus": 10}, "End": True},
+        {"round": 2},
+        variables=json.dumps({"level": 3}),
+        inspectionLevel="DEBUG",
+    )
+    assert json.loads(answer["inspectionData"]["variables"]) == {"level": 3, "round": 2, "bonus": 10}
