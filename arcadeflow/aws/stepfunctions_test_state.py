@@ -7,8 +7,10 @@ with those components, so the state runs on moto's own interpreter, not on a sec
 - `definition` is one state, or (with `stateName`) a whole state machine whose named state is
   tested; the machine's QueryLanguage is inherited, as AWS does.
 - `input`, `variables` (bound before the state runs) and `context` (merged into `$$`).
-- `mock.result` / `mock.errorOutput` answer for the Task's service call, through moto's own mocked
-  mode (the service is not called).
+- `mock.result` / `mock.errorOutput` answer for the Task's service call (the service is not
+  called), validated against the API's answer by `fieldValidationMode` as AWS does; a Map or a
+  Parallel (and .sync, .waitForTaskToken, Activity tasks) run only with a mock, which is then the
+  state's whole result.
 - Retry and Catch are evaluated once, as AWS does: an error a retrier matches, with attempts left
   (`stateConfiguration.retrierRetryCount` says how many were made), answers RETRIABLE with the
   retrier's index and its backoff, and nothing waits or re-runs; a caught error answers
@@ -256,15 +258,53 @@ def _validate_mocked_result(state: dict[str, Any], mock: dict[str, Any]) -> None
 
 
 def _parse(state: dict[str, Any]) -> Any:
-    from moto.stepfunctions.parser.asl.parse.test_state.asl_parser import (
-        TestStateAmazonStateLanguageParser,
-    )
+    """moto's TestState program of the state. moto's own TestState parser treats every state
+    declaration as the tested one, so a Map's or a Parallel's inner states fail to parse; here only
+    the outermost is, the inner ones parse as in a state machine."""
+    from antlr4 import CommonTokenStream, InputStream
+    from moto.stepfunctions.parser.asl.antlr.runtime.ASLLexer import ASLLexer
+    from moto.stepfunctions.parser.asl.antlr.runtime.ASLParser import ASLParser
+    from moto.stepfunctions.parser.asl.parse.asl_parser import ASLParserException, SyntaxErrorListener
+    from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
+    from moto.stepfunctions.parser.asl.parse.test_state.preprocessor import TestStatePreprocessor
+
+    class OutermostStatePreprocessor(TestStatePreprocessor):
+        depth = 0
+
+        def visitState_decl_body(self, ctx: Any) -> Any:  # noqa: N802 - ANTLR's visitor name
+            self.depth += 1
+            try:
+                if self.depth == 1:
+                    return super().visitState_decl_body(ctx)
+                return Preprocessor.visitState_decl_body(self, ctx)
+            finally:
+                self.depth -= 1
 
     try:
-        program, _tree = TestStateAmazonStateLanguageParser.parse(json.dumps(state))
+        errors = SyntaxErrorListener()
+        parser = ASLParser(CommonTokenStream(ASLLexer(InputStream(json.dumps(state)))))
+        parser.removeErrorListeners()
+        parser.addErrorListener(errors)
+        tree = parser.state_decl_body()
+        if errors.errors:
+            raise ASLParserException(errors=errors.errors)
+        return OutermostStatePreprocessor().visit(tree)
     except Exception as exc:  # the parser raises bare ANTLR and value errors
         raise ApiError("InvalidDefinition", f"Invalid State Machine Definition: '{exc}'") from exc
-    return program
+
+
+def _needs_a_mock(state: dict[str, Any]) -> str | None:
+    """Why AWS's TestState runs this state only with a mock, or None."""
+    kind, resource = state.get("Type"), state.get("Resource")
+    if kind in ("Map", "Parallel"):
+        return f"a {kind} state"
+    if kind == "Task" and isinstance(resource, str):
+        if ":activity:" in resource:
+            return "an Activity task"
+        for pattern in (".sync", ".waitForTaskToken"):
+            if pattern in resource:
+                return f"the {pattern} integration pattern"
+    return None
 
 
 def _environment(request: dict[str, Any], state_name: str) -> Any:
@@ -301,8 +341,6 @@ def _environment(request: dict[str, Any], state_name: str) -> Any:
     env.states.reset(input_value=copy.deepcopy(request["input"]))
     for name, value in request["variables"].items():
         env.variable_store.set(name, value)
-    if request["mock"] is not None:
-        env.mock_test_case = _mock_test_case(request["mock"], state_name)
     return env
 
 
@@ -314,30 +352,62 @@ def _merge(into: dict[str, Any], extra: dict[str, Any]) -> None:
             into[key] = copy.deepcopy(value)
 
 
-def _mock_test_case(mock: dict[str, Any], state_name: str) -> Any:
-    """moto's own mocked mode: the state's service call answers the mock, every attempt."""
-    from moto.stepfunctions.parser.mocking.mock_config import (
-        MockedResponseReturn,
-        MockedResponseThrow,
-        MockTestCase,
-        StateMockedResponses,
+def _mocked_answer(mock: dict[str, Any]) -> Any:
+    """What the mocked call does: push the result, or fail with the mocked error (a States.* name
+    included, which moto's own mocked mode refuses as a custom error name)."""
+    from moto.stepfunctions.parser.api import HistoryEventType, TaskFailedEventDetails
+    from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import CustomErrorName
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+        FailureEvent,
+        FailureEventException,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
+    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+
+    def answer(env: Any) -> None:
+        if "result" in mock:
+            result = json.loads(mock["result"])
+            env.stack.append(result)
+            env.inspection_data["result"] = json.dumps(result)
+            return
+        error = mock["errorOutput"] or {}
+        name, cause = error.get("error", ""), error.get("cause", "")
+        try:
+            error_name: Any = StatesErrorName.from_name(name)
+        except ValueError:
+            error_name = CustomErrorName(name)
+        raise FailureEventException(
+            failure_event=FailureEvent(
+                env=env,
+                error_name=error_name,
+                event_type=HistoryEventType.TaskFailed,
+                event_details=EventDetails(
+                    taskFailedEventDetails=TaskFailedEventDetails(error=name, cause=cause)
+                ),
+            )
+        )
+
+    return answer
+
+
+def _mock(state: Any, mock: dict[str, Any]) -> None:
+    """On this one state object: a service Task's call answers the mock (its Parameters, events and
+    result handling as usual); any other state (Map, Parallel, an Activity, a Lambda by function
+    ARN) has the mock as its whole execution: no iteration, branch or call runs."""
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service import (
+        StateTaskService,
     )
 
-    if "result" in mock:
-        response: Any = MockedResponseReturn(range_start=0, range_end=0, payload=json.loads(mock["result"]))
+    answer = _mocked_answer(mock)
+    # A .sync or .waitForTaskToken Task would wait for its job or token after the call: with a
+    # mock, the mock is that outcome.
+    waits = any(
+        p in getattr(getattr(state, "resource", None), "resource_arn", "") for p in (".sync", ".waitFor")
+    )
+    if isinstance(state, StateTaskService) and not waits:
+        state._eval_service_task = lambda env, *_args, **_kwargs: answer(env)
     else:
-        error = mock["errorOutput"] or {}
-        response = MockedResponseThrow(
-            range_start=0, range_end=0, error=error.get("error", ""), cause=error.get("cause", "")
-        )
-    responses = StateMockedResponses(
-        state_name=state_name, mocked_response_name="TestState", mocked_responses=[response]
-    )
-    return MockTestCase(
-        state_machine_name="TestStateMachine",
-        test_case_name="TestState",
-        state_mocked_responses_list=[responses],
-    )
+        state._eval_execution = answer
 
 
 def _decide_retry_and_catch_once(state: Any, retry_count: int, decided: dict[str, Any]) -> None:
@@ -464,7 +534,12 @@ def test_state(body: dict[str, Any]) -> dict[str, Any]:
     request = _validated_request(body)
     if request["mock"] is not None:
         _validate_mocked_result(state, request["mock"])
+    elif reason := _needs_a_mock(state):
+        # AWS's wording of this refusal is not documented; the code and message are our choice.
+        raise ApiError("ValidationException", f"TestState runs {reason} only with a mock")
     program = _parse(state)
+    if request["mock"] is not None:
+        _mock(program.test_state, request["mock"])
     program.test_state.name = state_name  # mocks, $$.State.Name and Next resolve by this name
     decided: dict[str, Any] = {}
     _decide_retry_and_catch_once(program.test_state, request["retry_count"], decided)

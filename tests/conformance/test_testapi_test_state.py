@@ -259,3 +259,74 @@ def test_variables_a_state_assigns_are_reported_beside_the_tests_own(sfn):
         inspectionLevel="DEBUG",
     )
     assert json.loads(answer["inspectionData"]["variables"]) == {"level": 3, "round": 2, "bonus": 10}
+
+
+ROUNDS_MAP = {
+    "Type": "Map",
+    "ItemsPath": "$.rounds",
+    "ItemProcessor": {
+        "ProcessorConfig": {"Mode": "INLINE"},
+        "StartAt": "Play",
+        "States": {"Play": {"Type": "Pass", "End": True}},
+    },
+    "ResultPath": "$.scores",
+    "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Recover"}],
+    "Next": "Total",
+}
+
+
+def test_a_map_state_runs_with_a_mock_which_is_its_result(sfn):
+    answer = run_state(sfn, ROUNDS_MAP, {"rounds": [1, 2]}, mock={"result": json.dumps([10, 20])})
+    assert (answer["status"], answer["nextState"]) == ("SUCCEEDED", "Total")
+    assert json.loads(answer["output"]) == {"rounds": [1, 2], "scores": [10, 20]}
+
+
+def test_a_mocked_states_error_of_a_map_is_caught_as_in_an_execution(sfn):
+    mock = {
+        "errorOutput": {"error": "States.ExceedToleratedFailureThreshold", "cause": "too many lost rounds"}
+    }
+    answer = run_state(sfn, ROUNDS_MAP, {"rounds": [1]}, mock=mock)
+    assert (answer["status"], answer["nextState"], answer["error"]) == (
+        "CAUGHT_ERROR",
+        "Recover",
+        "States.ExceedToleratedFailureThreshold",
+    )
+
+
+@pytest.mark.parametrize(
+    "state",
+    [
+        ROUNDS_MAP,
+        {
+            "Type": "Parallel",
+            "Branches": [{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}],
+            "End": True,
+        },
+        {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+            "Parameters": {"QueueUrl": "q", "MessageBody.$": "$$.Task.Token"},
+            "End": True,
+        },
+    ],
+    ids=["map", "parallel", "waitForTaskToken"],
+)
+def test_what_aws_tests_only_with_a_mock_is_refused_without_one(sfn, state):
+    # API reference, TestState: Map, Parallel, .sync, .waitForTaskToken and Activity tasks are
+    # supported "when a mock is specified". The refusal's code is not documented: our choice.
+    with pytest.raises(ClientError) as refused:
+        run_state(sfn, state, {"rounds": []})
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
+
+
+def test_a_mocked_callback_task_answers_the_mock_without_waiting_for_a_token(sfn):
+    state = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+        "Parameters": {"QueueUrl": "q", "MessageBody.$": "$$.Task.Token"},
+        "End": True,
+    }
+    answer = run_state(
+        sfn, state, mock={"result": json.dumps({"accepted": True}), "fieldValidationMode": "NONE"}
+    )
+    assert (answer["status"], json.loads(answer["output"])) == ("SUCCEEDED", {"accepted": True})
