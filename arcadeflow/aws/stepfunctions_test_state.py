@@ -261,7 +261,7 @@ def _parse(state: dict[str, Any]) -> Any:
     """moto's TestState program of the state. moto's own TestState parser treats every state
     declaration as the tested one, so a Map's or a Parallel's inner states fail to parse; here only
     the outermost is, the inner ones parse as in a state machine."""
-    from antlr4 import CommonTokenStream, InputStream
+    from antlr4 import CommonTokenStream, InputStream  # type: ignore[import-untyped]
     from moto.stepfunctions.parser.asl.antlr.runtime.ASLLexer import ASLLexer
     from moto.stepfunctions.parser.asl.antlr.runtime.ASLParser import ASLParser
     from moto.stepfunctions.parser.asl.parse.asl_parser import ASLParserException, SyntaxErrorListener
@@ -381,7 +381,7 @@ def _mocked_answer(mock: dict[str, Any]) -> Any:
                 env=env,
                 error_name=error_name,
                 event_type=HistoryEventType.TaskFailed,
-                event_details=EventDetails(
+                event_details=EventDetails(  # type: ignore[typeddict-item]  # one of its keys
                     taskFailedEventDetails=TaskFailedEventDetails(error=name, cause=cause)
                 ),
             )
@@ -405,7 +405,7 @@ def _mock(state: Any, mock: dict[str, Any]) -> None:
         p in getattr(getattr(state, "resource", None), "resource_arn", "") for p in (".sync", ".waitFor")
     )
     if isinstance(state, StateTaskService) and not waits:
-        state._eval_service_task = lambda env, *_args, **_kwargs: answer(env)
+        state._eval_service_task = lambda env, *_args, **_kwargs: answer(env)  # type: ignore[method-assign]
     else:
         state._eval_execution = answer
 
