@@ -50,7 +50,10 @@ def start_sync_execution(body: dict[str, Any]) -> dict[str, Any]:
         )
     match = _MACHINE_ARN.match(arn)
     if match is None:
-        raise ApiError("InvalidArn", f"Invalid Arn: 'Resource type not valid in this context: {arn}'")
+        resource_type = arn.split(":")[5] if arn.count(":") >= 5 else arn
+        raise ApiError(
+            "InvalidArn", f"Invalid Arn: 'Resource type not valid in this context: {resource_type}'"
+        )
     try:
         machine = _backend(match["account"], match["region"]).describe_state_machine(arn)
     except Exception as exc:  # moto raises its StateMachineDoesNotExist (or a lookup error)

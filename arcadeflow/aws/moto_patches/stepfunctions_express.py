@@ -241,8 +241,9 @@ def refuse_history_of_express_executions(forward: Forward) -> Interceptor:
                 child = _recent_execution(arn)
                 if child is not None:  # a parent's .sync poll of its express child
                     return 200, {"Content-Type": "application/x-amz-json-1.0"}, _described(child)
+            # AWS names the ARN's resource type (as for a state machine ARN given as an execution's).
             return json_error(
-                400, "InvalidArn", f"Invalid Arn: 'Resource type not valid in this context: {arn}'"
+                400, "InvalidArn", "Invalid Arn: 'Resource type not valid in this context: express'"
             )
         if action == "ListExecutions" and _is_express_machine(request.get("stateMachineArn")):
             return json_error(
