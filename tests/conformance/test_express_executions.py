@@ -88,6 +88,7 @@ def test_no_history_is_kept_an_express_arn_is_refused(aws, action):
     with pytest.raises(ClientError) as refused:
         getattr(aws.sfn, action)(executionArn=arn)
     assert refused.value.response["Error"]["Code"] == "InvalidArn"
+    assert "Resource type not valid in this context: express" in refused.value.response["Error"]["Message"]
 
 
 def test_list_executions_of_an_express_machine_is_not_supported(aws):
