@@ -330,3 +330,16 @@ def test_a_mocked_callback_task_answers_the_mock_without_waiting_for_a_token(sfn
         sfn, state, mock={"result": json.dumps({"accepted": True}), "fieldValidationMode": "NONE"}
     )
     assert (answer["status"], json.loads(answer["output"])) == ("SUCCEEDED", {"accepted": True})
+
+
+def test_context_given_to_the_test_is_the_states_context_object(sfn):
+    answer = run_state(
+        sfn,
+        {
+            "Type": "Pass",
+            "Parameters": {"token.$": "$$.Task.Token", "execution.$": "$$.Execution.Name"},
+            "End": True,
+        },
+        context=json.dumps({"Task": {"Token": "token-1"}, "Execution": {"Name": "duel-7"}}),
+    )
+    assert json.loads(answer["output"]) == {"token": "token-1", "execution": "duel-7"}
