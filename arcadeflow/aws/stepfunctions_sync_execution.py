@@ -8,7 +8,7 @@ answer comes when it ends: SUCCEEDED, FAILED or TIMED_OUT.
 boto3 sends this action to the host "sync-" + the endpoint's host (the service model's
 hostPrefix), even for an endpoint_url of 127.0.0.1: `sync-127.0.0.1` does not resolve, and the
 call fails before it leaves the client. A local client turns the prefix off, with
-AWS_DISABLE_HOST_PREFIX_INJECTION=true in its environment (botocore >= 1.37) or
+AWS_DISABLE_HOST_PREFIX_INJECTION=true in its environment (botocore 1.44.5 reads it) or
 Config(inject_host_prefix=False); the embedded AWS serves the action whatever the Host header
 says (it routes on X-Amz-Target).
 
