@@ -307,7 +307,7 @@ def _needs_a_mock(state: dict[str, Any]) -> str | None:
     return None
 
 
-def _environment(request: dict[str, Any], state_name: str) -> Any:
+def _environment(request: dict[str, Any]) -> Any:
     from moto.stepfunctions.parser.api import StateMachineType
     from moto.stepfunctions.parser.asl.eval.evaluation_details import AWSExecutionDetails
     from moto.stepfunctions.parser.asl.eval.event.event_manager import EventHistoryContext
@@ -543,7 +543,7 @@ def test_state(body: dict[str, Any]) -> dict[str, Any]:
     program.test_state.name = state_name  # mocks, $$.State.Name and Next resolve by this name
     decided: dict[str, Any] = {}
     _decide_retry_and_catch_once(program.test_state, request["retry_count"], decided)
-    env = _environment(request, state_name)
+    env = _environment(request)
     program.eval(env)  # moto's TestStateProgram: its own thread, AWS's 5-minute limit
     return _outcome(env, program, request["level"], decided, request["variables"])
 
