@@ -132,3 +132,15 @@ def test_stepfunctions_express_history_is_refused_as_aws_refuses_it(front: Calla
                 call()
             codes.append(refused.value.response["Error"]["Code"])
     assert codes == ["InvalidArn", "InvalidArn", "StateMachineTypeNotSupported", "ExecutionNotRedrivable"]
+
+
+def test_the_express_executions_kept_for_parents_polls_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from types import SimpleNamespace
+
+    monkeypatch.setattr(stepfunctions_express, "RECENT_EXPRESS_MAX", 3)
+    monkeypatch.setattr(stepfunctions_express, "_recent", type(stepfunctions_express._recent)())
+    for n in range(5):  # still running (no stopDate): only the bound drops them
+        stepfunctions_express._remember(SimpleNamespace(exec_arn=f"arn:{n}", stop_date=None))
+    assert stepfunctions_express.recently_started_count() == 3
+    assert stepfunctions_express._recent_execution("arn:0") is None
+    assert stepfunctions_express._recent_execution("arn:4") is not None

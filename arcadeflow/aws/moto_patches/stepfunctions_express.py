@@ -62,8 +62,10 @@ _REFUSED_FOR_EXPRESS_ARNS = (
 
 # moto's interpreter signs its own calls with this access key (asl/utils/boto_client.py).
 INTERPRETER_ACCESS_KEY = "ak"
-# How long a finished express execution stays readable by its parent's .sync poll.
+# How long a finished express execution stays readable by its parent's .sync poll, and how many
+# are kept at most (an express execution holds its whole history: ~26 KB for a short one).
 RECENT_EXPRESS_SECONDS = 60.0
+RECENT_EXPRESS_MAX = 1000
 _recent_lock = threading.Lock()
 _recent: OrderedDict[str, Any] = OrderedDict()
 
@@ -76,9 +78,16 @@ def _remember(execution: Any) -> None:
         while _recent:
             oldest = next(iter(_recent.values()))
             stopped = oldest.stop_date
-            if stopped is None or (now - stopped).total_seconds() < RECENT_EXPRESS_SECONDS:
+            if len(_recent) <= RECENT_EXPRESS_MAX and (
+                stopped is None or (now - stopped).total_seconds() < RECENT_EXPRESS_SECONDS
+            ):
                 break
             _recent.popitem(last=False)
+
+
+def recently_started_count() -> int:
+    with _recent_lock:
+        return len(_recent)
 
 
 def _recent_execution(arn: str) -> Any:
