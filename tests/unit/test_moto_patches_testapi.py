@@ -86,6 +86,26 @@ def test_an_express_execution_running_at_the_express_limit_ends_timed_out(
     assert time.monotonic() - started < 30, "the express limit ended it, not the 60 s Wait"
 
 
+def test_an_asynchronous_express_execution_ends_timed_out_at_the_limit_too(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(stepfunctions_express.EXPRESS_MAX_SECONDS_VARIABLE, "0.5")
+    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+    with with_patch(EXPRESS_PATCH), mock_aws(config=EXECUTING):
+        arn = express_machine(STALL_MACHINE)
+        execution_arn = client("stepfunctions").start_execution(stateMachineArn=arn)["executionArn"]
+        execution = stepfunctions_express._recent_execution(execution_arn)
+        assert execution is not None
+        deadline = time.monotonic() + 30  # well below the 60 s Wait
+        while execution.exec_status.value == "RUNNING" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert (
+            stepfunctions_parser_backends[ACCOUNT]["us-east-1"].describe_state_machine(arn).executions == []
+        )
+    assert execution.exec_status.value == "TIMED_OUT"
+
+
 @pytest.mark.parametrize("value", ["soon", "0", "301"])
 def test_the_express_limit_variable_is_refused_outside_awss_range(
     monkeypatch: pytest.MonkeyPatch, value: str
