@@ -87,6 +87,8 @@ class EmbeddedAws:
                 # No X-Ray daemon locally; the Tracer still wraps, it just does not emit.
                 "POWERTOOLS_TRACE_DISABLED": "true",
                 "POWERTOOLS_DEV": os.environ.get("POWERTOOLS_DEV", "false"),
+                # boto3 prefixes StartSyncExecution/TestState hosts with "sync-": 127.0.0.1 has none.
+                "AWS_DISABLE_HOST_PREFIX_INJECTION": "true",
             },
             log_dir=log_dir,
         )
@@ -103,6 +105,8 @@ class EmbeddedAws:
         server_gc.freeze_survivors_of_full_collections()
         # moto's Step Functions interpreter calls Lambda and DynamoDB back on localhost:MOTO_PORT.
         os.environ["MOTO_PORT"] = str(self.port)
+        # The interpreter's own clients (aws-sdk:sfn:startSyncExecution) call this endpoint too.
+        os.environ["AWS_DISABLE_HOST_PREFIX_INJECTION"] = "true"
         self.serve()
 
     def serve(self) -> None:

@@ -12,6 +12,7 @@ Terraform's aws provider calls both on every plan and refresh of an aws_sfn_stat
 
 from __future__ import annotations
 
+import importlib
 import json
 import re
 from collections.abc import Callable
@@ -172,7 +173,20 @@ def list_state_machine_versions(body: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _served_elsewhere(module: str, function: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """An action of a module of its own, imported on first use (it imports ApiError from here)."""
+
+    def action(body: dict[str, Any]) -> dict[str, Any]:
+        return getattr(importlib.import_module(module), function)(body)
+
+    return action
+
+
 ACTIONS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "ValidateStateMachineDefinition": validate_state_machine_definition,
     "ListStateMachineVersions": list_state_machine_versions,
+    "TestState": _served_elsewhere("arcadeflow.aws.stepfunctions_test_state", "test_state"),
+    "StartSyncExecution": _served_elsewhere(
+        "arcadeflow.aws.stepfunctions_sync_execution", "start_sync_execution"
+    ),
 }

@@ -188,7 +188,10 @@ class ConsoleApi:
         machines = []
         for machine in sorted(self._machines(), key=lambda m: m["name"]):
             counts = dict.fromkeys(STATUSES, 0)
-            executions = self._all_executions(machine["stateMachineArn"])
+            # Step Functions keeps no history of Express executions (AWS's console shows them from
+            # CloudWatch Logs): an EXPRESS machine is listed with none.
+            express = machine.get("type") == "EXPRESS"
+            executions = [] if express else self._all_executions(machine["stateMachineArn"])
             for row in executions:
                 counts[row["status"]] = counts.get(row["status"], 0) + 1
             machines.append(

@@ -19,6 +19,7 @@ from arcadeflow.aws.moto_patches import (
     server_speed,
     stepfunctions_early_stop,
     stepfunctions_execution_names,
+    stepfunctions_express,
     stepfunctions_jsonpath,
     stepfunctions_redrive,
     stepfunctions_start_execution,
@@ -49,11 +50,14 @@ REGISTRY = Registry(
         stepfunctions_execution_names.INPUT_ERRORS,
         stepfunctions_execution_names.PATCH,
         stepfunctions_execution_names.NAMED_STARTS,
+        # Before redrive's interceptor, which forwards DescribeExecution/ListExecutions itself.
+        stepfunctions_express.HISTORY_REFUSED,
         stepfunctions_redrive.PATCH,
         stepfunctions_redrive.KEEPS_SUCCEEDED_WORK,
         stepfunctions_thread_list.PATCH,
         server_speed.ROUTING_CACHE,
         server_speed.CLIENT_REUSE,
+        stepfunctions_express.PATCH,
     )
 )
 

@@ -7,6 +7,7 @@ execution's history (every frame a flow pushes is a push task's input there)."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -44,7 +45,9 @@ def poll(check: Callable[[], Any], what: str, timeout: float = EXECUTION_TIMEOUT
 class EmbeddedAwsProcess:
     """lambda_code: project files (repo-relative) the functions may import besides functions/."""
 
-    def __init__(self, log_dir: Path, lambda_code: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, log_dir: Path, lambda_code: tuple[str, ...] = (), env: dict[str, str] | None = None
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._log = open(log_dir / "embedded-aws.log", "wb")  # noqa: SIM115 - closed in stop()
@@ -61,6 +64,8 @@ class EmbeddedAwsProcess:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._log,
+            # Extra variables of the embedded AWS process (e.g. ARCADEFLOW_EXPRESS_MAX_SECONDS).
+            env={**os.environ, **(env or {})},
         )
         assert self.proc.stdout is not None
         ready = self.proc.stdout.readline()  # blocks until "ready" or the process dies
