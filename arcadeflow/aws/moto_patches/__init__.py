@@ -17,10 +17,13 @@ from arcadeflow.aws.moto_patches import (
     event_source_delivery,
     instance_tracking,
     server_speed,
+    stepfunctions_api_answers,
+    stepfunctions_context_object,
     stepfunctions_early_stop,
     stepfunctions_execution_names,
     stepfunctions_jsonpath,
     stepfunctions_redrive,
+    stepfunctions_service_errors,
     stepfunctions_start_execution,
     stepfunctions_synchronous_stop,
     stepfunctions_thread_list,
@@ -54,6 +57,11 @@ REGISTRY = Registry(
         stepfunctions_thread_list.PATCH,
         server_speed.ROUTING_CACHE,
         server_speed.CLIENT_REUSE,
+        stepfunctions_service_errors.SQS_ERROR_NAMES,
+        stepfunctions_service_errors.LAMBDA_ERROR_NAMES,
+        stepfunctions_api_answers.SEND_TASK_FAILURE_CAUSE,
+        stepfunctions_api_answers.DESCRIBE_INPUT_DETAILS,
+        stepfunctions_context_object.PATCH,
     )
 )
 
