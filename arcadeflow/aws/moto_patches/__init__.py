@@ -18,6 +18,7 @@ from arcadeflow.aws.moto_patches import (
     instance_tracking,
     server_speed,
     stepfunctions_api_answers,
+    stepfunctions_branch_errors,
     stepfunctions_context_object,
     stepfunctions_early_stop,
     stepfunctions_execution_names,
@@ -62,6 +63,7 @@ REGISTRY = Registry(
         stepfunctions_api_answers.SEND_TASK_FAILURE_CAUSE,
         stepfunctions_api_answers.DESCRIBE_INPUT_DETAILS,
         stepfunctions_context_object.PATCH,
+        stepfunctions_branch_errors.PATCH,
     )
 )
 
