@@ -34,9 +34,11 @@ def apply(patcher: Patcher) -> None:
 
     def environment(self: Any) -> Any:
         env = original_environment(self)
-        execution = env.states.context_object.context_object_data["Execution"]
-        if isinstance(execution.get("StartTime"), datetime.datetime):
-            execution["StartTime"] = aws_timestamp(execution["StartTime"])
+        # moto's TypedDict says text and knows no RedriveCount: what it holds is what counts.
+        execution: Any = env.states.context_object.context_object_data["Execution"]
+        start = execution.get("StartTime")
+        if isinstance(start, datetime.datetime):
+            execution["StartTime"] = aws_timestamp(start)
         execution.setdefault("RedriveCount", 0)
         return env
 
