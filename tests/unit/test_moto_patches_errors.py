@@ -284,3 +284,65 @@ def test_a_stop_without_error_or_cause_reports_neither() -> None:
     assert "error" not in described and "cause" not in described
     assert events[-1]["type"] == "ExecutionAborted"
     assert events[-1].get("executionAbortedEventDetails", {}) == {}
+
+
+# --- stepfunctions_map_tolerated_failures ---------------------------------------------------------
+
+
+def _distributed_map(items: list[str], **tolerance: Any) -> dict[str, Any]:
+    processor = {
+        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+        "StartAt": "IsBad",
+        "States": {
+            "IsBad": {
+                "Type": "Choice",
+                "Choices": [{"Variable": "$", "StringEquals": "bad", "Next": "Lose"}],
+                "Default": "Play",
+            },
+            "Lose": {"Type": "Fail", "Error": "Game.Lost", "Cause": "a bad move"},
+            "Play": {"Type": "Pass", "End": True},
+        },
+    }
+    state = {"Type": "Map", "ItemsPath": "$.items", "ItemProcessor": processor, "End": True, **tolerance}
+    return run({"StartAt": "Fan", "States": {"Fan": state}}, {"items": items})
+
+
+def test_canary_stepfunctions_map_tolerated_failures() -> None:
+    with without("stepfunctions_map_tolerated_failures"), mock_aws(config=EXECUTING):
+        described = _distributed_map(["ok", "bad", "bad"], ToleratedFailureCount=1)
+    assert described["status"] == "SUCCEEDED", fixed_upstream("stepfunctions_map_tolerated_failures")
+    assert json.loads(described["output"]) == ["ok", None, None]  # the failures swallowed
+
+
+def test_stepfunctions_map_tolerated_failures_fail_past_the_threshold() -> None:
+    with with_patch("stepfunctions_map_tolerated_failures"), mock_aws(config=EXECUTING):
+        within = _distributed_map(["ok", "bad"], ToleratedFailureCount=1)
+        past = _distributed_map(["ok", "bad", "bad"], ToleratedFailureCount=1)
+        untolerated = _distributed_map(["ok", "bad"])
+    assert within["status"] == "SUCCEEDED"
+    assert json.loads(within["output"]) == ["ok", {"Error": "Game.Lost", "Cause": "a bad move"}]
+    assert (past["status"], past["error"]) == ("FAILED", "States.ExceedToleratedFailureThreshold")
+    assert (untolerated["status"], untolerated["error"]) == (
+        "FAILED",
+        "States.ExceedToleratedFailureThreshold",
+    )
+
+
+@pytest.mark.parametrize(
+    ("failed", "total", "count", "percentage", "fails"),
+    [
+        (0, 4, 0, 0.0, False),
+        (1, 4, 0, 0.0, True),  # no threshold: the first failure
+        (1, 4, 1, 0.0, False),
+        (2, 4, 1, 0.0, True),
+        (1, 4, 0, 25.0, False),  # 25 % is not over 25 %
+        (2, 4, 0, 25.0, True),
+        (2, 4, 5, 25.0, True),  # either threshold
+    ],
+)
+def test_the_tolerated_failure_thresholds(
+    failed: int, total: int, count: int, percentage: float, fails: bool
+) -> None:
+    from arcadeflow.aws.moto_patches.stepfunctions_map_tolerated_failures import exceeded
+
+    assert exceeded(failed, total, count, percentage) is fails

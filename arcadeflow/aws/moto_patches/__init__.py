@@ -23,6 +23,7 @@ from arcadeflow.aws.moto_patches import (
     stepfunctions_early_stop,
     stepfunctions_execution_names,
     stepfunctions_jsonpath,
+    stepfunctions_map_tolerated_failures,
     stepfunctions_redrive,
     stepfunctions_service_errors,
     stepfunctions_start_execution,
@@ -64,6 +65,7 @@ REGISTRY = Registry(
         stepfunctions_api_answers.DESCRIBE_INPUT_DETAILS,
         stepfunctions_context_object.PATCH,
         stepfunctions_branch_errors.PATCH,
+        stepfunctions_map_tolerated_failures.PATCH,
     )
 )
 
