@@ -164,3 +164,21 @@ def test_a_distributed_map_without_tolerance_fails_at_its_first_failed_item(aws)
     run = aws.run(distributed_map(), {"items": ["ok", "bad"]})
     assert (run.status, run.error) == ("FAILED", "States.ExceedToleratedFailureThreshold"), run.describe()
     assert run.cause and "1 of 2 items failed" in run.cause
+
+
+def test_a_fail_state_raises_a_caught_states_error_again(aws):
+    """Developer guide, "Fail workflow state": `ErrorPath` takes the error name from the state's
+    input, such as the error a Catch put there. Whether a Fail state may raise a `States.` name
+    the guide does not say; our choice: raising a caught States.Timeout again ends the execution
+    with States.Timeout (moto's interpreter made it States.Runtime)."""
+    task = {key: value for key, value in slow_task(aws)["States"]["Think"].items() if key != "End"}
+    task["Catch"] = [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Rethrow"}]
+    definition = {
+        "StartAt": "Think",
+        "States": {
+            "Think": task,
+            "Rethrow": {"Type": "Fail", "ErrorPath": "$.error.Error", "CausePath": "$.error.Cause"},
+        },
+    }
+    run = aws.run(definition)
+    assert (run.status, run.error) == ("FAILED", "States.Timeout"), run.describe()

@@ -346,3 +346,25 @@ def test_the_tolerated_failure_thresholds(
     from arcadeflow.aws.moto_patches.stepfunctions_map_tolerated_failures import exceeded
 
     assert exceeded(failed, total, count, percentage) is fails
+
+
+_FAIL_WITH_A_STATES_ERROR = {
+    "StartAt": "Rethrow",
+    "States": {"Rethrow": {"Type": "Fail", "Error": "States.Timeout", "Cause": "raised again"}},
+}
+
+
+def test_canary_stepfunctions_branch_states_errors_of_a_fail_state() -> None:
+    with without("stepfunctions_branch_states_errors"), mock_aws(config=EXECUTING):
+        described = run(_FAIL_WITH_A_STATES_ERROR)
+    assert described["error"] == "States.Runtime", fixed_upstream("stepfunctions_branch_states_errors")
+
+
+def test_stepfunctions_branch_states_errors_let_a_fail_state_raise_a_states_error() -> None:
+    with with_patch("stepfunctions_branch_states_errors"), mock_aws(config=EXECUTING):
+        described = run(_FAIL_WITH_A_STATES_ERROR)
+    assert (described["status"], described["error"], described["cause"]) == (
+        "FAILED",
+        "States.Timeout",
+        "raised again",
+    )
