@@ -229,3 +229,33 @@ def test_an_uncaught_service_error_fails_the_execution_under_its_name(aws):
     run = aws.run(definition)
     assert (run.status, run.error) == ("FAILED", "Lambda.ResourceNotFoundException")
     assert run.cause and run.cause.startswith("Function not found")
+
+
+def test_an_sdk_integration_error_is_prefixed_with_the_sdk_service_name(aws, table):
+    """Developer guide, "Integrating services with Step Functions" (AWS SDK integrations): an
+    SDK integration's error is `<service>.<exception>`. AWS lists no names; that the service part
+    is the AWS SDK for Java 2.x's client name (DynamoDb, Sqs, Sfn, ...) is our reading, from the
+    two names moto's interpreter recorded from AWS (DynamoDb, Sfn)."""
+    url = aws.sqs.create_queue(QueueName=aws.unique("errors"))["QueueUrl"]
+    sqs = aws.run(
+        caught(
+            "arn:aws:states:::aws-sdk:sqs:sendMessage",
+            {"QueueUrl": f"{url}-deleted", "MessageBody": "move"},
+            "Sqs.QueueDoesNotExistException",
+        )
+    )
+    dynamodb = aws.run(
+        caught(
+            "arn:aws:states:::aws-sdk:dynamodb:putItem",
+            {
+                "TableName": table,
+                "Item": {"pk": {"S": "taken"}},
+                "ConditionExpression": "attribute_not_exists(pk)",
+            },
+            "DynamoDb.ConditionalCheckFailedException",
+        )
+    )
+    assert sqs.output["branch"] == dynamodb.output["branch"] == "Expected", (sqs.output, dynamodb.output)
+    assert sqs.output["error"]["Cause"].startswith(
+        "The specified queue does not exist. (Service: Sqs, Status Code: 400"
+    )

@@ -368,3 +368,45 @@ def test_stepfunctions_branch_states_errors_let_a_fail_state_raise_a_states_erro
         "States.Timeout",
         "raised again",
     )
+
+
+# --- stepfunctions_sdk_error_names ----------------------------------------------------------------
+
+
+def _sdk_send_to_a_missing_queue() -> dict[str, Any]:
+    url = client("sqs").create_queue(QueueName="present")["QueueUrl"]
+    task = {
+        "Type": "Task",
+        "Resource": "arn:aws:states:::aws-sdk:sqs:sendMessage",
+        "Parameters": {"QueueUrl": url.replace("present", "deleted"), "MessageBody": "m"},
+    }
+    return json.loads(run(caught(task))["output"])
+
+
+def test_canary_stepfunctions_sdk_error_names() -> None:
+    with without("stepfunctions_sdk_error_names"), mock_aws(config=EXECUTING):
+        error = _sdk_send_to_a_missing_queue()
+    assert error["Error"] == "sqs.QueueDoesNotExistException", fixed_upstream("stepfunctions_sdk_error_names")
+
+
+def test_stepfunctions_sdk_error_names_use_the_sdk_service_name() -> None:
+    with with_patch("stepfunctions_sdk_error_names"), mock_aws(config=EXECUTING):
+        error = _sdk_send_to_a_missing_queue()
+    assert error["Error"] == "Sqs.QueueDoesNotExistException"
+    assert error["Cause"].startswith("The specified queue does not exist. (Service: Sqs, Status Code: 400")
+
+
+@pytest.mark.parametrize(
+    ("service", "name"),
+    [
+        ("sqs", "Sqs"),
+        ("dynamodb", "DynamoDb"),
+        ("s3", "S3"),
+        ("events", "EventBridge"),
+        ("logs", "CloudWatchLogs"),
+    ],
+)
+def test_the_sdk_service_names(service: str, name: str) -> None:
+    from arcadeflow.aws.moto_patches.stepfunctions_service_errors import sdk_v2_service_name
+
+    assert sdk_v2_service_name(service) == name

@@ -66,6 +66,7 @@ REGISTRY = Registry(
         stepfunctions_context_object.PATCH,
         stepfunctions_branch_errors.PATCH,
         stepfunctions_map_tolerated_failures.PATCH,
+        stepfunctions_service_errors.SDK_ERROR_NAMES,
     )
 )
 

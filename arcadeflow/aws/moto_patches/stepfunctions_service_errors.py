@@ -13,6 +13,9 @@ Code: ...; Request ID: ...; Proxy: null)`. moto's interpreter does so for Dynamo
 - `arn:aws:states:::lambda:invoke`: the cause is built from the answer's request id, and an
   answer without one (the embedded AWS's Lambda front had none) killed the execution with
   `States.Runtime` / `KeyError('RequestId')` instead of the catchable Lambda error.
+- `arn:aws:states:::aws-sdk:<service>:<action>`: AWS prefixes the error with the service's name
+  in the AWS SDK for Java 2.x (`DynamoDb.`, `Sqs.`, `S3.`, `EventBridge.`); moto knows two such
+  names (DynamoDb, Sfn) and uses the ARN's lower-case service otherwise (`sqs.`).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ _TASK = "moto.stepfunctions.parser.asl.component.state.exec.state_task"
 _SQS = f"{_TASK}.service.state_task_service_sqs.StateTaskServiceSqs"
 _LAMBDA_SERVICE = f"{_TASK}.service.state_task_service_lambda.StateTaskServiceLambda"
 _LAMBDA_RESOURCE = f"{_TASK}.state_task_lambda.StateTaskLambda"
+_AWS_SDK = f"{_TASK}.service.state_task_service_aws_sdk.StateTaskServiceAwsSdk"
 
 # The error codes SQS answers over its query protocol (and in the JSON protocol's
 # x-amzn-query-error header) for the exceptions whose class name differs from them.
@@ -55,6 +59,23 @@ def exception_class(service: str, code: str, generic: str) -> str:
     if shape not in _error_shapes(service):
         return generic
     return shape if shape.endswith("Exception") else f"{shape}Exception"
+
+
+def sdk_v2_service_name(service: str) -> str | None:
+    """A service's name in the AWS SDK for Java 2.x (its client's prefix: SqsClient, DynamoDbClient,
+    CloudWatchLogsClient), from botocore's serviceId; None for a service botocore does not know."""
+    import re
+
+    import botocore.exceptions
+    import botocore.session
+
+    try:
+        service_id = botocore.session.get_session().get_service_model(service).metadata["serviceId"]
+    except (botocore.exceptions.UnknownServiceError, KeyError):
+        return None
+    # "DynamoDB" -> Dynamo, DB; "CloudWatch Logs" -> Cloud, Watch, Logs; "EC2" -> EC, 2.
+    words = re.findall(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+", service_id)
+    return "".join(word.capitalize() for word in words)
 
 
 def sdk_cause(client_error: Any, service_label: str) -> str:
@@ -156,6 +177,24 @@ def apply_lambda(patcher: Patcher) -> None:
     patcher.replace(StateTaskLambda, "_from_error", resource_from_error)
 
 
+def apply_sdk(patcher: Patcher) -> None:
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_aws_sdk,
+    )
+
+    service_class = state_task_service_aws_sdk.StateTaskServiceAwsSdk
+    original_name = service_class._normalise_service_error_name
+
+    def normalise_service_error_name(service_name: str) -> str:
+        if service_name.lower() in state_task_service_aws_sdk._SERVICE_ERROR_NAMES:
+            return str(original_name(service_name))
+        return sdk_v2_service_name(service_name.lower()) or str(original_name(service_name))
+
+    patcher.replace(
+        service_class, "_normalise_service_error_name", staticmethod(normalise_service_error_name)
+    )
+
+
 SQS_ERROR_NAMES = MotoPatch(
     name="stepfunctions_sqs_error_names",
     fixes="a failed sqs:sendMessage task is SQS.SdkClientException (bare cause), not AWS's SQS.<Exception>",
@@ -185,4 +224,19 @@ LAMBDA_ERROR_NAMES = MotoPatch(
         f"{_LAMBDA_SERVICE}._error_cause_from_client_error": ("client_error",),
         f"{_LAMBDA_RESOURCE}._from_error": ("self", "env", "ex"),
     },
+)
+
+SDK_ERROR_NAMES = MotoPatch(
+    name="stepfunctions_sdk_error_names",
+    fixes="aws-sdk task errors are prefixed with the ARN's lower-case service (sqs.), not the SDK's (Sqs.)",
+    upstream=None,
+    moto_versions=("5.2.5",),
+    targets=(
+        f"{_AWS_SDK}._normalise_service_error_name",
+        "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_aws_sdk"
+        "._SERVICE_ERROR_NAMES",
+    ),
+    kind="fix",
+    apply=apply_sdk,
+    signatures={f"{_AWS_SDK}._normalise_service_error_name": ("service_name",)},
 )
