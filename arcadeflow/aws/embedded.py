@@ -176,7 +176,12 @@ class EmbeddedAws:
                 return 202, {}, b""
             result = self.runner.invoke(name, body, trace_id=environ.get("HTTP_X_AMZN_TRACE_ID", ""))
         except FunctionNotFound:
-            message = f"Function not found: arn:aws:lambda:{self.region}:{ACCOUNT_ID}:function:{name}"
+            arn = (
+                name
+                if name.startswith("arn:")
+                else f"arn:aws:lambda:{self.region}:{ACCOUNT_ID}:function:{name}"
+            )
+            message = f"Function not found: {arn}"
             return json_error(404, "ResourceNotFoundException", message)
         headers = {"Content-Type": "application/json", "X-Amz-Executed-Version": "$LATEST"}
         if result.function_error:

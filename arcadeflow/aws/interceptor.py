@@ -10,6 +10,7 @@ contract moto keeps across versions, its private names are not.
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -21,4 +22,11 @@ Forward = Callable[[dict[str, Any], bytes], Response]
 
 def json_error(status: int, code: str, message: str) -> Response:
     body = json.dumps({"__type": code, "message": message, "Message": message}).encode()
-    return status, {"Content-Type": "application/json", "X-Amzn-ErrorType": code}, body
+    # AWS answers every request with a request id; clients put it in their error (Step Functions
+    # in a failed Task's cause), and moto's interpreter fails without one.
+    headers = {
+        "Content-Type": "application/json",
+        "X-Amzn-ErrorType": code,
+        "x-amzn-RequestId": str(uuid.uuid4()),
+    }
+    return status, headers, body

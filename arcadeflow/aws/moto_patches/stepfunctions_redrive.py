@@ -31,6 +31,7 @@ from typing import Any
 from arcadeflow.aws import redrive_plan
 from arcadeflow.aws.interceptor import Forward, Interceptor, Response, json_error
 from arcadeflow.aws.moto_patches.registry import MotoPatch, Patcher
+from arcadeflow.aws.moto_patches.stepfunctions_context_object import aws_timestamp
 from arcadeflow.aws.redrive_plan import ResumePlan
 
 CLIENT_TOKENS_KEPT = 10
@@ -255,8 +256,8 @@ def _redrive_worker_class() -> Any:
             env.event_history_context.source_event_id = last_id
             env.event_history_context.last_published_event_id = last_id
             env.states.context_object.context_object_data["Execution"]["RedriveCount"] = plan.redrive_count
-            env.states.context_object.context_object_data["Execution"]["RedriveTime"] = (
-                redrive_date.isoformat()
+            env.states.context_object.context_object_data["Execution"]["RedriveTime"] = aws_timestamp(
+                redrive_date
             )
             env._program_state = ProgramRunning()  # a StopExecution from now on stops it
             self.env = env

@@ -14,7 +14,7 @@ the execution's thread to it). Whatever the thread still does afterwards is drop
 history, as on AWS where nothing follows ExecutionAborted; a failure it raises because it was
 stopped neither retries nor overwrites ABORTED. A redrive gets a new history (a new event
 manager), so it records again. The stop's error and cause are kept, as AWS keeps them (moto
-drops them).
+drops them), and a stop that gave none reports none (moto reports "" for both).
 """
 
 from __future__ import annotations
@@ -110,8 +110,9 @@ def apply(patcher: Patcher) -> None:
     def stop(self: Any, stop_date: Any, error: str | None, cause: str | None) -> None:
         requested = getattr(_stop_request, "reason", None)
         if requested is not None:
-            error = requested[0] if requested[0] is not None else error
-            cause = requested[1] if requested[1] is not None else cause
+            # What the caller gave; moto's backend passes "" for both, and AWS reports no error
+            # and no cause for a stop that gave none (DescribeExecution, ExecutionAborted).
+            error, cause = requested
         worker = self.exec_worker
         env = getattr(worker, "env", None) if worker is not None else None
         if env is None:  # no environment yet (stepfunctions_early_stop not installed): moto's way
