@@ -19,6 +19,7 @@ from arcadeflow.aws.moto_patches import (
     server_speed,
     stepfunctions_early_stop,
     stepfunctions_execution_names,
+    stepfunctions_jsonata,
     stepfunctions_jsonpath,
     stepfunctions_redrive,
     stepfunctions_start_execution,
@@ -54,6 +55,7 @@ REGISTRY = Registry(
         stepfunctions_thread_list.PATCH,
         server_speed.ROUTING_CACHE,
         server_speed.CLIENT_REUSE,
+        stepfunctions_jsonata.PATCH,
     )
 )
 
