@@ -56,6 +56,7 @@ REGISTRY = Registry(
         server_speed.ROUTING_CACHE,
         server_speed.CLIENT_REUSE,
         stepfunctions_jsonata.PATCH,
+        stepfunctions_jsonata.STRING_OUTPUT,
     )
 )
 
