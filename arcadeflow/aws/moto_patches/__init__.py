@@ -25,6 +25,7 @@ from arcadeflow.aws.moto_patches import (
     stepfunctions_start_execution,
     stepfunctions_synchronous_stop,
     stepfunctions_thread_list,
+    stepfunctions_variables,
 )
 from arcadeflow.aws.moto_patches.registry import (
     MotoPatch,
@@ -57,6 +58,7 @@ REGISTRY = Registry(
         server_speed.CLIENT_REUSE,
         stepfunctions_jsonata.PATCH,
         stepfunctions_jsonata.STRING_OUTPUT,
+        stepfunctions_variables.PATCH,
     )
 )
 

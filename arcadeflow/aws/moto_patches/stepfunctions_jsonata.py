@@ -385,13 +385,15 @@ def apply_string_output(patcher: Patcher) -> None:
     patcher.replace(StepFunctionResponse, "describe_execution", describe_execution)
 
 
+# The same fix as part "basics"'s stepfunctions_string_output (made at the same time); both are
+# idempotent together, keep one at merge.
 STRING_OUTPUT = MotoPatch(
-    name="stepfunctions_string_output",
+    name="stepfunctions_jsonata_string_output",
     fixes=(
         "an execution whose output is a JSON string (a JSONata Output of 'done') answers DescribeExecution "
         "with the bare text (done), not JSON (\"done\")"
     ),
-    upstream=None,  # not reported upstream; see upstream/stepfunctions_string_output.md
+    upstream=None,  # not reported upstream; see upstream/stepfunctions_jsonata_string_output.md
     moto_versions=("5.2.5",),
     targets=("moto.stepfunctions.responses.StepFunctionResponse.describe_execution",),
     kind="fix",
