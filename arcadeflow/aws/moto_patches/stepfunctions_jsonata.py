@@ -146,16 +146,17 @@ def _to_json(value: Any, expression: str) -> Any:
     """The result as plain JSON values; a function or regex result is unsupported, as on AWS."""
     from jsonata import Utils
 
-    if value is Utils.NULL_VALUE:
+    # Inside a value, None is a JSON null of the data (JSONata itself drops undefined members).
+    if value is Utils.NULL_VALUE or value is None:
         return None
     if isinstance(value, bool) or isinstance(value, str | int):
         return value
     if isinstance(value, float):
         return int(value) if value.is_integer() and abs(value) < 2**53 else value
     if isinstance(value, dict):
-        return {str(k): _to_json(v, expression) for k, v in value.items() if v is not None}
+        return {str(k): _to_json(v, expression) for k, v in value.items()}
     if isinstance(value, list):
-        return [_to_json(v, expression) for v in value if v is not None]
+        return [_to_json(v, expression) for v in value]
     raise JsonataEvaluationError(f"The JSONata expression '{expression}' returned an unsupported result type.")
 
 

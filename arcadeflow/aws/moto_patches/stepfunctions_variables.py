@@ -74,6 +74,20 @@ def apply(patcher: Patcher) -> None:
             )
         )
 
+    def outer_scope_write(env: Any, name: str) -> FailureEventException:
+        error = StatesErrorName(typ=StatesErrorNameType.StatesRuntime)
+        cause = f"The variable '{name}' belongs to an outer scope: a Parallel branch or Map iteration cannot assign it."
+        return FailureEventException(
+            failure_event=FailureEvent(
+                env=env,
+                error_name=error,
+                event_type=HistoryEventType.TaskFailed,
+                event_details=EventDetails(
+                    executionFailedEventDetails=ExecutionFailedEventDetails(error=error.error_name, cause=cause)
+                ),
+            )
+        )
+
     def assign_eval_body(self: Any, env: Any) -> None:
         declarations: dict[str, Any] = {}
         for binding in self.declaration_bindings:
@@ -104,6 +118,9 @@ def apply(patcher: Patcher) -> None:
         visible.update(pending)
         if json_size(visible) > EXECUTION_VARIABLES_MAX_BYTES:
             raise data_limit_exceeded(env, "The execution's variables exceed the maximum total size of 10 MiB.")
+        for name in pending:
+            if name in store._outer_scope:
+                raise outer_scope_write(env, name)
         for name, value in pending.items():
             store.set(variable_identifier=name, variable_value=value)
 
