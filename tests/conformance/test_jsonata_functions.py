@@ -12,7 +12,11 @@ import re
 
 def output_of(aws, expression: str, execution_input=None):
     run = aws.run(
-        {"QueryLanguage": "JSONata", "StartAt": "P", "States": {"P": {"Type": "Pass", "Output": expression, "End": True}}},
+        {
+            "QueryLanguage": "JSONata",
+            "StartAt": "P",
+            "States": {"P": {"Type": "Pass", "Output": expression, "End": True}},
+        },
         execution_input,
     )
     assert run.status == "SUCCEEDED", run.cause
@@ -49,7 +53,9 @@ def test_uuid_is_a_version_4_uuid(aws):
 
 
 def test_parse_turns_json_text_into_a_value(aws):
-    assert output_of(aws, "{% $parse($states.input.body).score %}", {"body": '{"score": 12, "n": null}'}) == 12
+    assert (
+        output_of(aws, "{% $parse($states.input.body).score %}", {"body": '{"score": 12, "n": null}'}) == 12
+    )
 
 
 def test_standard_jsonata_functions_work(aws):
@@ -60,7 +66,11 @@ def test_eval_is_not_available(aws):
     """$eval is not available in Step Functions. The guide does not say how a state that calls it
     fails; ours fails with States.QueryEvaluationError (our choice)."""
     run = aws.run(
-        {"QueryLanguage": "JSONata", "StartAt": "P", "States": {"P": {"Type": "Pass", "Output": "{% $eval('1 + 1') %}", "End": True}}}
+        {
+            "QueryLanguage": "JSONata",
+            "StartAt": "P",
+            "States": {"P": {"Type": "Pass", "Output": "{% $eval('1 + 1') %}", "End": True}},
+        }
     )
     assert (run.status, run.error) == ("FAILED", "States.QueryEvaluationError")
     assert "$eval is not supported" in run.cause

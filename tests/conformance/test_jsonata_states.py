@@ -14,7 +14,9 @@ def jsonata(states: dict, start: str | None = None) -> dict:
 def test_output_reads_states_input(aws):
     """Output is the state's output; `$states.input` is what the state received."""
     run = aws.run(
-        jsonata({"P": {"Type": "Pass", "Output": {"name": "{% $states.input.user.name %}", "k": 1}, "End": True}}),
+        jsonata(
+            {"P": {"Type": "Pass", "Output": {"name": "{% $states.input.user.name %}", "k": 1}, "End": True}}
+        ),
         {"user": {"name": "ada"}},
     )
     assert (run.status, run.output) == ("SUCCEEDED", {"name": "ada", "k": 1})
@@ -22,7 +24,9 @@ def test_output_reads_states_input(aws):
 
 def test_a_string_without_the_delimiters_is_a_literal(aws):
     """A string that does not start with {% and end with %} is not evaluated."""
-    run = aws.run(jsonata({"P": {"Type": "Pass", "Output": {"s": "$states.input", "t": " {% 1 %}"}, "End": True}}))
+    run = aws.run(
+        jsonata({"P": {"Type": "Pass", "Output": {"s": "$states.input", "t": " {% 1 %}"}, "End": True}})
+    )
     assert run.output == {"s": "$states.input", "t": " {% 1 %}"}
 
 
@@ -33,7 +37,12 @@ def test_query_language_per_state_overrides_the_top_level(aws):
             "StartAt": "Path",
             "States": {
                 "Path": {"Type": "Pass", "Parameters": {"n.$": "$.n"}, "Next": "Ata"},
-                "Ata": {"Type": "Pass", "QueryLanguage": "JSONata", "Output": "{% $states.input.n * 2 %}", "End": True},
+                "Ata": {
+                    "Type": "Pass",
+                    "QueryLanguage": "JSONata",
+                    "Output": "{% $states.input.n * 2 %}",
+                    "End": True,
+                },
             },
         },
         {"n": 21},
@@ -53,7 +62,10 @@ def test_task_arguments_and_output_of_states_result(aws):
                         "FunctionName": aws.handler_arn,
                         "Payload": {"return": {"score": "{% $states.input.base + 5 %}"}},
                     },
-                    "Output": {"got": "{% $states.result.Payload.score %}", "was": "{% $states.input.base %}"},
+                    "Output": {
+                        "got": "{% $states.result.Payload.score %}",
+                        "was": "{% $states.input.base %}",
+                    },
                     "End": True,
                 }
             }
@@ -92,11 +104,17 @@ def test_catch_output_reads_states_error_output(aws):
                 "T": {
                     "Type": "Task",
                     "Resource": "arn:aws:states:::lambda:invoke",
-                    "Arguments": {"FunctionName": aws.handler_arn, "Payload": {"raise": "OutOfStock", "message": "none"}},
+                    "Arguments": {
+                        "FunctionName": aws.handler_arn,
+                        "Payload": {"raise": "OutOfStock", "message": "none"},
+                    },
                     "Catch": [
                         {
                             "ErrorEquals": ["OutOfStock"],
-                            "Output": {"error": "{% $states.errorOutput.Error %}", "in": "{% $states.input.order %}"},
+                            "Output": {
+                                "error": "{% $states.errorOutput.Error %}",
+                                "in": "{% $states.input.order %}",
+                            },
                             "Next": "Done",
                         }
                     ],
@@ -141,7 +159,13 @@ def test_map_items_and_item_selector(aws):
                     },
                     "ItemProcessor": {
                         "StartAt": "Double",
-                        "States": {"Double": {"Type": "Pass", "Output": "{% $states.input.v * 2 + $states.input.i %}", "End": True}},
+                        "States": {
+                            "Double": {
+                                "Type": "Pass",
+                                "Output": "{% $states.input.v * 2 + $states.input.i %}",
+                                "End": True,
+                            }
+                        },
                     },
                     "End": True,
                 }
@@ -155,7 +179,16 @@ def test_map_items_and_item_selector(aws):
 def test_wait_seconds_from_an_expression(aws):
     """Wait's Seconds may be a JSONata expression giving a whole number."""
     run = aws.run(
-        jsonata({"W": {"Type": "Wait", "Seconds": "{% $states.input.delay %}", "Output": "{% 'waited' %}", "End": True}}),
+        jsonata(
+            {
+                "W": {
+                    "Type": "Wait",
+                    "Seconds": "{% $states.input.delay %}",
+                    "Output": "{% 'waited' %}",
+                    "End": True,
+                }
+            }
+        ),
         {"delay": 0},
     )
     assert (run.status, run.output) == ("SUCCEEDED", "waited")
@@ -201,7 +234,9 @@ def test_undefined_result_fails_with_query_evaluation_error_naming_the_field(aws
     """A field whose expression returns nothing fails the state with States.QueryEvaluationError.
     The cause's shape ("... specified for the field 'Output/v' returned nothing (undefined).") is
     AWS's as seen in executions; the developer guide does not spell it."""
-    run = aws.run(jsonata({"P": {"Type": "Pass", "Output": {"v": "{% $states.input.absent %}"}, "End": True}}))
+    run = aws.run(
+        jsonata({"P": {"Type": "Pass", "Output": {"v": "{% $states.input.absent %}"}, "End": True}})
+    )
     assert (run.status, run.error) == ("FAILED", "States.QueryEvaluationError")
     assert run.cause == (
         "An error occurred while executing the state 'P' (entered at the event id #2). The JSONata "
@@ -243,20 +278,26 @@ def test_values_holding_quotes_survive_evaluation(aws):
     """Values are data, whatever characters they hold (our check: moto pasted them into the
     expression's text, where a quote broke it)."""
     tricky = 'say "hi" \\ it\'s {% 1 %}'
-    run = aws.run(jsonata({"P": {"Type": "Pass", "Output": {"v": "{% $states.input.s %}"}, "End": True}}), {"s": tricky})
+    run = aws.run(
+        jsonata({"P": {"Type": "Pass", "Output": {"v": "{% $states.input.s %}"}, "End": True}}), {"s": tricky}
+    )
     assert run.output == {"v": tricky}
 
 
 def test_null_is_a_value_not_nothing(aws):
     """null is a JSON value: a field evaluating to null holds null (only undefined fails)."""
-    run = aws.run(jsonata({"P": {"Type": "Pass", "Output": {"v": "{% $states.input.n %}"}, "End": True}}), {"n": None})
+    run = aws.run(
+        jsonata({"P": {"Type": "Pass", "Output": {"v": "{% $states.input.n %}"}, "End": True}}), {"n": None}
+    )
     assert (run.status, run.output) == ("SUCCEEDED", {"v": None})
 
 
 def test_describe_execution_output_is_json(aws):
     """The output DescribeExecution returns is the JSON text of what Output evaluated to."""
     arn = aws.start(
-        aws.machine(jsonata({"P": {"Type": "Pass", "Output": "{% [1, 2.5, 'x', true, null] %}", "End": True}}))
+        aws.machine(
+            jsonata({"P": {"Type": "Pass", "Output": "{% [1, 2.5, 'x', true, null] %}", "End": True}})
+        )
     )
     aws.finished(arn)
     assert json.loads(aws.sfn.describe_execution(executionArn=arn)["output"]) == [1, 2.5, "x", True, None]

@@ -12,7 +12,11 @@ def jsonata(states: dict) -> dict:
 
 
 def exited(run, state: str) -> dict:
-    return next(e["stateExitedEventDetails"] for e in run.events if e.get("stateExitedEventDetails", {}).get("name") == state)
+    return next(
+        e["stateExitedEventDetails"]
+        for e in run.events
+        if e.get("stateExitedEventDetails", {}).get("name") == state
+    )
 
 
 def test_jsonpath_assign_then_read_in_a_later_state(aws):
@@ -74,7 +78,10 @@ def test_jsonata_assign_reads_states_result(aws):
                     "Type": "Task",
                     "Resource": "arn:aws:states:::lambda:invoke",
                     "Arguments": {"FunctionName": aws.handler_arn, "Payload": {"return": {"level": 3}}},
-                    "Assign": {"level": "{% $states.result.Payload.level %}", "from": "{% $states.input.who %}"},
+                    "Assign": {
+                        "level": "{% $states.result.Payload.level %}",
+                        "from": "{% $states.input.who %}",
+                    },
                     "Output": {},
                     "Next": "Use",
                 },
@@ -107,8 +114,17 @@ def test_output_sees_the_values_from_before_the_states_assign(aws):
         jsonata(
             {
                 "Init": {"Type": "Pass", "Assign": {"n": 1}, "Next": "Bump"},
-                "Bump": {"Type": "Pass", "Assign": {"n": "{% $n + 1 %}"}, "Output": {"seen": "{% $n %}"}, "Next": "Read"},
-                "Read": {"Type": "Pass", "Output": {"seen": "{% $states.input.seen %}", "now": "{% $n %}"}, "End": True},
+                "Bump": {
+                    "Type": "Pass",
+                    "Assign": {"n": "{% $n + 1 %}"},
+                    "Output": {"seen": "{% $n %}"},
+                    "Next": "Read",
+                },
+                "Read": {
+                    "Type": "Pass",
+                    "Output": {"seen": "{% $states.input.seen %}", "now": "{% $n %}"},
+                    "End": True,
+                },
             }
         )
     )
@@ -123,8 +139,17 @@ def test_catch_assign_reads_the_error_output(aws):
                 "T": {
                     "Type": "Task",
                     "Resource": "arn:aws:states:::lambda:invoke",
-                    "Arguments": {"FunctionName": aws.handler_arn, "Payload": {"raise": "Busy", "message": "later"}},
-                    "Catch": [{"ErrorEquals": ["States.ALL"], "Assign": {"why": "{% $states.errorOutput.Cause %}"}, "Next": "Read"}],
+                    "Arguments": {
+                        "FunctionName": aws.handler_arn,
+                        "Payload": {"raise": "Busy", "message": "later"},
+                    },
+                    "Catch": [
+                        {
+                            "ErrorEquals": ["States.ALL"],
+                            "Assign": {"why": "{% $states.errorOutput.Cause %}"},
+                            "Next": "Read",
+                        }
+                    ],
                     "End": True,
                 },
                 "Read": {"Type": "Pass", "Output": "{% $parse($why).errorMessage %}", "End": True},
@@ -142,7 +167,13 @@ def test_choice_rule_assign(aws):
             {
                 "C": {
                     "Type": "Choice",
-                    "Choices": [{"Condition": "{% $states.input.v > 0 %}", "Assign": {"sign": "positive"}, "Next": "Read"}],
+                    "Choices": [
+                        {
+                            "Condition": "{% $states.input.v > 0 %}",
+                            "Assign": {"sign": "positive"},
+                            "Next": "Read",
+                        }
+                    ],
                     "Default": "Read",
                     "Assign": {"sign": "not positive"},
                 },
@@ -158,10 +189,15 @@ def test_assigned_variables_are_recorded_in_state_exited_as_json(aws):
     """The history's stateExited details carry assignedVariables: each name with its value as
     JSON text (API reference, StateExitedEventDetails)."""
     run = aws.run(
-        jsonata({"P": {"Type": "Pass", "Assign": {"s": 'a "quoted" word', "o": {"k": [1, None]}}, "End": True}})
+        jsonata(
+            {"P": {"Type": "Pass", "Assign": {"s": 'a "quoted" word', "o": {"k": [1, None]}}, "End": True}}
+        )
     )
     assigned = exited(run, "P")["assignedVariables"]
-    assert {name: json.loads(text) for name, text in assigned.items()} == {"s": 'a "quoted" word', "o": {"k": [1, None]}}
+    assert {name: json.loads(text) for name, text in assigned.items()} == {
+        "s": 'a "quoted" word',
+        "o": {"k": [1, None]},
+    }
 
 
 def test_reading_an_unassigned_variable_in_jsonata_fails_the_state(aws):

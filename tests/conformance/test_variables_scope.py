@@ -20,8 +20,14 @@ def test_a_parallel_branch_reads_outer_variables(aws):
                 "Both": {
                     "Type": "Parallel",
                     "Branches": [
-                        {"StartAt": "A", "States": {"A": {"Type": "Pass", "Output": "{% $bonus + 1 %}", "End": True}}},
-                        {"StartAt": "B", "States": {"B": {"Type": "Pass", "Output": "{% $bonus + 2 %}", "End": True}}},
+                        {
+                            "StartAt": "A",
+                            "States": {"A": {"Type": "Pass", "Output": "{% $bonus + 1 %}", "End": True}},
+                        },
+                        {
+                            "StartAt": "B",
+                            "States": {"B": {"Type": "Pass", "Output": "{% $bonus + 2 %}", "End": True}},
+                        },
                     ],
                     "End": True,
                 },
@@ -44,7 +50,11 @@ def test_a_map_iteration_reads_outer_variables_and_keeps_its_own(aws):
                     "ItemProcessor": {
                         "StartAt": "Keep",
                         "States": {
-                            "Keep": {"Type": "Pass", "Assign": {"mine": "{% $states.input %}"}, "Next": "Use"},
+                            "Keep": {
+                                "Type": "Pass",
+                                "Assign": {"mine": "{% $states.input %}"},
+                                "Next": "Use",
+                            },
                             "Use": {"Type": "Pass", "Output": "{% $mine * $factor %}", "End": True},
                         },
                     },
@@ -114,7 +124,10 @@ def test_a_branch_cannot_assign_an_outer_variable(aws):
                 "Both": {
                     "Type": "Parallel",
                     "Branches": [
-                        {"StartAt": "A", "States": {"A": {"Type": "Pass", "Assign": {"level": 2}, "End": True}}},
+                        {
+                            "StartAt": "A",
+                            "States": {"A": {"Type": "Pass", "Assign": {"level": 2}, "End": True}},
+                        },
                     ],
                     "End": True,
                 },
@@ -134,7 +147,10 @@ def test_jsonpath_branch_reads_outer_variable(aws):
                 "Both": {
                     "Type": "Parallel",
                     "Branches": [
-                        {"StartAt": "A", "States": {"A": {"Type": "Pass", "Parameters": {"w.$": "$who"}, "End": True}}}
+                        {
+                            "StartAt": "A",
+                            "States": {"A": {"Type": "Pass", "Parameters": {"w.$": "$who"}, "End": True}},
+                        }
                     ],
                     "End": True,
                 },

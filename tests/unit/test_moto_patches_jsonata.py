@@ -9,7 +9,15 @@ from typing import Any
 from moto import mock_aws
 
 from arcadeflow.aws.moto_patches import stepfunctions_jsonata
-from tests.unit.test_moto_patches import EXECUTING, client, finished, fixed_upstream, state_machine, with_patch, without
+from tests.unit.test_moto_patches import (
+    EXECUTING,
+    client,
+    finished,
+    fixed_upstream,
+    state_machine,
+    with_patch,
+    without,
+)
 
 JSONATA_PASS = {
     "QueryLanguage": "JSONata",
@@ -21,8 +29,17 @@ VARIABLES = {
     "StartAt": "Init",
     "States": {
         "Init": {"Type": "Pass", "Assign": {"n": 1, "quoted": 'say "hi"'}, "Next": "Bump"},
-        "Bump": {"Type": "Pass", "Assign": {"n": "{% $n + 1 %}"}, "Output": {"seen": "{% $n %}"}, "Next": "Read"},
-        "Read": {"Type": "Pass", "Output": {"seen": "{% $states.input.seen %}", "now": "{% $n %}", "q": "{% $quoted %}"}, "End": True},
+        "Bump": {
+            "Type": "Pass",
+            "Assign": {"n": "{% $n + 1 %}"},
+            "Output": {"seen": "{% $n %}"},
+            "Next": "Read",
+        },
+        "Read": {
+            "Type": "Pass",
+            "Output": {"seen": "{% $states.input.seen %}", "now": "{% $n %}", "q": "{% $quoted %}"},
+            "End": True,
+        },
     },
 }
 
@@ -96,7 +113,11 @@ def test_canary_stepfunctions_variables() -> None:
 
 
 def test_stepfunctions_variables_take_effect_when_the_state_exits() -> None:
-    with with_patch("stepfunctions_jsonata"), with_patch("stepfunctions_variables"), mock_aws(config=EXECUTING):
+    with (
+        with_patch("stepfunctions_jsonata"),
+        with_patch("stepfunctions_variables"),
+        mock_aws(config=EXECUTING),
+    ):
         ended = run(VARIABLES)
     assert json.loads(ended["output"]) == {"seen": 1, "now": 2, "q": 'say "hi"'}
 
@@ -107,7 +128,11 @@ def test_stepfunctions_variables_refuse_a_variable_over_256_kib() -> None:
         "StartAt": "Big",
         "States": {"Big": {"Type": "Pass", "Assign": {"big": "{% $pad('', 262145, 'x') %}"}, "End": True}},
     }
-    with with_patch("stepfunctions_jsonata"), with_patch("stepfunctions_variables"), mock_aws(config=EXECUTING):
+    with (
+        with_patch("stepfunctions_jsonata"),
+        with_patch("stepfunctions_variables"),
+        mock_aws(config=EXECUTING),
+    ):
         ended = run(big)
     assert (ended["status"], ended["error"]) == ("FAILED", "States.DataLimitExceeded")
     assert "'big'" in ended["cause"]

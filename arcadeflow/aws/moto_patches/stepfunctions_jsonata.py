@@ -149,7 +149,7 @@ def _to_json(value: Any, expression: str) -> Any:
     # Inside a value, None is a JSON null of the data (JSONata itself drops undefined members).
     if value is Utils.NULL_VALUE or value is None:
         return None
-    if isinstance(value, bool) or isinstance(value, str | int):
+    if isinstance(value, bool | str | int):
         return value
     if isinstance(value, float):
         return int(value) if value.is_integer() and abs(value) < 2**53 else value
@@ -157,7 +157,9 @@ def _to_json(value: Any, expression: str) -> Any:
         return {str(k): _to_json(v, expression) for k, v in value.items()}
     if isinstance(value, list):
         return [_to_json(v, expression) for v in value]
-    raise JsonataEvaluationError(f"The JSONata expression '{expression}' returned an unsupported result type.")
+    raise JsonataEvaluationError(
+        f"The JSONata expression '{expression}' returned an unsupported result type."
+    )
 
 
 def evaluate(expression: str, bindings: dict[str, Any]) -> Any:
@@ -193,15 +195,39 @@ FIELD_COMPONENTS: tuple[tuple[str, str, str | None], ...] = (
     ("moto.stepfunctions.parser.asl.component.common.outputdecl", "Output", "Output"),
     ("moto.stepfunctions.parser.asl.component.common.parargs", "Arguments", "Arguments"),
     ("moto.stepfunctions.parser.asl.component.common.assign.assign_decl", "AssignDecl", "Assign"),
-    ("moto.stepfunctions.parser.asl.component.common.assign.assign_template_binding", "AssignTemplateBinding", None),
-    ("moto.stepfunctions.parser.asl.component.common.jsonata.jsonata_template_binding", "JSONataTemplateBinding", None),
-    ("moto.stepfunctions.parser.asl.component.common.timeouts.timeout", "TimeoutSecondsJSONata", "TimeoutSeconds"),
-    ("moto.stepfunctions.parser.asl.component.common.timeouts.heartbeat", "HeartbeatSecondsJSONata", "HeartbeatSeconds"),
+    (
+        "moto.stepfunctions.parser.asl.component.common.assign.assign_template_binding",
+        "AssignTemplateBinding",
+        None,
+    ),
+    (
+        "moto.stepfunctions.parser.asl.component.common.jsonata.jsonata_template_binding",
+        "JSONataTemplateBinding",
+        None,
+    ),
+    (
+        "moto.stepfunctions.parser.asl.component.common.timeouts.timeout",
+        "TimeoutSecondsJSONata",
+        "TimeoutSeconds",
+    ),
+    (
+        "moto.stepfunctions.parser.asl.component.common.timeouts.heartbeat",
+        "HeartbeatSecondsJSONata",
+        "HeartbeatSeconds",
+    ),
     ("moto.stepfunctions.parser.asl.component.state.exec.state_map.items.items", "ItemsJSONata", "Items"),
-    ("moto.stepfunctions.parser.asl.component.state.exec.state_map.max_concurrency", "MaxConcurrencyJSONata", "MaxConcurrency"),
+    (
+        "moto.stepfunctions.parser.asl.component.state.exec.state_map.max_concurrency",
+        "MaxConcurrencyJSONata",
+        "MaxConcurrency",
+    ),
     ("moto.stepfunctions.parser.asl.component.state.wait.wait_function.seconds", "SecondsJSONata", "Seconds"),
     ("moto.stepfunctions.parser.asl.component.state.wait.wait_function.timestamp", "Timestamp", "Timestamp"),
-    ("moto.stepfunctions.parser.asl.component.state.choice.comparison.comparison", "ConditionStringJSONata", "Condition"),
+    (
+        "moto.stepfunctions.parser.asl.component.state.choice.comparison.comparison",
+        "ConditionStringJSONata",
+        "Condition",
+    ),
     ("moto.stepfunctions.parser.asl.component.state.fail.error_decl", "Error", "Error"),
     ("moto.stepfunctions.parser.asl.component.state.fail.cause_decl", "Cause", "Cause"),
 )
@@ -212,6 +238,11 @@ def current_field() -> str | None:
     return "/".join(segments) if segments else None
 
 
+def as_event_details(details: dict[str, Any]) -> Any:
+    """moto's EventDetails TypedDict names every event's key as required: a plain dict is what it is."""
+    return details
+
+
 def scope_variables(variable_store: Any) -> dict[str, Any]:
     """Every variable visible in a scope: the outer scopes' values, overridden by its own."""
     visible = dict(variable_store._outer_scope)
@@ -220,7 +251,7 @@ def scope_variables(variable_store: Any) -> dict[str, Any]:
 
 
 def apply(patcher: Patcher) -> None:
-    from moto.stepfunctions.parser.api import EvaluationFailedEventDetails, HistoryEventType
+    from moto.stepfunctions.parser.api import HistoryEventType
     from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
         FailureEvent,
         FailureEventException,
@@ -234,13 +265,12 @@ def apply(patcher: Patcher) -> None:
     from moto.stepfunctions.parser.asl.component.common.query_language import QueryLanguageMode
     from moto.stepfunctions.parser.asl.component.common.string import string_expression
     from moto.stepfunctions.parser.asl.eval import variable_store
-    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
     from moto.stepfunctions.parser.asl.jsonata import jsonata as moto_jsonata
     from moto.stepfunctions.parser.asl.utils.json_path import extract_json
 
     def query_evaluation_failure(env: Any, cause: str) -> FailureEventException:
         error_name = StatesErrorName(typ=StatesErrorNameType.StatesQueryEvaluationError)
-        details = EvaluationFailedEventDetails(error=error_name.error_name, cause=cause)
+        details: Any = {"error": error_name.error_name, "cause": cause}
         field = current_field()
         if field:
             details["location"] = field
@@ -249,14 +279,14 @@ def apply(patcher: Patcher) -> None:
                 env=env,
                 error_name=error_name,
                 event_type=HistoryEventType.EvaluationFailed,
-                event_details=EventDetails(evaluationFailedEventDetails=details),
+                event_details=as_event_details({"evaluationFailedEventDetails": details}),
             )
         )
         # AWS records the failed evaluation in the history before the state fails.
         env.event_manager.add_event(
             context=env.event_history_context,
             event_type=HistoryEventType.EvaluationFailed,
-            event_details=EventDetails(evaluationFailedEventDetails=failure.get_evaluation_failed_event_details()),
+            event_details={"evaluationFailedEventDetails": failure.get_evaluation_failed_event_details()},
         )
         return failure
 
@@ -274,7 +304,8 @@ def apply(patcher: Patcher) -> None:
             raise query_evaluation_failure(env, str(exc)) from None
         if result is UNDEFINED:
             raise query_evaluation_failure(
-                env, f"The JSONata expression '{self.expression}'{field_words(env)} returned nothing (undefined)."
+                env,
+                f"The JSONata expression '{self.expression}'{field_words(env)} returned nothing (undefined).",
             )
         env.stack.append(copy.deepcopy(result))
 
@@ -337,6 +368,8 @@ def apply(patcher: Patcher) -> None:
             patcher.replace(module, "eval_jsonata_expression", eval_jsonata_expression)
 
 
+_STRING = "moto.stepfunctions.parser.asl.component.common.string.string_expression"
+
 PATCH = MotoPatch(
     name="stepfunctions_jsonata",
     fixes=(
@@ -347,8 +380,8 @@ PATCH = MotoPatch(
     moto_versions=("5.2.5",),
     targets=tuple(f"{module}.{name}.eval" for module, name, _ in FIELD_COMPONENTS)
     + (
-        "moto.stepfunctions.parser.asl.component.common.string.string_expression.StringJSONata._eval_body",
-        "moto.stepfunctions.parser.asl.component.common.string.string_expression.StringVariableSample._eval_body",
+        f"{_STRING}.StringJSONata._eval_body",
+        f"{_STRING}.StringVariableSample._eval_body",
         "moto.stepfunctions.parser.asl.eval.variable_store.VariableStore.get_assigned_variables",
         "moto.stepfunctions.parser.asl.jsonata.jsonata.eval_jsonata_expression",
         "moto.stepfunctions.parser.asl.eval.states.States",
@@ -356,14 +389,8 @@ PATCH = MotoPatch(
     kind="fix",
     apply=apply,
     signatures={
-        "moto.stepfunctions.parser.asl.component.common.string.string_expression.StringJSONata._eval_body": (
-            "self",
-            "env",
-        ),
-        "moto.stepfunctions.parser.asl.component.common.string.string_expression.StringVariableSample._eval_body": (
-            "self",
-            "env",
-        ),
+        f"{_STRING}.StringJSONata._eval_body": ("self", "env"),
+        f"{_STRING}.StringVariableSample._eval_body": ("self", "env"),
         "moto.stepfunctions.parser.asl.jsonata.jsonata.eval_jsonata_expression": ("jsonata_expression",),
     },
 )
@@ -375,7 +402,7 @@ def apply_string_output(patcher: Patcher) -> None:
     original = StepFunctionResponse.describe_execution
 
     def describe_execution(self: Any) -> Any:
-        answer = original(self)
+        answer: Any = original(self)
         execution = self.stepfunction_backend.describe_execution(self._get_param("executionArn"))
         # The interpreter holds the output as a value (restored executions too): a str is a JSON
         # string, which moto answered as if it were already JSON text.
@@ -392,7 +419,7 @@ STRING_OUTPUT = MotoPatch(
     name="stepfunctions_jsonata_string_output",
     fixes=(
         "an execution whose output is a JSON string (a JSONata Output of 'done') answers DescribeExecution "
-        "with the bare text (done), not JSON (\"done\")"
+        'with the bare text (done), not JSON ("done")'
     ),
     upstream=None,  # not reported upstream; see upstream/stepfunctions_jsonata_string_output.md
     moto_versions=("5.2.5",),

@@ -20,6 +20,7 @@ import json
 from typing import Any
 
 from arcadeflow.aws.moto_patches.registry import MotoPatch, Patcher
+from arcadeflow.aws.moto_patches.stepfunctions_jsonata import as_event_details
 
 VARIABLE_MAX_BYTES = 256 * 1024
 ASSIGN_MAX_BYTES = 256 * 1024
@@ -38,7 +39,7 @@ RULE_MATCHED = "_arcadeflow_choice_rule_matched"
 
 
 def apply(patcher: Patcher) -> None:
-    from moto.stepfunctions.parser.api import ExecutionFailedEventDetails, HistoryEventType
+    from moto.stepfunctions.parser.api import HistoryEventType
     from moto.stepfunctions.parser.asl.component.common.assign.assign_decl import AssignDecl
     from moto.stepfunctions.parser.asl.component.common.assign.assign_template_value_terminal import (
         AssignTemplateValueTerminalLit,
@@ -58,7 +59,6 @@ def apply(patcher: Patcher) -> None:
     from moto.stepfunctions.parser.asl.component.state.choice.state_choice import StateChoice
     from moto.stepfunctions.parser.asl.component.state.exec.execute_state import ExecutionState
     from moto.stepfunctions.parser.asl.component.state.state import CommonStateField
-    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
     from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
 
     def data_limit_exceeded(env: Any, cause: str) -> FailureEventException:
@@ -68,22 +68,25 @@ def apply(patcher: Patcher) -> None:
                 env=env,
                 error_name=error,
                 event_type=HistoryEventType.TaskFailed,
-                event_details=EventDetails(
-                    executionFailedEventDetails=ExecutionFailedEventDetails(error=error.error_name, cause=cause)
+                event_details=as_event_details(
+                    {"executionFailedEventDetails": {"error": error.error_name, "cause": cause}}
                 ),
             )
         )
 
     def outer_scope_write(env: Any, name: str) -> FailureEventException:
         error = StatesErrorName(typ=StatesErrorNameType.StatesRuntime)
-        cause = f"The variable '{name}' belongs to an outer scope: a Parallel branch or Map iteration cannot assign it."
+        cause = (
+            f"The variable '{name}' belongs to an outer scope: a Parallel branch or Map iteration "
+            "cannot assign it."
+        )
         return FailureEventException(
             failure_event=FailureEvent(
                 env=env,
                 error_name=error,
                 event_type=HistoryEventType.TaskFailed,
-                event_details=EventDetails(
-                    executionFailedEventDetails=ExecutionFailedEventDetails(error=error.error_name, cause=cause)
+                event_details=as_event_details(
+                    {"executionFailedEventDetails": {"error": error.error_name, "cause": cause}}
                 ),
             )
         )
@@ -99,7 +102,9 @@ def apply(patcher: Patcher) -> None:
                     env, f"The value assigned to the variable '{name}' exceeds the maximum size of 256 KiB."
                 )
         if json_size(declarations) > ASSIGN_MAX_BYTES:
-            raise data_limit_exceeded(env, "The variables of one Assign exceed the maximum combined size of 256 KiB.")
+            raise data_limit_exceeded(
+                env, "The variables of one Assign exceed the maximum combined size of 256 KiB."
+            )
         store = env.variable_store
         pending = getattr(store, PENDING, None)
         if pending is None:
@@ -117,7 +122,9 @@ def apply(patcher: Patcher) -> None:
         visible.update(store._inner_scope)
         visible.update(pending)
         if json_size(visible) > EXECUTION_VARIABLES_MAX_BYTES:
-            raise data_limit_exceeded(env, "The execution's variables exceed the maximum total size of 10 MiB.")
+            raise data_limit_exceeded(
+                env, "The execution's variables exceed the maximum total size of 10 MiB."
+            )
         for name in pending:
             if name in store._outer_scope:
                 raise outer_scope_write(env, name)
@@ -219,7 +226,10 @@ PATCH = MotoPatch(
         f"{_STATE}._get_state_exited_event_details": ("self", "env"),
         f"{_STATE}._eval_body": ("self", "env"),
         _EXEC: ("self", "env", "failure_event"),
-        "moto.stepfunctions.parser.asl.component.state.choice.choice_rule.ChoiceRule._eval_body": ("self", "env"),
+        "moto.stepfunctions.parser.asl.component.state.choice.choice_rule.ChoiceRule._eval_body": (
+            "self",
+            "env",
+        ),
         f"{_CHOICE}._eval_state_output": ("self", "env"),
         f"{_PRE}.visitAssign_template_value_terminal_string_literal": ("self", "ctx"),
         f"{_PRE}.visitAssign_template_value_terminal_string_jsonata": ("self", "ctx"),
