@@ -376,7 +376,7 @@ PATCH = MotoPatch(
         "JSONata is parsed but never evaluated: every JSONata state, and every JSONPath path reading a "
         "variable set by Assign, fails with States.Runtime ('NoneType' object is not callable)"
     ),
-    upstream=None,  # not reported upstream; see upstream/stepfunctions_jsonata.md
+    upstream="getmoto/moto#10105",  # see upstream/stepfunctions_jsonata.md (and getmoto/moto#10112)
     moto_versions=("5.2.5",),
     targets=tuple(f"{module}.{name}.eval" for module, name, _ in FIELD_COMPONENTS)
     + (
