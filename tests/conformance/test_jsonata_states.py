@@ -301,3 +301,66 @@ def test_describe_execution_output_is_json(aws):
     )
     aws.finished(arn)
     assert json.loads(aws.sfn.describe_execution(executionArn=arn)["output"]) == [1, 2.5, "x", True, None]
+
+
+def test_parallel_arguments_feed_every_branch(aws):
+    """A JSONata Parallel state's Arguments is the input of each branch; its Output reads
+    `$states.result`, the branches' outputs in order."""
+    run = aws.run(
+        jsonata(
+            {
+                "Both": {
+                    "Type": "Parallel",
+                    "Arguments": {"n": "{% $states.input.n %}"},
+                    "Branches": [
+                        {
+                            "StartAt": "A",
+                            "States": {
+                                "A": {"Type": "Pass", "Output": "{% $states.input.n + 1 %}", "End": True}
+                            },
+                        },
+                        {
+                            "StartAt": "B",
+                            "States": {
+                                "B": {"Type": "Pass", "Output": "{% $states.input.n * 2 %}", "End": True}
+                            },
+                        },
+                    ],
+                    "Output": {"sum": "{% $sum($states.result) %}"},
+                    "End": True,
+                }
+            }
+        ),
+        {"n": 5},
+    )
+    assert (run.status, run.output) == ("SUCCEEDED", {"sum": 16})
+
+
+def test_retry_on_a_jsonata_task(aws):
+    """Retry works in JSONata states as in JSONPath ones: the failing call is tried again, then
+    caught, and the Catch's Output reads the error."""
+    run = aws.run(
+        jsonata(
+            {
+                "T": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::lambda:invoke",
+                    "Arguments": {"FunctionName": aws.handler_arn, "Payload": {"raise": "Flaky"}},
+                    "Retry": [
+                        {"ErrorEquals": ["Flaky"], "MaxAttempts": 2, "IntervalSeconds": 1, "BackoffRate": 1}
+                    ],
+                    "Catch": [
+                        {
+                            "ErrorEquals": ["Flaky"],
+                            "Output": "{% $states.errorOutput.Error %}",
+                            "Next": "Done",
+                        }
+                    ],
+                    "End": True,
+                },
+                "Done": {"Type": "Succeed"},
+            }
+        )
+    )
+    assert (run.status, run.output) == ("SUCCEEDED", "Flaky")
+    assert len(run.task_inputs(aws.handler_arn)) == 3

@@ -218,3 +218,36 @@ def test_a_variable_may_hold_null(aws):
         )
     )
     assert (run.status, run.output) == ("SUCCEEDED", {"v": None})
+
+
+def test_a_variable_over_256_kib_fails_the_state(aws):
+    """A variable holds at most 256 KiB (as UTF-8 JSON). The guide gives the limit, not the error's
+    name: ours is States.DataLimitExceeded, the error AWS documents for data over a size limit
+    (our choice), and a Catch on it would fire."""
+    run = aws.run(
+        jsonata({"Big": {"Type": "Pass", "Assign": {"big": "{% $pad('', 262145, 'x') %}"}, "End": True}})
+    )
+    assert (run.status, run.error) == ("FAILED", "States.DataLimitExceeded")
+    assert "'big'" in run.cause
+
+
+def test_a_variable_just_under_the_limit_is_kept(aws):
+    """256 KiB of JSON (the quotes count) is still allowed."""
+    run = aws.run(
+        jsonata(
+            {
+                "Big": {"Type": "Pass", "Assign": {"big": "{% $pad('', 262142, 'x') %}"}, "Next": "Len"},
+                "Len": {"Type": "Pass", "Output": "{% $length($big) %}", "End": True},
+            }
+        )
+    )
+    assert (run.status, run.output) == ("SUCCEEDED", 262142)
+
+
+def test_jsonpath_reading_an_unassigned_variable(aws):
+    """A JSONPath path naming a variable no state assigned. The guide does not say how a run fails
+    (the console's validation flags it); ours fails the state with States.Runtime (our choice)."""
+    run = aws.run(
+        {"StartAt": "P", "States": {"P": {"Type": "Pass", "Parameters": {"v.$": "$never"}, "End": True}}}
+    )
+    assert (run.status, run.error) == ("FAILED", "States.Runtime")

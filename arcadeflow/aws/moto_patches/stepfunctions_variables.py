@@ -96,12 +96,13 @@ def apply(patcher: Patcher) -> None:
         for binding in self.declaration_bindings:
             binding.eval(env=env)
             declarations.update(env.stack.pop())
-        for name, value in declarations.items():
-            if json_size(value) > VARIABLE_MAX_BYTES:
+        sizes = {name: json_size(value) for name, value in declarations.items()}
+        for name, size in sizes.items():
+            if size > VARIABLE_MAX_BYTES:
                 raise data_limit_exceeded(
                     env, f"The value assigned to the variable '{name}' exceeds the maximum size of 256 KiB."
                 )
-        if json_size(declarations) > ASSIGN_MAX_BYTES:
+        if sum(sizes.values()) > ASSIGN_MAX_BYTES:
             raise data_limit_exceeded(
                 env, "The variables of one Assign exceed the maximum combined size of 256 KiB."
             )
@@ -121,7 +122,7 @@ def apply(patcher: Patcher) -> None:
         visible = dict(store._outer_scope)
         visible.update(store._inner_scope)
         visible.update(pending)
-        if json_size(visible) > EXECUTION_VARIABLES_MAX_BYTES:
+        if sum(json_size(value) for value in visible.values()) > EXECUTION_VARIABLES_MAX_BYTES:
             raise data_limit_exceeded(
                 env, "The execution's variables exceed the maximum total size of 10 MiB."
             )
