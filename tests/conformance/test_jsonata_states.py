@@ -364,3 +364,41 @@ def test_retry_on_a_jsonata_task(aws):
     )
     assert (run.status, run.output) == ("SUCCEEDED", "Flaky")
     assert len(run.task_inputs(aws.handler_arn)) == 3
+
+
+def test_wait_timestamp_from_an_expression(aws):
+    """Wait's Timestamp may be a JSONata expression; one in the past does not wait."""
+    run = aws.run(
+        jsonata(
+            {
+                "W": {
+                    "Type": "Wait",
+                    "Timestamp": "{% $states.input.at %}",
+                    "Output": "{% 'on time' %}",
+                    "End": True,
+                }
+            }
+        ),
+        {"at": "2020-01-01T00:00:00Z"},
+    )
+    assert (run.status, run.output) == ("SUCCEEDED", "on time")
+
+
+def test_a_condition_that_is_not_a_boolean_fails(aws):
+    """A Condition must evaluate to a boolean. The guide does not give the error of one that does
+    not; ours is moto's States.Runtime, its cause naming the type it got (our choice)."""
+    run = aws.run(
+        jsonata(
+            {
+                "C": {
+                    "Type": "Choice",
+                    "Choices": [{"Condition": "{% $states.input.n %}", "Next": "Y"}],
+                    "Default": "Y",
+                },
+                "Y": {"Type": "Succeed"},
+            }
+        ),
+        {"n": 3},
+    )
+    assert (run.status, run.error) == ("FAILED", "States.Runtime")
+    assert "boolean" in run.cause
