@@ -402,3 +402,22 @@ def test_a_condition_that_is_not_a_boolean_fails(aws):
     )
     assert (run.status, run.error) == ("FAILED", "States.Runtime")
     assert "boolean" in run.cause
+
+
+def test_arguments_may_be_one_expression(aws):
+    """Arguments may be a single JSONata expression that evaluates to the object."""
+    run = aws.run(
+        jsonata(
+            {
+                "T": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::lambda:invoke",
+                    "Arguments": "{% {'FunctionName': $states.input.fn, 'Payload': {'return': $states.input.v}} %}",
+                    "Output": "{% $states.result.Payload %}",
+                    "End": True,
+                }
+            }
+        ),
+        {"fn": aws.handler_arn, "v": [1, 2]},
+    )
+    assert (run.status, run.output) == ("SUCCEEDED", [1, 2])

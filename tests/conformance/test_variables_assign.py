@@ -251,3 +251,26 @@ def test_jsonpath_reading_an_unassigned_variable(aws):
         {"StartAt": "P", "States": {"P": {"Type": "Pass", "Parameters": {"v.$": "$never"}, "End": True}}}
     )
     assert (run.status, run.error) == ("FAILED", "States.Runtime")
+
+
+def test_jsonpath_assign_takes_intrinsic_functions_and_the_context_object(aws):
+    """In a JSONPath Assign, `.$` values may be intrinsic functions and `$$` context paths."""
+    run = aws.run(
+        {
+            "StartAt": "P",
+            "States": {
+                "P": {
+                    "Type": "Pass",
+                    "Assign": {"label.$": "States.Format('lv-{}', $.level)", "state.$": "$$.State.Name"},
+                    "Next": "Read",
+                },
+                "Read": {
+                    "Type": "Pass",
+                    "Parameters": {"label.$": "$label", "state.$": "$state"},
+                    "End": True,
+                },
+            },
+        },
+        {"level": 4},
+    )
+    assert (run.status, run.output) == ("SUCCEEDED", {"label": "lv-4", "state": "P"})
