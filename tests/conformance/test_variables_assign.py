@@ -274,3 +274,22 @@ def test_jsonpath_assign_takes_intrinsic_functions_and_the_context_object(aws):
         {"level": 4},
     )
     assert (run.status, run.output) == ("SUCCEEDED", {"label": "lv-4", "state": "P"})
+
+
+def test_jsonpath_choice_compares_a_variable(aws):
+    """A JSONPath Choice rule's Variable may name a workflow variable."""
+    machine = {
+        "StartAt": "Set",
+        "States": {
+            "Set": {"Type": "Pass", "Assign": {"lives.$": "$.lives"}, "Next": "Alive"},
+            "Alive": {
+                "Type": "Choice",
+                "Choices": [{"Variable": "$lives", "NumericGreaterThan": 0, "Next": "Play"}],
+                "Default": "Over",
+            },
+            "Play": {"Type": "Pass", "Result": "play", "End": True},
+            "Over": {"Type": "Pass", "Result": "over", "End": True},
+        },
+    }
+    assert aws.run(machine, {"lives": 2}).output == "play"
+    assert aws.run(machine, {"lives": 0}).output == "over"
