@@ -412,7 +412,7 @@ def test_arguments_may_be_one_expression(aws):
                 "T": {
                     "Type": "Task",
                     "Resource": "arn:aws:states:::lambda:invoke",
-                    "Arguments": "{% {'FunctionName': $states.input.fn, 'Payload': {'return': $states.input.v}} %}",
+                    "Arguments": "{% {'FunctionName': $states.input.fn, 'Payload': {'return': $states.input.v}} %}",  # noqa: E501
                     "Output": "{% $states.result.Payload %}",
                     "End": True,
                 }

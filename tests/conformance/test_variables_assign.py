@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 
+from tests.functional.branches.conftest import poll
+
 
 def jsonata(states: dict) -> dict:
     return {"QueryLanguage": "JSONata", "StartAt": next(iter(states)), "States": states}
@@ -293,3 +295,34 @@ def test_jsonpath_choice_compares_a_variable(aws):
     }
     assert aws.run(machine, {"lives": 2}).output == "play"
     assert aws.run(machine, {"lives": 0}).output == "over"
+
+
+def test_a_redriven_execution_keeps_the_variables_assigned_before_its_failure(aws):
+    """RedriveExecution restarts at the failed state (API reference, RedriveExecution). The guide
+    does not say what becomes of variables; a JSONata workflow could not be redriven if they were
+    lost, so ours restores what the states before the failure assigned (our choice)."""
+    name = aws.unique("later")
+    arn = aws.start(
+        aws.machine(
+            jsonata(
+                {
+                    "Set": {"Type": "Pass", "Assign": {"fn": name, "v": 7}, "Next": "Call"},
+                    "Call": {
+                        "Type": "Task",
+                        "Resource": "arn:aws:states:::lambda:invoke",
+                        "Arguments": {"FunctionName": "{% $fn %}", "Payload": {"return": "{% $v %}"}},
+                        "Output": "{% $states.result.Payload %}",
+                        "End": True,
+                    },
+                }
+            )
+        )
+    )
+    assert aws.finished(arn).status == "FAILED"  # the function does not exist yet
+    aws.function(name=name)
+    aws.sfn.redrive_execution(executionArn=arn)
+    redriven = poll(
+        lambda: (d := aws.sfn.describe_execution(executionArn=arn))["status"] != "RUNNING" and d,
+        "the redriven execution to end",
+    )
+    assert (redriven["status"], json.loads(redriven.get("output", "null"))) == ("SUCCEEDED", 7)

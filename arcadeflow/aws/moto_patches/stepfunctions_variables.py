@@ -236,3 +236,32 @@ PATCH = MotoPatch(
         f"{_PRE}.visitAssign_template_value_terminal_string_jsonata": ("self", "ctx"),
     },
 )
+
+
+# Events that open and close a Parallel's branches or a Map's iterations (inner scopes).
+_INNER_SCOPE_OPENS = {"MapStateStarted", "ParallelStateStarted"}
+_INNER_SCOPE_CLOSES = {
+    "MapStateSucceeded",
+    "MapStateFailed",
+    "MapStateAborted",
+    "ParallelStateSucceeded",
+    "ParallelStateFailed",
+    "ParallelStateAborted",
+}
+
+
+def restore_variables(env: Any, events: list[dict[str, Any]]) -> None:
+    """Gives a redriven execution's new environment the top-level variables its recorded history
+    assigned (stateExited's assignedVariables outside any branch or iteration), in order."""
+    depth = 0
+    scope = env.variable_store._inner_scope
+    for event in events:
+        kind = getattr(event.get("type"), "value", event.get("type"))  # moto's enum or its text
+        if kind in _INNER_SCOPE_OPENS:
+            depth += 1
+        elif kind in _INNER_SCOPE_CLOSES:
+            depth = max(0, depth - 1)
+        details = event.get("stateExitedEventDetails") or {}
+        if depth == 0 and details.get("assignedVariables"):
+            for name, text in details["assignedVariables"].items():
+                scope[name] = json.loads(text)
