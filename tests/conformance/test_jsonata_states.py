@@ -421,3 +421,13 @@ def test_arguments_may_be_one_expression(aws):
         {"fn": aws.handler_arn, "v": [1, 2]},
     )
     assert (run.status, run.output) == ("SUCCEEDED", [1, 2])
+
+
+def test_the_cause_names_an_array_element_by_its_index(aws):
+    """Inside an array the field is named with the element's index, `Output/list[1]` (our reading
+    of AWS's field paths: keys after "/", indexes in brackets)."""
+    run = aws.run(
+        jsonata({"P": {"Type": "Pass", "Output": {"list": [1, "{% $states.input.none %}"]}, "End": True}})
+    )
+    assert run.error == "States.QueryEvaluationError"
+    assert "specified for the field 'Output/list[1]' returned nothing (undefined)." in run.cause

@@ -233,9 +233,27 @@ FIELD_COMPONENTS: tuple[tuple[str, str, str | None], ...] = (
 )
 
 
+# Arrays in Output/Arguments and in Assign: each element evaluated under its index.
+ARRAY_COMPONENTS = (
+    "moto.stepfunctions.parser.asl.component.common.jsonata.jsonata_template_value_array.JSONataTemplateValueArray",
+    "moto.stepfunctions.parser.asl.component.common.assign.assign_template_value_array.AssignTemplateValueArray",
+)
+
+
 def current_field() -> str | None:
     segments = getattr(_field_path, "segments", None)
-    return "/".join(segments) if segments else None
+    if not segments:
+        return None
+    # AWS's shape: "/" before each key, an array index right after its field ("Output/a[0]").
+    return "".join(s if i == 0 or s.startswith("[") else f"/{s}" for i, s in enumerate(segments))
+
+
+def _push_segment(segment: str) -> list[str]:
+    segments = getattr(_field_path, "segments", None)
+    if segments is None:
+        segments = _field_path.segments = []
+    segments.append(segment)
+    return segments
 
 
 def as_event_details(details: dict[str, Any]) -> Any:
@@ -340,16 +358,30 @@ def apply(patcher: Patcher) -> None:
 
     def naming_eval(original_eval: Any, segment: str | None) -> Any:
         def eval(self: Any, env: Any) -> None:
-            segments = getattr(_field_path, "segments", None)
-            if segments is None:
-                segments = _field_path.segments = []
-            segments.append(segment or self.identifier)
+            segments = _push_segment(segment or self.identifier)
             try:
                 original_eval(self, env)
             finally:
                 segments.pop()
 
         return eval
+
+    def indexed_array_body(self: Any, env: Any) -> None:
+        values = []
+        for index, value in enumerate(self.values):
+            segments = _push_segment(f"[{index}]")
+            try:
+                value.eval(env)
+            finally:
+                segments.pop()
+            values.append(env.stack.pop())
+        env.stack.append(values)
+
+    for array_class in ARRAY_COMPONENTS:
+        module_name, class_name = array_class.rsplit(".", 1)
+        patcher.replace(
+            getattr(importlib.import_module(module_name), class_name), "_eval_body", indexed_array_body
+        )
 
     for module_name, class_name, segment in FIELD_COMPONENTS:
         component = getattr(importlib.import_module(module_name), class_name)
@@ -379,6 +411,7 @@ PATCH = MotoPatch(
     upstream="getmoto/moto#10105",  # see upstream/stepfunctions_jsonata.md (and getmoto/moto#10112)
     moto_versions=("5.2.5",),
     targets=tuple(f"{module}.{name}.eval" for module, name, _ in FIELD_COMPONENTS)
+    + tuple(f"{array}._eval_body" for array in ARRAY_COMPONENTS)
     + (
         f"{_STRING}.StringJSONata._eval_body",
         f"{_STRING}.StringVariableSample._eval_body",
