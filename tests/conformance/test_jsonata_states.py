@@ -431,3 +431,24 @@ def test_the_cause_names_an_array_element_by_its_index(aws):
     )
     assert run.error == "States.QueryEvaluationError"
     assert "specified for the field 'Output/list[1]' returned nothing (undefined)." in run.cause
+
+
+def test_the_cause_names_a_choice_rule_by_its_index(aws):
+    """A failing Condition is named under its rule: `Choices[1]/Condition`."""
+    run = aws.run(
+        jsonata(
+            {
+                "C": {
+                    "Type": "Choice",
+                    "Choices": [
+                        {"Condition": "{% false %}", "Next": "Y"},
+                        {"Condition": "{% $states.input.none %}", "Next": "Y"},
+                    ],
+                    "Default": "Y",
+                },
+                "Y": {"Type": "Succeed"},
+            }
+        )
+    )
+    assert run.error == "States.QueryEvaluationError"
+    assert "specified for the field 'Choices[1]/Condition' returned nothing (undefined)." in run.cause

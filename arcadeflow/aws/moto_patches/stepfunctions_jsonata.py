@@ -377,6 +377,28 @@ def apply(patcher: Patcher) -> None:
             values.append(env.stack.pop())
         env.stack.append(values)
 
+    from moto.stepfunctions.parser.asl.component.state.choice.choice_rule import ChoiceRule
+    from moto.stepfunctions.parser.asl.component.state.choice.choices_decl import ChoicesDecl
+
+    original_choices_init = ChoicesDecl.__init__
+
+    def choices_init(self: Any, rules: list[Any]) -> None:
+        original_choices_init(self, rules)
+        for index, rule in enumerate(rules):
+            rule._arcadeflow_field = f"Choices[{index}]"  # a rule knows not its place otherwise
+
+    original_rule_eval = ChoiceRule.eval
+
+    def rule_eval(self: Any, env: Any) -> None:
+        segments = _push_segment(getattr(self, "_arcadeflow_field", "Choices"))
+        try:
+            original_rule_eval(self, env)
+        finally:
+            segments.pop()
+
+    patcher.replace(ChoicesDecl, "__init__", choices_init)
+    patcher.replace(ChoiceRule, "eval", rule_eval)
+
     for array_class in ARRAY_COMPONENTS:
         module_name, class_name = array_class.rsplit(".", 1)
         patcher.replace(
@@ -413,6 +435,10 @@ PATCH = MotoPatch(
     targets=tuple(f"{module}.{name}.eval" for module, name, _ in FIELD_COMPONENTS)
     + tuple(f"{array}._eval_body" for array in ARRAY_COMPONENTS)
     + (
+        "moto.stepfunctions.parser.asl.component.state.choice.choices_decl.ChoicesDecl.__init__",
+        "moto.stepfunctions.parser.asl.component.state.choice.choice_rule.ChoiceRule.eval",
+    )
+    + (
         f"{_STRING}.StringJSONata._eval_body",
         f"{_STRING}.StringVariableSample._eval_body",
         "moto.stepfunctions.parser.asl.eval.variable_store.VariableStore.get_assigned_variables",
@@ -425,6 +451,10 @@ PATCH = MotoPatch(
         f"{_STRING}.StringJSONata._eval_body": ("self", "env"),
         f"{_STRING}.StringVariableSample._eval_body": ("self", "env"),
         "moto.stepfunctions.parser.asl.jsonata.jsonata.eval_jsonata_expression": ("jsonata_expression",),
+        "moto.stepfunctions.parser.asl.component.state.choice.choices_decl.ChoicesDecl.__init__": (
+            "self",
+            "rules",
+        ),
     },
 )
 
