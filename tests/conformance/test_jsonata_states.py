@@ -452,3 +452,21 @@ def test_the_cause_names_a_choice_rule_by_its_index(aws):
     )
     assert run.error == "States.QueryEvaluationError"
     assert "specified for the field 'Choices[1]/Condition' returned nothing (undefined)." in run.cause
+
+
+def test_the_cause_names_the_item_selector_field(aws):
+    run = aws.run(
+        jsonata(
+            {
+                "M": {
+                    "Type": "Map",
+                    "Items": "{% [1] %}",
+                    "ItemSelector": {"v": "{% $states.input.none %}"},
+                    "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}},
+                    "End": True,
+                }
+            }
+        )
+    )
+    assert run.error == "States.QueryEvaluationError"
+    assert "specified for the field 'ItemSelector/v' returned nothing (undefined)." in run.cause

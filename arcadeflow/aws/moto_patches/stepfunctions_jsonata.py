@@ -217,6 +217,11 @@ FIELD_COMPONENTS: tuple[tuple[str, str, str | None], ...] = (
     ),
     ("moto.stepfunctions.parser.asl.component.state.exec.state_map.items.items", "ItemsJSONata", "Items"),
     (
+        "moto.stepfunctions.parser.asl.component.state.exec.state_map.item_selector",
+        "ItemSelector",
+        "ItemSelector",
+    ),
+    (
         "moto.stepfunctions.parser.asl.component.state.exec.state_map.max_concurrency",
         "MaxConcurrencyJSONata",
         "MaxConcurrency",
