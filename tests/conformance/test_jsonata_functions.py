@@ -74,3 +74,11 @@ def test_eval_is_not_available(aws):
     )
     assert (run.status, run.error) == ("FAILED", "States.QueryEvaluationError")
     assert "$eval is not supported" in run.cause
+
+
+def test_now_and_millis_are_available(aws):
+    """Every JSONata 2.0.6 built-in but $eval is supported: $now() is an ISO 8601 timestamp,
+    $millis() the same instant in milliseconds."""
+    out = output_of(aws, "{% {'now': $now(), 'ms': $millis(), 'back': $toMillis($now())} %}")
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", out["now"])
+    assert isinstance(out["ms"], int) and abs(out["back"] - out["ms"]) < 1000
