@@ -23,6 +23,7 @@ from arcadeflow.aws.moto_patches import (
     stepfunctions_early_stop,
     stepfunctions_execution_names,
     stepfunctions_express,
+    stepfunctions_jsonata,
     stepfunctions_jsonpath,
     stepfunctions_map_tolerated_failures,
     stepfunctions_redrive,
@@ -30,6 +31,7 @@ from arcadeflow.aws.moto_patches import (
     stepfunctions_start_execution,
     stepfunctions_synchronous_stop,
     stepfunctions_thread_list,
+    stepfunctions_variables,
 )
 from arcadeflow.aws.moto_patches.registry import (
     MotoPatch,
@@ -71,6 +73,9 @@ REGISTRY = Registry(
         stepfunctions_branch_errors.PATCH,
         stepfunctions_map_tolerated_failures.PATCH,
         stepfunctions_service_errors.SDK_ERROR_NAMES,
+        stepfunctions_jsonata.PATCH,
+        stepfunctions_jsonata.STRING_OUTPUT,
+        stepfunctions_variables.PATCH,
     )
 )
 

@@ -248,6 +248,9 @@ def _redrive_worker_class() -> Any:
         def start(self) -> None:
             events, plan, redrive_date = self.redrive
             env: Any = _fresh_environment(self)
+            from arcadeflow.aws.moto_patches.stepfunctions_variables import restore_variables
+
+            restore_variables(env, events)  # the variables assigned before the failure hold again
             # The recorded history goes on: same event ids, the new ones after them.
             manager = env.event_manager
             manager._history_event_list.extend(events)
