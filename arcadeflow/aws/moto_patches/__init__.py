@@ -20,10 +20,14 @@ from arcadeflow.aws.moto_patches import (
     stepfunctions_early_stop,
     stepfunctions_execution_names,
     stepfunctions_jsonpath,
+    stepfunctions_no_choice_matched,
     stepfunctions_redrive,
     stepfunctions_start_execution,
+    stepfunctions_string_matches,
+    stepfunctions_string_output,
     stepfunctions_synchronous_stop,
     stepfunctions_thread_list,
+    stepfunctions_wait_until,
 )
 from arcadeflow.aws.moto_patches.registry import (
     MotoPatch,
@@ -54,6 +58,10 @@ REGISTRY = Registry(
         stepfunctions_thread_list.PATCH,
         server_speed.ROUTING_CACHE,
         server_speed.CLIENT_REUSE,
+        stepfunctions_no_choice_matched.PATCH,
+        stepfunctions_wait_until.PATCH,
+        stepfunctions_string_output.PATCH,
+        stepfunctions_string_matches.PATCH,
     )
 )
 
