@@ -155,13 +155,6 @@ def test_choice_passes_its_input_on_unchanged(aws):
     assert aws.run(definition, {"s": "a", "kept": [1]}).output == {"s": "a", "kept": [1]}
 
 
-def test_choice_comparing_a_missing_variable_fails_with_states_runtime(aws):
-    """Developer guide, "Choice workflow state": compare a field that may be absent only after
-    IsPresent; a Variable path matching nothing is a runtime error (States.Runtime)."""
-    run = aws.run(choosing({"Variable": "$.missing", "StringEquals": "a"}), {})
-    assert (run.status, run.error) == ("FAILED", "States.Runtime")
-
-
 def test_choice_of_a_value_of_another_type_does_not_match(aws):
     """Developer guide, "Choice workflow state": a comparison of a value of another type
     (a number against StringEquals) does not match; it is no error."""

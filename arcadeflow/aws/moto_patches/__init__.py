@@ -19,6 +19,7 @@ from arcadeflow.aws.moto_patches import (
     server_speed,
     stepfunctions_early_stop,
     stepfunctions_execution_names,
+    stepfunctions_heartbeats,
     stepfunctions_jsonpath,
     stepfunctions_no_choice_matched,
     stepfunctions_redrive,
@@ -62,6 +63,7 @@ REGISTRY = Registry(
         stepfunctions_wait_until.PATCH,
         stepfunctions_string_output.PATCH,
         stepfunctions_string_matches.PATCH,
+        stepfunctions_heartbeats.PATCH,
     )
 )
 
