@@ -204,3 +204,49 @@ def test_stepfunctions_heartbeats_as_aws() -> None:
         answer = _heartbeat_without_heartbeat_seconds(function)
     assert (missed["status"], missed["error"]) == ("FAILED", "States.HeartbeatTimeout")
     assert answer == "OK"
+
+
+# --- stepfunctions_task_output_errors (an interceptor) --------------------------------------------
+
+
+def _send_output_that_is_not_json(function: str) -> tuple[str, dict[str, Any]]:
+    """SendTaskSuccess("{not json") to a waiting task: the answer's code and how it ended."""
+    sfn = client("stepfunctions")
+    machine = state_machine(_callback(function, None), name=_unique())
+    arn = sfn.start_execution(stateMachineArn=machine, name=_unique())["executionArn"]
+
+    def token() -> str | None:
+        for event in sfn.get_execution_history(executionArn=arn)["events"]:
+            if event["type"] == "TaskSubmitted":
+                return str(json.loads(event["taskSubmittedEventDetails"]["output"])["Payload"]["token"])
+        return None
+
+    task_token = poll(token, "the callback task to be submitted", timeout=10)
+    try:
+        sfn.send_task_success(taskToken=task_token, output="{not json")
+        answer = "OK"
+    except ClientError as exc:
+        answer = exc.response["Error"]["Code"]
+    return answer, finished(arn)
+
+
+def test_canary_stepfunctions_task_output_errors() -> None:
+    with mock_aws(config=EXECUTING):
+        answer, execution = _send_output_that_is_not_json(echo_function())
+    assert answer == "OK", fixed_upstream("stepfunctions_task_output_errors")
+    assert execution["status"] == "FAILED"  # the task, told "OK", fails parsing the output
+
+
+def test_stepfunctions_task_output_errors_refuses_what_is_not_json() -> None:
+    from arcadeflow.aws.moto_patches import REGISTRY
+
+    forwarded: list[bytes] = []
+    intercept = REGISTRY.get("stepfunctions_task_output_errors").interceptor(  # type: ignore[misc]
+        lambda environ, body: forwarded.append(body) or (200, {}, b"{}")
+    )
+    environ = {"HTTP_X_AMZ_TARGET": "AWSStepFunctions.SendTaskSuccess"}
+    refused = intercept(environ, json.dumps({"taskToken": "t", "output": "{not json"}).encode())
+    assert refused is not None and refused[0] == 400
+    assert json.loads(refused[2])["__type"] == "InvalidOutput"
+    assert intercept(environ, json.dumps({"taskToken": "t", "output": '{"ok": 1}'}).encode()) is None
+    assert intercept({"HTTP_X_AMZ_TARGET": "AWSStepFunctions.SendTaskFailure"}, b'{"output": "x"}') is None

@@ -27,6 +27,7 @@ from arcadeflow.aws.moto_patches import (
     stepfunctions_string_matches,
     stepfunctions_string_output,
     stepfunctions_synchronous_stop,
+    stepfunctions_task_output_errors,
     stepfunctions_thread_list,
     stepfunctions_wait_until,
 )
@@ -64,6 +65,7 @@ REGISTRY = Registry(
         stepfunctions_string_output.PATCH,
         stepfunctions_string_matches.PATCH,
         stepfunctions_heartbeats.PATCH,
+        stepfunctions_task_output_errors.PATCH,
     )
 )
 
