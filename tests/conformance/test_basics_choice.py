@@ -155,6 +155,19 @@ def test_choice_passes_its_input_on_unchanged(aws):
     assert aws.run(definition, {"s": "a", "kept": [1]}).output == {"s": "a", "kept": [1]}
 
 
+def test_choice_comparing_a_missing_variable_fails_with_states_runtime(aws):
+    """Developer guide, "Choice workflow state": a rule may test IsPresent before comparing a
+    field that may be absent; comparing one that is absent fails the execution (States.Runtime)."""
+    run = aws.run(choosing({"Variable": "$.missing", "StringEquals": "a"}), {})
+    assert (run.status, run.error) == ("FAILED", "States.Runtime")
+    assert "$.missing" in (run.cause or "")
+
+
+def test_choice_is_present_guards_a_comparison_of_a_missing_field(aws):
+    rule = {"And": [{"Variable": "$.x", "IsPresent": True}, {"Variable": "$.x", "StringEquals": "a"}]}
+    assert aws.run(choosing(rule), {}).output == "no"
+
+
 def test_choice_of_a_value_of_another_type_does_not_match(aws):
     """Developer guide, "Choice workflow state": a comparison of a value of another type
     (a number against StringEquals) does not match; it is no error."""

@@ -250,3 +250,44 @@ def test_stepfunctions_task_output_errors_refuses_what_is_not_json() -> None:
     assert json.loads(refused[2])["__type"] == "InvalidOutput"
     assert intercept(environ, json.dumps({"taskToken": "t", "output": '{"ok": 1}'}).encode()) is None
     assert intercept({"HTTP_X_AMZ_TARGET": "AWSStepFunctions.SendTaskFailure"}, b'{"output": "x"}') is None
+
+
+# --- stepfunctions_choice_missing_variable -------------------------------------------------------
+
+COMPARES_A_FIELD = {
+    "StartAt": "Decide",
+    "States": {
+        "Decide": {
+            "Type": "Choice",
+            "Choices": [{"Variable": "$.missing", "StringEquals": "a", "Next": "Yes"}],
+            "Default": "No",
+        },
+        "Yes": {"Type": "Succeed"},
+        "No": {"Type": "Succeed"},
+    },
+}
+
+
+def test_canary_stepfunctions_choice_missing_variable() -> None:
+    with without("stepfunctions_choice_missing_variable"), mock_aws(config=EXECUTING):
+        execution = _run(COMPARES_A_FIELD, {})
+    assert execution["status"] == "SUCCEEDED", fixed_upstream("stepfunctions_choice_missing_variable")
+
+
+def test_stepfunctions_choice_missing_variable_fails_as_aws() -> None:
+    is_present = {**COMPARES_A_FIELD}
+    is_present["States"] = {
+        **COMPARES_A_FIELD["States"],
+        "Decide": {
+            "Type": "Choice",
+            "Choices": [{"Variable": "$.missing", "IsPresent": True, "Next": "Yes"}],
+            "Default": "No",
+        },
+    }
+    with with_patch("stepfunctions_choice_missing_variable"), mock_aws(config=EXECUTING):
+        missing = _run(COMPARES_A_FIELD, {})
+        present = _run(COMPARES_A_FIELD, {"missing": "a"})
+        tested = _run(is_present, {})
+    assert (missing["status"], missing["error"]) == ("FAILED", "States.Runtime")
+    assert "$.missing" in missing["cause"]
+    assert present["status"] == tested["status"] == "SUCCEEDED"

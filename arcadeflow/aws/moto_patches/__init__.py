@@ -17,6 +17,7 @@ from arcadeflow.aws.moto_patches import (
     event_source_delivery,
     instance_tracking,
     server_speed,
+    stepfunctions_choice_missing_variable,
     stepfunctions_early_stop,
     stepfunctions_execution_names,
     stepfunctions_heartbeats,
@@ -66,6 +67,7 @@ REGISTRY = Registry(
         stepfunctions_string_matches.PATCH,
         stepfunctions_heartbeats.PATCH,
         stepfunctions_task_output_errors.PATCH,
+        stepfunctions_choice_missing_variable.PATCH,
     )
 )
 
