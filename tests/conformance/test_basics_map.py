@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 
-def mapping(iterator: dict[str, Any], **fields: Any) -> dict[str, Any]:
+def mapping(iterator: dict[str, Any], mode: str = "INLINE", **fields: Any) -> dict[str, Any]:
+    config = {"Mode": mode} if mode == "INLINE" else {"Mode": mode, "ExecutionType": "STANDARD"}
     return {
         "StartAt": "Each",
         "States": {
             "Each": {
                 "Type": "Map",
-                "ItemProcessor": {"ProcessorConfig": {"Mode": "INLINE"}, **iterator},
+                "ItemProcessor": {"ProcessorConfig": config, **iterator},
                 "End": True,
                 **fields,
             }
@@ -116,3 +117,60 @@ def test_map_fails_when_an_iteration_fails_without_a_tolerance(aws):
     run = aws.run(mapping(fail_when({"Variable": "$", "NumericEquals": 2})), [1, 2, 3])
     assert (run.status, run.error) == ("FAILED", "Bad")
     assert "MapIterationFailed" in [e["type"] for e in run.events]
+
+
+# Tolerated failures: the guide documents them for Distributed mode ("Setting failure thresholds
+# for Distributed Map states"), items read from the state input here.
+
+
+def test_distributed_map_tolerated_failure_count_lets_that_many_items_fail(aws):
+    run = aws.run(
+        mapping(fail_when({"Variable": "$", "NumericGreaterThan": 2}), "DISTRIBUTED", ToleratedFailureCount=2),
+        [1, 2, 3, 4],
+    )
+    assert run.status == "SUCCEEDED", run.describe()
+    assert run.output[:2] == [1, 2]
+
+
+def test_distributed_map_exceeding_tolerated_failure_count_fails(aws):
+    run = aws.run(
+        mapping(fail_when({"Variable": "$", "NumericGreaterThan": 1}), "DISTRIBUTED", ToleratedFailureCount=1),
+        [1, 2, 3],
+    )
+    assert (run.status, run.error) == ("FAILED", "States.ExceedToleratedFailureThreshold")
+    assert "MapRunFailed" in [e["type"] for e in run.events]
+
+
+def test_distributed_map_without_a_threshold_fails_on_one_failed_item(aws):
+    run = aws.run(mapping(fail_when({"Variable": "$", "NumericEquals": 2}), "DISTRIBUTED"), [1, 2, 3])
+    assert (run.status, run.error) == ("FAILED", "States.ExceedToleratedFailureThreshold")
+
+
+def test_distributed_map_tolerated_failure_percentage_lets_that_share_fail(aws):
+    """An integer percentage is valid ASL (the guide's examples write it so)."""
+    run = aws.run(
+        mapping(fail_when({"Variable": "$", "NumericGreaterThan": 2}), "DISTRIBUTED", ToleratedFailurePercentage=50),
+        [1, 2, 3, 4],
+    )
+    assert run.status == "SUCCEEDED", run.describe()
+
+
+def test_distributed_map_exceeding_tolerated_failure_percentage_fails(aws):
+    run = aws.run(
+        mapping(fail_when({"Variable": "$", "NumericGreaterThan": 1}), "DISTRIBUTED", ToleratedFailurePercentage=50),
+        [1, 2, 3, 4],
+    )
+    assert (run.status, run.error) == ("FAILED", "States.ExceedToleratedFailureThreshold")
+
+
+def test_distributed_map_threshold_error_is_catchable(aws):
+    definition = mapping(
+        fail_when({"Variable": "$", "NumericGreaterThan": 0}), "DISTRIBUTED", ToleratedFailureCount=1, ItemsPath="$.items"
+    )
+    definition["States"]["Each"]["Catch"] = [
+        {"ErrorEquals": ["States.ExceedToleratedFailureThreshold"], "ResultPath": "$.error", "Next": "Handled"}
+    ]
+    definition["States"]["Handled"] = {"Type": "Pass", "End": True}
+    run = aws.run(definition, {"items": [1, 2, 3]})
+    assert run.status == "SUCCEEDED", run.describe()
+    assert run.output["error"]["Error"] == "States.ExceedToleratedFailureThreshold"

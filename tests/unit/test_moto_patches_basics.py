@@ -291,3 +291,50 @@ def test_stepfunctions_choice_missing_variable_fails_as_aws() -> None:
     assert (missing["status"], missing["error"]) == ("FAILED", "States.Runtime")
     assert "$.missing" in missing["cause"]
     assert present["status"] == tested["status"] == "SUCCEEDED"
+
+
+# --- stepfunctions_map_failure_threshold ---------------------------------------------------------
+
+
+def _distributed_map(**fields: Any) -> dict[str, Any]:
+    """A Distributed Map whose every item fails."""
+    return {
+        "StartAt": "Each",
+        "States": {
+            "Each": {
+                "Type": "Map",
+                "ItemProcessor": {
+                    "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                    "StartAt": "Broken",
+                    "States": {"Broken": {"Type": "Fail", "Error": "Bad"}},
+                },
+                "End": True,
+                **fields,
+            }
+        },
+    }
+
+
+def test_canary_stepfunctions_map_failure_threshold() -> None:
+    with without("stepfunctions_map_failure_threshold"), mock_aws(config=EXECUTING):
+        execution = _run(_distributed_map(ToleratedFailureCount=1), [1, 2, 3])
+        try:
+            state_machine(_distributed_map(ToleratedFailurePercentage=50), name=_unique())
+            refused = ""
+        except ClientError as exc:
+            refused = str(exc)
+    assert execution["status"] == "SUCCEEDED", fixed_upstream("stepfunctions_map_failure_threshold")
+    assert "ToleratedFailurePercentage" in refused
+
+
+def test_stepfunctions_map_failure_threshold_fails_the_map_run_as_aws() -> None:
+    from arcadeflow.aws.moto_patches.stepfunctions_map_failure_threshold import threshold_exceeded
+
+    with with_patch("stepfunctions_map_failure_threshold"), mock_aws(config=EXECUTING):
+        exceeded = _run(_distributed_map(ToleratedFailureCount=1), [1, 2, 3])
+        tolerated = _run(_distributed_map(ToleratedFailurePercentage=100), [1, 2, 3])
+    assert (exceeded["status"], exceeded["error"]) == ("FAILED", "States.ExceedToleratedFailureThreshold")
+    assert tolerated["status"] == "SUCCEEDED"
+    assert threshold_exceeded(1, 4, 0, 0) and not threshold_exceeded(0, 4, 0, 0)
+    assert not threshold_exceeded(2, 4, 2, 0) and threshold_exceeded(3, 4, 2, 0)
+    assert not threshold_exceeded(2, 4, 0, 50) and threshold_exceeded(3, 4, 0, 50)

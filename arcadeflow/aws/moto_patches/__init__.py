@@ -22,6 +22,7 @@ from arcadeflow.aws.moto_patches import (
     stepfunctions_execution_names,
     stepfunctions_heartbeats,
     stepfunctions_jsonpath,
+    stepfunctions_map_failure_threshold,
     stepfunctions_no_choice_matched,
     stepfunctions_redrive,
     stepfunctions_start_execution,
@@ -68,6 +69,7 @@ REGISTRY = Registry(
         stepfunctions_heartbeats.PATCH,
         stepfunctions_task_output_errors.PATCH,
         stepfunctions_choice_missing_variable.PATCH,
+        stepfunctions_map_failure_threshold.PATCH,
     )
 )
 
