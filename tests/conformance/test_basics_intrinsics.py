@@ -42,6 +42,10 @@ DOCUMENTED = [
     ),
     ("States.MathAdd($.value1, $.step)", {"value1": 111, "step": -1}, 110),
     ("States.StringSplit($.inputString, $.splitter)", {"inputString": "1,2,3,4,5", "splitter": ","}, ["1", "2", "3", "4", "5"]),
+    # The guide's reserved characters, escaped with a backslash in a literal: ' { } \\.
+    ("States.Format('It\\'s {} \\{x\\}', $.v)", {"v": 1}, "It's 1 {x}"),
+    ("States.Format('a \\\\ b {}', 'c')", None, "a \\ b c"),
+    ("States.Format('{} and {}', $.a, $.b)", {"a": [1, 2], "b": True}, "[1, 2] and true"),
     ("States.StringSplit($.inputString, $.splitter)", {"inputString": "This.is+a,test=string", "splitter": ".+,="}, ["This", "is", "a", "test", "string"]),
 ]
 
@@ -68,3 +72,26 @@ def test_an_intrinsic_in_result_selector_and_in_a_fail_cause(aws):
     definition = {"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "E", "CausePath": "States.Format('n={}', $.n)"}}}
     run = aws.run(definition, {"n": 3})
     assert (run.status, run.cause) == ("FAILED", "n=3")
+
+
+def intrinsic_failure(aws: Any, expression: str, execution_input: Any) -> Any:
+    return aws.run(
+        {"StartAt": "P", "States": {"P": {"Type": "Pass", "Parameters": {"v.$": expression}, "End": True}}},
+        execution_input,
+    )
+
+
+def test_array_get_item_out_of_range_fails_with_intrinsic_failure(aws):
+    """The guide, "Handling errors": States.IntrinsicFailure, an intrinsic function failed."""
+    run = intrinsic_failure(aws, "States.ArrayGetItem($.a, 5)", {"a": [1]})
+    assert (run.status, run.error) == ("FAILED", "States.IntrinsicFailure")
+
+
+def test_string_to_json_of_invalid_json_fails_with_intrinsic_failure(aws):
+    run = intrinsic_failure(aws, "States.StringToJson($.s)", {"s": "{not json"})
+    assert (run.status, run.error) == ("FAILED", "States.IntrinsicFailure")
+
+
+def test_format_with_fewer_arguments_than_placeholders_fails_with_intrinsic_failure(aws):
+    run = intrinsic_failure(aws, "States.Format('{} {}', $.a)", {"a": 1})
+    assert (run.status, run.error) == ("FAILED", "States.IntrinsicFailure")

@@ -338,3 +338,39 @@ def test_stepfunctions_map_failure_threshold_fails_the_map_run_as_aws() -> None:
     assert threshold_exceeded(1, 4, 0, 0) and not threshold_exceeded(0, 4, 0, 0)
     assert not threshold_exceeded(2, 4, 2, 0) and threshold_exceeded(3, 4, 2, 0)
     assert not threshold_exceeded(2, 4, 0, 50) and threshold_exceeded(3, 4, 0, 50)
+
+
+# --- stepfunctions_intrinsic_functions -----------------------------------------------------------
+
+
+def _evaluate(expression: str, execution_input: Any) -> dict[str, Any]:
+    return _run(
+        {"StartAt": "P", "States": {"P": {"Type": "Pass", "Parameters": {"v.$": expression}, "End": True}}},
+        execution_input,
+    )
+
+
+ESCAPED = "States.Format('It\\'s {} \\{x\\}', $.v)"
+
+
+def test_canary_stepfunctions_intrinsic_functions() -> None:
+    with without("stepfunctions_intrinsic_functions"), mock_aws(config=EXECUTING):
+        escaped = _evaluate(ESCAPED, {"v": 1})
+        failing = _evaluate("States.StringToJson($.s)", {"s": "{not json"})
+    # moto reads the literal as ending at the escaped quote: "It\\" comes out.
+    assert json.loads(escaped["output"])["v"] != "It's 1 {x}", fixed_upstream("stepfunctions_intrinsic_functions")
+    assert failing["error"] == "States.Runtime", fixed_upstream("stepfunctions_intrinsic_functions")
+
+
+def test_stepfunctions_intrinsic_functions_as_the_guide() -> None:
+    from arcadeflow.aws.moto_patches.stepfunctions_intrinsic_functions import PLACEHOLDER, formatted, literal_pieces
+
+    with with_patch("stepfunctions_intrinsic_functions"), mock_aws(config=EXECUTING):
+        escaped = _evaluate(ESCAPED, {"v": 1})
+        from_input = _evaluate("States.Format($.t, $.v)", {"t": "a {} b", "v": 2})
+        failing = _evaluate("States.StringToJson($.s)", {"s": "{not json"})
+    assert json.loads(escaped["output"]) == {"v": "It's 1 {x}"}
+    assert json.loads(from_input["output"]) == {"v": "a 2 b"}
+    assert (failing["status"], failing["error"]) == ("FAILED", "States.IntrinsicFailure")
+    assert literal_pieces("a\\{{}") == ["a", "{", PLACEHOLDER]
+    assert formatted(literal_pieces("{}-{}"), ["x", "y"]) == "x-y"

@@ -21,6 +21,7 @@ from arcadeflow.aws.moto_patches import (
     stepfunctions_early_stop,
     stepfunctions_execution_names,
     stepfunctions_heartbeats,
+    stepfunctions_intrinsic_functions,
     stepfunctions_jsonpath,
     stepfunctions_map_failure_threshold,
     stepfunctions_no_choice_matched,
@@ -70,6 +71,7 @@ REGISTRY = Registry(
         stepfunctions_task_output_errors.PATCH,
         stepfunctions_choice_missing_variable.PATCH,
         stepfunctions_map_failure_threshold.PATCH,
+        stepfunctions_intrinsic_functions.PATCH,
     )
 )
 
