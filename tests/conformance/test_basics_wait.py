@@ -5,7 +5,7 @@ a wait took is read from the history's timestamps (WaitStateEntered to WaitState
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 
@@ -56,6 +56,22 @@ def test_wait_timestamp_path_reads_the_time_from_the_input(aws):
     assert run.status == "SUCCEEDED"
     exited = next(e["timestamp"] for e in run.events if e["type"] == "WaitStateExited")
     assert exited >= until, f"left the Wait at {exited}, before {until}"
+
+
+def test_wait_timestamp_with_a_utc_offset_is_understood(aws):
+    """Developer guide, "Wait workflow state": an ISO 8601 timestamp; AWS takes one with an
+    offset (localstack/localstack#10523 reports it working on AWS)."""
+    until = next_whole_second_but_one()
+    shifted = until.astimezone(timezone(timedelta(hours=2))).strftime("%Y-%m-%dT%H:%M:%S+02:00")
+    run = aws.run(one_wait(Timestamp=shifted))
+    assert run.status == "SUCCEEDED", run.describe()
+    exited = next(e["timestamp"] for e in run.events if e["type"] == "WaitStateExited")
+    assert until <= exited < until + timedelta(seconds=1)
+
+
+def test_wait_timestamp_that_is_not_one_fails_with_states_runtime(aws):
+    run = aws.run(one_wait(TimestampPath="$.t"), {"t": "next tuesday"})
+    assert (run.status, run.error) == ("FAILED", "States.Runtime")
 
 
 def test_wait_timestamp_in_the_past_goes_on_at_once(aws):

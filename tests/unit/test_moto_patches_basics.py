@@ -96,7 +96,10 @@ def test_stepfunctions_wait_until_leaves_at_the_timestamp() -> None:
 def test_stepfunctions_wait_until_a_fraction_of_a_second_ends() -> None:
     from arcadeflow.aws.moto_patches.stepfunctions_wait_until import parsed_utc
 
-    assert parsed_utc("2026-01-02T03:04:05.250Z") == datetime(2026, 1, 2, 3, 4, 5, 250000, tzinfo=UTC)
+    assert parsed_utc("2026-01-02T03:04:05.250Z") == datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    assert parsed_utc("2026-01-02T04:04:05+01:00") == datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    assert parsed_utc("2026-13-02T03:04:05Z") is None
+    assert parsed_utc("2026-01-02 03:04:05") is None
     soon = (datetime.now(UTC) + timedelta(milliseconds=300)).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
     with with_patch("stepfunctions_wait_until"), mock_aws(config=EXECUTING):
         execution = _run({"StartAt": "W", "States": {"W": {"Type": "Wait", "Timestamp": soon, "End": True}}})
