@@ -35,8 +35,14 @@ def test_catch_without_result_path_replaces_the_input_with_the_error_output(aws)
 
 
 def test_catch_result_path_puts_the_error_output_beside_the_input(aws):
-    run = aws.run(caught([{"ErrorEquals": ["Broken"], "ResultPath": "$.error", "Next": "Handled"}]), {"original": 1})
-    assert run.output == {"original": 1, "error": {"Error": "Broken", "Cause": "it broke"}, "caughtBy": "Handled"}
+    run = aws.run(
+        caught([{"ErrorEquals": ["Broken"], "ResultPath": "$.error", "Next": "Handled"}]), {"original": 1}
+    )
+    assert run.output == {
+        "original": 1,
+        "error": {"Error": "Broken", "Cause": "it broke"},
+        "caughtBy": "Handled",
+    }
 
 
 def test_catch_takes_the_first_catcher_whose_errors_match(aws):
@@ -53,7 +59,11 @@ def test_catch_takes_the_first_catcher_whose_errors_match(aws):
 
 
 def test_catch_states_all_takes_any_error(aws):
-    run = aws.run(caught([{"ErrorEquals": ["Other"], "Next": "ByOther"}, {"ErrorEquals": ["States.ALL"], "Next": "ByAll"}]))
+    run = aws.run(
+        caught(
+            [{"ErrorEquals": ["Other"], "Next": "ByOther"}, {"ErrorEquals": ["States.ALL"], "Next": "ByAll"}]
+        )
+    )
     assert run.output["caughtBy"] == "ByAll"
 
 
@@ -71,7 +81,10 @@ def test_catch_states_task_failed_takes_a_lambda_error(aws):
             "T": {
                 "Type": "Task",
                 "Resource": "arn:aws:states:::lambda:invoke",
-                "Parameters": {"FunctionName": aws.handler_arn, "Payload": {"raise": "Custom", "message": "m"}},
+                "Parameters": {
+                    "FunctionName": aws.handler_arn,
+                    "Payload": {"raise": "Custom", "message": "m"},
+                },
                 "Catch": [{"ErrorEquals": ["States.TaskFailed"], "ResultPath": "$.error", "Next": "Handled"}],
                 "End": True,
             },
@@ -91,7 +104,10 @@ def test_catch_after_the_retries_are_spent(aws):
             "T": {
                 "Type": "Task",
                 "Resource": "arn:aws:states:::lambda:invoke",
-                "Parameters": {"FunctionName": aws.handler_arn, "Payload": {"raise": "Flaky", "message": "m"}},
+                "Parameters": {
+                    "FunctionName": aws.handler_arn,
+                    "Payload": {"raise": "Flaky", "message": "m"},
+                },
                 "Retry": [{"ErrorEquals": ["Flaky"], "MaxAttempts": 1, "IntervalSeconds": 1}],
                 "Catch": [{"ErrorEquals": ["Flaky"], "ResultPath": "$.error", "Next": "Handled"}],
                 "End": True,

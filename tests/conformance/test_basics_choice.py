@@ -110,7 +110,11 @@ RULES = [
         {
             "And": [
                 {"Variable": "$.x", "IsPresent": True},
-                {"Not": {"Or": [{"Variable": "$.x", "IsNull": True}, {"Variable": "$.x", "StringEquals": ""}]}},
+                {
+                    "Not": {
+                        "Or": [{"Variable": "$.x", "IsNull": True}, {"Variable": "$.x", "StringEquals": ""}]
+                    }
+                },
             ]
         },
         {"x": "set"},

@@ -25,28 +25,56 @@ DOCUMENTED = [
     ("States.Format('Hello, my name is {}.', $.name)", {"name": "Arnav"}, "Hello, my name is Arnav."),
     ("States.StringToJson($.someString)", {"someString": '{"number": 20}'}, {"number": 20}),
     ("States.JsonToString($.zebra)", {"zebra": {"color": "white"}}, '{"color":"white"}'),
-    ("States.Array('Foo', 2020, $.someJson)", {"someJson": {"random": "abcdefg"}}, ["Foo", 2020, {"random": "abcdefg"}]),
-    ("States.ArrayPartition($.inputArray, 4)", {"inputArray": [1, 2, 3, 4, 5, 6, 7, 8, 9]}, [[1, 2, 3, 4], [5, 6, 7, 8], [9]]),
-    ("States.ArrayContains($.inputArray, $.lookingFor)", {"inputArray": [1, 2, 3, 4, 5, 6, 7, 8, 9], "lookingFor": 5}, True),
+    (
+        "States.Array('Foo', 2020, $.someJson)",
+        {"someJson": {"random": "abcdefg"}},
+        ["Foo", 2020, {"random": "abcdefg"}],
+    ),
+    (
+        "States.ArrayPartition($.inputArray, 4)",
+        {"inputArray": [1, 2, 3, 4, 5, 6, 7, 8, 9]},
+        [[1, 2, 3, 4], [5, 6, 7, 8], [9]],
+    ),
+    (
+        "States.ArrayContains($.inputArray, $.lookingFor)",
+        {"inputArray": [1, 2, 3, 4, 5, 6, 7, 8, 9], "lookingFor": 5},
+        True,
+    ),
     ("States.ArrayRange(1, 9, 2)", None, [1, 3, 5, 7, 9]),
-    ("States.ArrayGetItem($.inputArray, $.index)", {"inputArray": [1, 2, 3, 4, 5, 6, 7, 8, 9], "index": 5}, 6),
+    (
+        "States.ArrayGetItem($.inputArray, $.index)",
+        {"inputArray": [1, 2, 3, 4, 5, 6, 7, 8, 9], "index": 5},
+        6,
+    ),
     ("States.ArrayLength($.inputArray)", {"inputArray": [1, 2, 3, 4, 5, 6, 7, 8, 9]}, 9),
     ("States.ArrayUnique($.inputArray)", {"inputArray": [1, 2, 3, 3, 3, 3, 3, 3, 4]}, [1, 2, 3, 4]),
     ("States.Base64Encode($.input)", {"input": "Data to encode"}, "RGF0YSB0byBlbmNvZGU="),
     ("States.Base64Decode($.base64)", {"base64": "RGF0YSB0byBlbmNvZGU="}, "Data to encode"),
-    ("States.Hash($.Data, $.Algorithm)", {"Data": "input data", "Algorithm": "SHA-1"}, "aaff4a450a104cd177d28d18d74485e8cae074b7"),
+    (
+        "States.Hash($.Data, $.Algorithm)",
+        {"Data": "input data", "Algorithm": "SHA-1"},
+        "aaff4a450a104cd177d28d18d74485e8cae074b7",
+    ),
     (
         "States.JsonMerge($.json1, $.json2, false)",
         {"json1": {"a": {"a1": 1, "a2": 2}, "b": 2}, "json2": {"a": {"a3": 1, "a4": 2}, "c": 3}},
         {"a": {"a3": 1, "a4": 2}, "b": 2, "c": 3},
     ),
     ("States.MathAdd($.value1, $.step)", {"value1": 111, "step": -1}, 110),
-    ("States.StringSplit($.inputString, $.splitter)", {"inputString": "1,2,3,4,5", "splitter": ","}, ["1", "2", "3", "4", "5"]),
+    (
+        "States.StringSplit($.inputString, $.splitter)",
+        {"inputString": "1,2,3,4,5", "splitter": ","},
+        ["1", "2", "3", "4", "5"],
+    ),
     # The guide's reserved characters, escaped with a backslash in a literal: ' { } \\.
     ("States.Format('It\\'s {} \\{x\\}', $.v)", {"v": 1}, "It's 1 {x}"),
     ("States.Format('a \\\\ b {}', 'c')", None, "a \\ b c"),
     ("States.Format('{} and {}', $.a, $.b)", {"a": [1, 2], "b": True}, "[1, 2] and true"),
-    ("States.StringSplit($.inputString, $.splitter)", {"inputString": "This.is+a,test=string", "splitter": ".+,="}, ["This", "is", "a", "test", "string"]),
+    (
+        "States.StringSplit($.inputString, $.splitter)",
+        {"inputString": "This.is+a,test=string", "splitter": ".+,="},
+        ["This", "is", "a", "test", "string"],
+    ),
 ]
 
 
@@ -69,7 +97,10 @@ def test_uuid_is_a_version_4_uuid(aws):
 
 def test_an_intrinsic_in_result_selector_and_in_a_fail_cause(aws):
     """The guide: intrinsics work in Parameters, ResultSelector, and a Fail's CausePath."""
-    definition = {"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "E", "CausePath": "States.Format('n={}', $.n)"}}}
+    definition = {
+        "StartAt": "F",
+        "States": {"F": {"Type": "Fail", "Error": "E", "CausePath": "States.Format('n={}', $.n)"}},
+    }
     run = aws.run(definition, {"n": 3})
     assert (run.status, run.cause) == ("FAILED", "n=3")
 

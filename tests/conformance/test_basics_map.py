@@ -97,7 +97,11 @@ def test_map_max_concurrency_one_runs_the_items_one_after_another(aws):
     assert run.status == "SUCCEEDED"
     order = [e["type"] for e in run.events if e["type"] in ("MapIterationStarted", "MapIterationSucceeded")]
     assert order == ["MapIterationStarted", "MapIterationSucceeded"] * 3
-    indexes = [e["mapIterationStartedEventDetails"]["index"] for e in run.events if e["type"] == "MapIterationStarted"]
+    indexes = [
+        e["mapIterationStartedEventDetails"]["index"]
+        for e in run.events
+        if e["type"] == "MapIterationStarted"
+    ]
     assert indexes == [0, 1, 2]
 
 
@@ -125,7 +129,9 @@ def test_map_fails_when_an_iteration_fails_without_a_tolerance(aws):
 
 def test_distributed_map_tolerated_failure_count_lets_that_many_items_fail(aws):
     run = aws.run(
-        mapping(fail_when({"Variable": "$", "NumericGreaterThan": 2}), "DISTRIBUTED", ToleratedFailureCount=2),
+        mapping(
+            fail_when({"Variable": "$", "NumericGreaterThan": 2}), "DISTRIBUTED", ToleratedFailureCount=2
+        ),
         [1, 2, 3, 4],
     )
     assert run.status == "SUCCEEDED", run.describe()
@@ -134,7 +140,9 @@ def test_distributed_map_tolerated_failure_count_lets_that_many_items_fail(aws):
 
 def test_distributed_map_exceeding_tolerated_failure_count_fails(aws):
     run = aws.run(
-        mapping(fail_when({"Variable": "$", "NumericGreaterThan": 1}), "DISTRIBUTED", ToleratedFailureCount=1),
+        mapping(
+            fail_when({"Variable": "$", "NumericGreaterThan": 1}), "DISTRIBUTED", ToleratedFailureCount=1
+        ),
         [1, 2, 3],
     )
     assert (run.status, run.error) == ("FAILED", "States.ExceedToleratedFailureThreshold")
@@ -149,7 +157,11 @@ def test_distributed_map_without_a_threshold_fails_on_one_failed_item(aws):
 def test_distributed_map_tolerated_failure_percentage_lets_that_share_fail(aws):
     """An integer percentage is valid ASL (the guide's examples write it so)."""
     run = aws.run(
-        mapping(fail_when({"Variable": "$", "NumericGreaterThan": 2}), "DISTRIBUTED", ToleratedFailurePercentage=50),
+        mapping(
+            fail_when({"Variable": "$", "NumericGreaterThan": 2}),
+            "DISTRIBUTED",
+            ToleratedFailurePercentage=50,
+        ),
         [1, 2, 3, 4],
     )
     assert run.status == "SUCCEEDED", run.describe()
@@ -157,7 +169,11 @@ def test_distributed_map_tolerated_failure_percentage_lets_that_share_fail(aws):
 
 def test_distributed_map_exceeding_tolerated_failure_percentage_fails(aws):
     run = aws.run(
-        mapping(fail_when({"Variable": "$", "NumericGreaterThan": 1}), "DISTRIBUTED", ToleratedFailurePercentage=50),
+        mapping(
+            fail_when({"Variable": "$", "NumericGreaterThan": 1}),
+            "DISTRIBUTED",
+            ToleratedFailurePercentage=50,
+        ),
         [1, 2, 3, 4],
     )
     assert (run.status, run.error) == ("FAILED", "States.ExceedToleratedFailureThreshold")
@@ -165,10 +181,17 @@ def test_distributed_map_exceeding_tolerated_failure_percentage_fails(aws):
 
 def test_distributed_map_threshold_error_is_catchable(aws):
     definition = mapping(
-        fail_when({"Variable": "$", "NumericGreaterThan": 0}), "DISTRIBUTED", ToleratedFailureCount=1, ItemsPath="$.items"
+        fail_when({"Variable": "$", "NumericGreaterThan": 0}),
+        "DISTRIBUTED",
+        ToleratedFailureCount=1,
+        ItemsPath="$.items",
     )
     definition["States"]["Each"]["Catch"] = [
-        {"ErrorEquals": ["States.ExceedToleratedFailureThreshold"], "ResultPath": "$.error", "Next": "Handled"}
+        {
+            "ErrorEquals": ["States.ExceedToleratedFailureThreshold"],
+            "ResultPath": "$.error",
+            "Next": "Handled",
+        }
     ]
     definition["States"]["Handled"] = {"Type": "Pass", "End": True}
     run = aws.run(definition, {"items": [1, 2, 3]})

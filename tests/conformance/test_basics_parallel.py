@@ -12,14 +12,20 @@ def branch(*states: tuple[str, dict[str, Any]]) -> dict[str, Any]:
 
 
 def parallel(*branches: dict[str, Any], **fields: Any) -> dict[str, Any]:
-    return {"StartAt": "Both", "States": {"Both": {"Type": "Parallel", "Branches": list(branches), "End": True, **fields}}}
+    return {
+        "StartAt": "Both",
+        "States": {"Both": {"Type": "Parallel", "Branches": list(branches), "End": True, **fields}},
+    }
 
 
 def test_parallel_output_is_the_branch_outputs_in_branch_order(aws):
     """Developer guide, "Parallel workflow state": the output is an array of each branch's
     output, in the order of Branches, whichever finishes first. The first branch waits, so it
     finishes last."""
-    slow = branch(("Hold", {"Type": "Wait", "Seconds": 1, "Next": "A"}), ("A", {"Type": "Pass", "Result": "a", "End": True}))
+    slow = branch(
+        ("Hold", {"Type": "Wait", "Seconds": 1, "Next": "A"}),
+        ("A", {"Type": "Pass", "Result": "a", "End": True}),
+    )
     fast = branch(("B", {"Type": "Pass", "Result": "b", "End": True}))
     run = aws.run(parallel(slow, fast))
     assert (run.status, run.output) == ("SUCCEEDED", ["a", "b"])

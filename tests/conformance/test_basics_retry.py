@@ -11,7 +11,9 @@ import json
 from typing import Any
 
 
-def failing_task(handler_arn: str, retry: list[dict[str, Any]], error: str = "Flaky", **fields: Any) -> dict[str, Any]:
+def failing_task(
+    handler_arn: str, retry: list[dict[str, Any]], error: str = "Flaky", **fields: Any
+) -> dict[str, Any]:
     return {
         "StartAt": "T",
         "States": {
@@ -40,7 +42,12 @@ def gaps(run: Any) -> list[float]:
 
 def test_retry_makes_max_attempts_retries_then_fails_with_the_error(aws):
     """MaxAttempts 2: the first attempt and two retries."""
-    run = aws.run(failing_task(aws.handler_arn, [{"ErrorEquals": ["Flaky"], "IntervalSeconds": 1, "MaxAttempts": 2, "BackoffRate": 1}]))
+    run = aws.run(
+        failing_task(
+            aws.handler_arn,
+            [{"ErrorEquals": ["Flaky"], "IntervalSeconds": 1, "MaxAttempts": 2, "BackoffRate": 1}],
+        )
+    )
     assert (run.status, run.error) == ("FAILED", "Flaky")
     assert attempts(run) == 3
 
@@ -55,7 +62,10 @@ def test_retry_with_max_attempts_zero_never_retries(aws):
 def test_retry_waits_interval_seconds_times_backoff_rate_per_attempt(aws):
     """IntervalSeconds 1, BackoffRate 1.5: waits of 1 s then 1.5 s."""
     run = aws.run(
-        failing_task(aws.handler_arn, [{"ErrorEquals": ["Flaky"], "IntervalSeconds": 1, "MaxAttempts": 2, "BackoffRate": 1.5}])
+        failing_task(
+            aws.handler_arn,
+            [{"ErrorEquals": ["Flaky"], "IntervalSeconds": 1, "MaxAttempts": 2, "BackoffRate": 1.5}],
+        )
     )
     first, second = gaps(run)
     assert 0.9 <= first < 1.4, gaps(run)
@@ -67,7 +77,15 @@ def test_retry_max_delay_seconds_caps_the_wait(aws):
     run = aws.run(
         failing_task(
             aws.handler_arn,
-            [{"ErrorEquals": ["Flaky"], "IntervalSeconds": 1, "MaxAttempts": 2, "BackoffRate": 3, "MaxDelaySeconds": 1}],
+            [
+                {
+                    "ErrorEquals": ["Flaky"],
+                    "IntervalSeconds": 1,
+                    "MaxAttempts": 2,
+                    "BackoffRate": 3,
+                    "MaxDelaySeconds": 1,
+                }
+            ],
         )
     )
     assert [round(g) for g in gaps(run)] == [1, 1], gaps(run)
@@ -79,7 +97,15 @@ def test_retry_full_jitter_waits_a_random_share_of_the_interval(aws):
     run = aws.run(
         failing_task(
             aws.handler_arn,
-            [{"ErrorEquals": ["Flaky"], "IntervalSeconds": 1, "MaxAttempts": 5, "BackoffRate": 1, "JitterStrategy": "FULL"}],
+            [
+                {
+                    "ErrorEquals": ["Flaky"],
+                    "IntervalSeconds": 1,
+                    "MaxAttempts": 5,
+                    "BackoffRate": 1,
+                    "JitterStrategy": "FULL",
+                }
+            ],
         )
     )
     waits = gaps(run)
@@ -130,8 +156,15 @@ def test_retry_of_a_lambda_error_reads_its_name_from_the_function(aws):
 def test_retry_count_is_in_the_context_object(aws):
     """Developer guide, "Accessing the Context object": $$.State.RetryCount counts the
     retries of the state so far."""
-    definition = failing_task(aws.handler_arn, [{"ErrorEquals": ["Flaky"], "MaxAttempts": 1, "IntervalSeconds": 1}])
-    definition["States"]["T"]["Parameters"]["Payload"] = {"raise": "Flaky", "message.$": "States.Format('{}', $$.State.RetryCount)"}
+    definition = failing_task(
+        aws.handler_arn, [{"ErrorEquals": ["Flaky"], "MaxAttempts": 1, "IntervalSeconds": 1}]
+    )
+    definition["States"]["T"]["Parameters"]["Payload"] = {
+        "raise": "Flaky",
+        "message.$": "States.Format('{}', $$.State.RetryCount)",
+    }
     run = aws.run(definition)
-    causes = [json.loads(e["taskFailedEventDetails"]["cause"]) for e in run.events if e["type"] == "TaskFailed"]
+    causes = [
+        json.loads(e["taskFailedEventDetails"]["cause"]) for e in run.events if e["type"] == "TaskFailed"
+    ]
     assert [c["errorMessage"] for c in causes] == ["0", "1"]

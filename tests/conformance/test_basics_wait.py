@@ -10,7 +10,10 @@ from typing import Any
 
 
 def one_wait(**fields: Any) -> dict[str, Any]:
-    return {"StartAt": "W", "States": {"W": {"Type": "Wait", "Next": "Done", **fields}, "Done": {"Type": "Succeed"}}}
+    return {
+        "StartAt": "W",
+        "States": {"W": {"Type": "Wait", "Next": "Done", **fields}, "Done": {"Type": "Succeed"}},
+    }
 
 
 def waited(run: Any) -> float:

@@ -33,7 +33,9 @@ def _run(definition: dict[str, Any], execution_input: Any = None) -> dict[str, A
     """Runs a new machine once (named: moto names an unnamed execution None)."""
     arn = state_machine(definition, name=_unique())
     started = client("stepfunctions").start_execution(
-        stateMachineArn=arn, name=_unique(), input=json.dumps({} if execution_input is None else execution_input)
+        stateMachineArn=arn,
+        name=_unique(),
+        input=json.dumps({} if execution_input is None else execution_input),
     )
     return finished(started["executionArn"])
 
@@ -197,7 +199,9 @@ def test_canary_stepfunctions_heartbeats() -> None:
         function = echo_function()
         missed = _run(_callback(function, 1))
         answer = _heartbeat_without_heartbeat_seconds(function)
-    assert (missed["error"], answer) == ("States.Timeout", "InvalidToken"), fixed_upstream("stepfunctions_heartbeats")
+    assert (missed["error"], answer) == ("States.Timeout", "InvalidToken"), fixed_upstream(
+        "stepfunctions_heartbeats"
+    )
 
 
 def test_stepfunctions_heartbeats_as_aws() -> None:
@@ -361,12 +365,18 @@ def test_canary_stepfunctions_intrinsic_functions() -> None:
         escaped = _evaluate(ESCAPED, {"v": 1})
         failing = _evaluate("States.StringToJson($.s)", {"s": "{not json"})
     # moto reads the literal as ending at the escaped quote: "It\\" comes out.
-    assert json.loads(escaped["output"])["v"] != "It's 1 {x}", fixed_upstream("stepfunctions_intrinsic_functions")
+    assert json.loads(escaped["output"])["v"] != "It's 1 {x}", fixed_upstream(
+        "stepfunctions_intrinsic_functions"
+    )
     assert failing["error"] == "States.Runtime", fixed_upstream("stepfunctions_intrinsic_functions")
 
 
 def test_stepfunctions_intrinsic_functions_as_the_guide() -> None:
-    from arcadeflow.aws.moto_patches.stepfunctions_intrinsic_functions import PLACEHOLDER, formatted, literal_pieces
+    from arcadeflow.aws.moto_patches.stepfunctions_intrinsic_functions import (
+        PLACEHOLDER,
+        formatted,
+        literal_pieces,
+    )
 
     with with_patch("stepfunctions_intrinsic_functions"), mock_aws(config=EXECUTING):
         escaped = _evaluate(ESCAPED, {"v": 1})

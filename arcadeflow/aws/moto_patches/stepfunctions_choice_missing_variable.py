@@ -54,7 +54,9 @@ def apply(patcher: Patcher) -> None:
                     error_name=StatesErrorName(typ=error),
                     event_type=HistoryEventType.ExecutionFailed,
                     event_details=EventDetails(
-                        executionFailedEventDetails=ExecutionFailedEventDetails(error=error.to_name(), cause=cause)
+                        executionFailedEventDetails=ExecutionFailedEventDetails(
+                            error=error.to_name(), cause=cause
+                        )
                     ),
                 )
             )
@@ -65,7 +67,10 @@ def apply(patcher: Patcher) -> None:
 
 PATCH = MotoPatch(
     name="stepfunctions_choice_missing_variable",
-    fixes="a Choice comparison of a field the input lacks counts as no match, where AWS fails with States.Runtime",
+    fixes=(
+        "a Choice comparison of a field the input lacks counts as no match,"
+        " where AWS fails with States.Runtime"
+    ),
     upstream=None,
     moto_versions=("5.2.5",),
     targets=(

@@ -32,12 +32,13 @@ def apply(patcher: Patcher) -> None:
     from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
         StatesErrorNameType,
     )
-    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_callback import (
-        StateTaskServiceCallback,
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_callback,
     )
     from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackEndpoint, HeartbeatTimeoutError
     from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 
+    StateTaskServiceCallback = state_task_service_callback.StateTaskServiceCallback  # noqa: N806
     original_from_error = StateTaskServiceCallback._from_error
 
     def from_error(self: Any, env: Any, ex: Exception) -> Any:
@@ -86,5 +87,8 @@ PATCH = MotoPatch(
     ),
     kind="fix",
     apply=apply,
-    signatures={f"{_CALLBACK_TASK}._from_error": ("self", "env", "ex"), f"{_ENDPOINT}.notify_heartbeat": ("self",)},
+    signatures={
+        f"{_CALLBACK_TASK}._from_error": ("self", "env", "ex"),
+        f"{_ENDPOINT}.notify_heartbeat": ("self",),
+    },
 )

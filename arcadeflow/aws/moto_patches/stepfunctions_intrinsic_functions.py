@@ -24,8 +24,13 @@ from typing import Any
 from arcadeflow.aws.moto_patches.registry import MotoPatch, Patcher
 
 _PARSER = "moto.stepfunctions.parser.asl.parse"
-_FORMAT = "moto.stepfunctions.parser.asl.component.intrinsic.function.statesfunction.generic.string_format.StringFormat"
-_STRING_INTRINSIC = "moto.stepfunctions.parser.asl.component.common.string.string_expression.StringIntrinsicFunction"
+_FORMAT = (
+    "moto.stepfunctions.parser.asl.component.intrinsic.function.statesfunction.generic"
+    ".string_format.StringFormat"
+)
+_STRING_INTRINSIC = (
+    "moto.stepfunctions.parser.asl.component.common.string.string_expression.StringIntrinsicFunction"
+)
 
 # One piece of a literal: an escaped character, a {} placeholder, or any other character.
 _PIECE = re.compile(r"\\(.)|(\{\})|(.)", re.DOTALL)
@@ -51,7 +56,8 @@ def formatted(pieces: list[Any], values: list[str]) -> str:
     wanted = sum(1 for p in pieces if p is PLACEHOLDER)
     if wanted != len(values):
         raise ValueError(
-            f"States.Format: the template has {wanted} placeholders '{{}}' but {len(values)} arguments were given"
+            f"States.Format: the template has {wanted} placeholders '{{}}'"
+            f" but {len(values)} arguments were given"
         )
     supplied = iter(values)
     return "".join(next(supplied) if p is PLACEHOLDER else p for p in pieces)
@@ -67,15 +73,21 @@ def apply(patcher: Patcher) -> None:
     from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
         StatesErrorNameType,
     )
-    from moto.stepfunctions.parser.asl.component.common.string.string_expression import StringIntrinsicFunction
+    from moto.stepfunctions.parser.asl.component.common.string.string_expression import (
+        StringIntrinsicFunction,
+    )
     from moto.stepfunctions.parser.asl.component.intrinsic.argument.argument import ArgumentLiteral
-    from moto.stepfunctions.parser.asl.component.intrinsic.function.statesfunction.generic.string_format import (
-        StringFormat,
+    from moto.stepfunctions.parser.asl.component.intrinsic.function.statesfunction.generic import (
+        string_format,
     )
     from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
     from moto.stepfunctions.parser.asl.parse.intrinsic.intrinsic_parser import IntrinsicParser
-    from moto.stepfunctions.parser.asl.parse.intrinsic.preprocessor import Preprocessor as IntrinsicPreprocessor
+    from moto.stepfunctions.parser.asl.parse.intrinsic.preprocessor import (
+        Preprocessor as IntrinsicPreprocessor,
+    )
     from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
+
+    StringFormat = string_format.StringFormat  # noqa: N806
 
     def visit_string_intrinsic_function(self: Any, ctx: Any) -> Any:
         # The token is a JSON string: its JSON escapes undone, the intrinsic's own remain.
@@ -123,7 +135,9 @@ def apply(patcher: Patcher) -> None:
                     error_name=StatesErrorName(typ=error),
                     event_type=HistoryEventType.ExecutionFailed,
                     event_details=EventDetails(
-                        executionFailedEventDetails=ExecutionFailedEventDetails(error=error.to_name(), cause=cause)
+                        executionFailedEventDetails=ExecutionFailedEventDetails(
+                            error=error.to_name(), cause=cause
+                        )
                     ),
                 )
             ) from exc

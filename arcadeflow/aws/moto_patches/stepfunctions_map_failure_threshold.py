@@ -76,12 +76,13 @@ def apply(patcher: Patcher) -> None:
     from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
         StatesErrorNameType,
     )
-    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.distributed_iteration_component import (
-        DistributedIterationComponent,
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import (
+        distributed_iteration_component,
     )
     from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
     from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 
+    DistributedIterationComponent = distributed_iteration_component.DistributedIterationComponent  # noqa: N806
     original_map_run = DistributedIterationComponent._map_run
 
     def map_run(self: Any, env: Any, eval_input: Any) -> None:
@@ -102,7 +103,9 @@ def apply(patcher: Patcher) -> None:
                 error_name=StatesErrorName(typ=error),
                 event_type=HistoryEventType.ExecutionFailed,
                 event_details=EventDetails(
-                    executionFailedEventDetails=ExecutionFailedEventDetails(error=error.to_name(), cause=cause)
+                    executionFailedEventDetails=ExecutionFailedEventDetails(
+                        error=error.to_name(), cause=cause
+                    )
                 ),
             )
         )
@@ -132,5 +135,8 @@ PATCH = MotoPatch(
     ),
     kind="fix",
     apply=apply,
-    signatures={f"{_DISTRIBUTED}._map_run": ("self", "env", "eval_input"), f"{_PARSER}.parse": ("definition",)},
+    signatures={
+        f"{_DISTRIBUTED}._map_run": ("self", "env", "eval_input"),
+        f"{_PARSER}.parse": ("definition",),
+    },
 )

@@ -65,7 +65,9 @@ def apply(patcher: Patcher) -> None:
 
 PATCH = MotoPatch(
     name="stepfunctions_no_choice_matched",
-    fixes="a Choice with no matching rule and no Default fails with States.Runtime, not States.NoChoiceMatched",
+    fixes=(
+        "a Choice with no matching rule and no Default fails with States.Runtime, not States.NoChoiceMatched"
+    ),
     upstream=None,
     moto_versions=("5.2.5",),
     targets=(

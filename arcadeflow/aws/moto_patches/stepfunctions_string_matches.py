@@ -41,7 +41,11 @@ def pattern_regex(pattern: str) -> re.Pattern[str]:
 
 
 def matches(value: Any, pattern: Any) -> bool:
-    return isinstance(value, str) and isinstance(pattern, str) and pattern_regex(pattern).fullmatch(value) is not None
+    return (
+        isinstance(value, str)
+        and isinstance(pattern, str)
+        and pattern_regex(pattern).fullmatch(value) is not None
+    )
 
 
 def apply(patcher: Patcher) -> None:

@@ -36,7 +36,7 @@ def apply(patcher: Patcher) -> None:
 
 PATCH = MotoPatch(
     name="stepfunctions_string_output",
-    fixes="DescribeExecution answers an execution's string output as bare text (yes), not JSON (\"yes\")",
+    fixes='DescribeExecution answers an execution\'s string output as bare text (yes), not JSON ("yes")',
     upstream=None,
     moto_versions=("5.2.5",),
     targets=(

@@ -39,7 +39,10 @@ def refuse_output_that_is_not_json(forward: Forward) -> Interceptor:
 
 PATCH = MotoPatch(
     name="stepfunctions_task_output_errors",
-    fixes="SendTaskSuccess accepts an output that is not JSON (the task then fails), where AWS answers InvalidOutput",
+    fixes=(
+        "SendTaskSuccess accepts an output that is not JSON (the task then fails),"
+        " where AWS answers InvalidOutput"
+    ),
     upstream=None,
     moto_versions=("5.2.5",),
     targets=("moto.stepfunctions.parser.models.StepFunctionsParserBackend.send_task_success",),
