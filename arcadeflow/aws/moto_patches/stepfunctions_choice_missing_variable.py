@@ -33,7 +33,10 @@ def apply(patcher: Patcher) -> None:
         ComparisonVariable,
     )
     from moto.stepfunctions.parser.asl.component.state.choice.comparison.variable import NoSuchVariable
-    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails as EventDetailsType
+
+    # A TypedDict of every kind of details; an event carries one of them.
+    event_details_of: Any = EventDetailsType
 
     original_eval_body = ComparisonVariable._eval_body
 
@@ -53,7 +56,7 @@ def apply(patcher: Patcher) -> None:
                     env=env,
                     error_name=StatesErrorName(typ=error),
                     event_type=HistoryEventType.ExecutionFailed,
-                    event_details=EventDetails(
+                    event_details=event_details_of(
                         executionFailedEventDetails=ExecutionFailedEventDetails(
                             error=error.to_name(), cause=cause
                         )

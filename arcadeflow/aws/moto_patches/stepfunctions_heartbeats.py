@@ -36,7 +36,10 @@ def apply(patcher: Patcher) -> None:
         state_task_service_callback,
     )
     from moto.stepfunctions.parser.asl.eval.callback.callback import CallbackEndpoint, HeartbeatTimeoutError
-    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails as EventDetailsType
+
+    # A TypedDict of every kind of details; an event carries one of them.
+    event_details_of: Any = EventDetailsType
 
     StateTaskServiceCallback = state_task_service_callback.StateTaskServiceCallback  # noqa: N806
     original_from_error = StateTaskServiceCallback._from_error
@@ -49,7 +52,7 @@ def apply(patcher: Patcher) -> None:
             env=env,
             error_name=StatesErrorName(typ=error),
             event_type=HistoryEventType.TaskTimedOut,
-            event_details=EventDetails(
+            event_details=event_details_of(
                 taskTimedOutEventDetails=TaskTimedOutEventDetails(
                     resourceType=self._get_sfn_resource_type(),
                     resource=self._get_sfn_resource(),

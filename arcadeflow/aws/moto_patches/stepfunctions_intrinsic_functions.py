@@ -80,7 +80,10 @@ def apply(patcher: Patcher) -> None:
     from moto.stepfunctions.parser.asl.component.intrinsic.function.statesfunction.generic import (
         string_format,
     )
-    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails as EventDetailsType
+
+    # A TypedDict of every kind of details; an event carries one of them.
+    event_details_of: Any = EventDetailsType
     from moto.stepfunctions.parser.asl.parse.intrinsic.intrinsic_parser import IntrinsicParser
     from moto.stepfunctions.parser.asl.parse.intrinsic.preprocessor import (
         Preprocessor as IntrinsicPreprocessor,
@@ -102,7 +105,9 @@ def apply(patcher: Patcher) -> None:
     def visit_func_arg_string(self: Any, ctx: Any) -> Any:
         raw = ctx.STRING().getText()[1:-1]
         pieces = literal_pieces(raw)
-        argument = ArgumentLiteral(definition_value="".join("{}" if p is PLACEHOLDER else p for p in pieces))
+        argument: Any = ArgumentLiteral(
+            definition_value="".join("{}" if p is PLACEHOLDER else p for p in pieces)
+        )
         argument._arcadeflow_pieces = pieces  # States.Format tells an escaped \{\} from a placeholder
         return argument
 
@@ -134,7 +139,7 @@ def apply(patcher: Patcher) -> None:
                     env=env,
                     error_name=StatesErrorName(typ=error),
                     event_type=HistoryEventType.ExecutionFailed,
-                    event_details=EventDetails(
+                    event_details=event_details_of(
                         executionFailedEventDetails=ExecutionFailedEventDetails(
                             error=error.to_name(), cause=cause
                         )

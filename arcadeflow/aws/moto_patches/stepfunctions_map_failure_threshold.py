@@ -79,7 +79,10 @@ def apply(patcher: Patcher) -> None:
     from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration import (
         distributed_iteration_component,
     )
-    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails as EventDetailsType
+
+    # A TypedDict of every kind of details; an event carries one of them.
+    event_details_of: Any = EventDetailsType
     from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 
     DistributedIterationComponent = distributed_iteration_component.DistributedIterationComponent  # noqa: N806
@@ -102,7 +105,7 @@ def apply(patcher: Patcher) -> None:
                 env=env,
                 error_name=StatesErrorName(typ=error),
                 event_type=HistoryEventType.ExecutionFailed,
-                event_details=EventDetails(
+                event_details=event_details_of(
                     executionFailedEventDetails=ExecutionFailedEventDetails(
                         error=error.to_name(), cause=cause
                     )

@@ -26,7 +26,10 @@ def no_choice_matched(env: Any, state_name: str) -> Exception:
     from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
         StatesErrorNameType,
     )
-    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails as EventDetailsType
+
+    # A TypedDict of every kind of details; an event carries one of them.
+    event_details_of: Any = EventDetailsType
 
     error = StatesErrorNameType.StatesNoChoiceMatched
     cause = f"No Choice Rule of state '{state_name}' matched its input, and it has no Default."
@@ -35,7 +38,7 @@ def no_choice_matched(env: Any, state_name: str) -> Exception:
             env=env,
             error_name=StatesErrorName(typ=error),
             event_type=HistoryEventType.ExecutionFailed,
-            event_details=EventDetails(
+            event_details=event_details_of(
                 executionFailedEventDetails=ExecutionFailedEventDetails(error=error.to_name(), cause=cause)
             ),
         )
