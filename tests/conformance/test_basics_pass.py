@@ -98,6 +98,28 @@ def test_pass_input_path_to_a_missing_field_fails_with_states_runtime(aws):
     assert (run.status, run.error) == ("FAILED", "States.Runtime")
 
 
+def test_pass_parameters_path_to_a_missing_field_fails(aws):
+    """Developer guide, "Handling errors": States.ParameterPathFailure is listed for a Parameters
+    path that cannot be replaced, yet AWS's recorded answers (LocalStack's snapshots, whose
+    interpreter this is) are States.Runtime naming the field; we cannot tell which AWS gives
+    today. Our choice: States.Runtime, with a cause naming the field and its path."""
+    run = aws.run(one_pass(Parameters={"x.$": "$.missing"}), {"a": 1})
+    assert (run.status, run.error) == ("FAILED", "States.Runtime")
+    assert "'$.missing'" in (run.cause or "") and "'x.$'" in (run.cause or "")
+
+
+def test_pass_result_path_into_a_number_fails_with_result_path_match_failure(aws):
+    """Developer guide, "Handling errors": States.ResultPathMatchFailure, Step Functions failed
+    to apply a state's ResultPath field to the input the state received."""
+    run = aws.run(one_pass(Result=1, ResultPath="$.a.b"), {"a": 1})
+    assert (run.status, run.error) == ("FAILED", "States.ResultPathMatchFailure")
+
+
+def test_pass_result_path_into_an_array_input_fails_with_result_path_match_failure(aws):
+    run = aws.run(one_pass(Result=1, ResultPath="$.r"), [1, 2])
+    assert (run.status, run.error) == ("FAILED", "States.ResultPathMatchFailure")
+
+
 def test_pass_history_has_entered_and_exited_events_with_the_data(aws):
     """API reference, GetExecutionHistory / HistoryEvent: PassStateEntered carries the input,
     PassStateExited the output."""

@@ -387,3 +387,27 @@ def test_stepfunctions_intrinsic_functions_as_the_guide() -> None:
     assert (failing["status"], failing["error"]) == ("FAILED", "States.IntrinsicFailure")
     assert literal_pieces("a\\{{}") == ["a", "{", PLACEHOLDER]
     assert formatted(literal_pieces("{}-{}"), ["x", "y"]) == "x-y"
+
+
+# --- stepfunctions_result_path_failure -----------------------------------------------------------
+
+INTO_A_NUMBER = {
+    "StartAt": "P",
+    "States": {"P": {"Type": "Pass", "Result": 1, "ResultPath": "$.a.b", "End": True}},
+}
+
+
+def test_canary_stepfunctions_result_path_failure() -> None:
+    with without("stepfunctions_result_path_failure"), mock_aws(config=EXECUTING):
+        execution = _run(INTO_A_NUMBER, {"a": 1})
+    assert execution["error"] == "States.Runtime", fixed_upstream("stepfunctions_result_path_failure")
+    assert "TypeError" in execution["cause"]
+
+
+def test_stepfunctions_result_path_failure_names_the_error_as_aws() -> None:
+    with with_patch("stepfunctions_result_path_failure"), mock_aws(config=EXECUTING):
+        number = _run(INTO_A_NUMBER, {"a": 1})
+        array = _run(INTO_A_NUMBER, [1])
+        fine = _run(INTO_A_NUMBER, {"a": {"c": 2}})
+    assert number["error"] == array["error"] == "States.ResultPathMatchFailure"
+    assert json.loads(fine["output"]) == {"a": {"c": 2, "b": 1}}

@@ -26,6 +26,7 @@ from arcadeflow.aws.moto_patches import (
     stepfunctions_map_failure_threshold,
     stepfunctions_no_choice_matched,
     stepfunctions_redrive,
+    stepfunctions_result_path_failure,
     stepfunctions_start_execution,
     stepfunctions_string_matches,
     stepfunctions_string_output,
@@ -72,6 +73,7 @@ REGISTRY = Registry(
         stepfunctions_choice_missing_variable.PATCH,
         stepfunctions_map_failure_threshold.PATCH,
         stepfunctions_intrinsic_functions.PATCH,
+        stepfunctions_result_path_failure.PATCH,
     )
 )
 
