@@ -113,3 +113,18 @@ def test_heartbeats_keep_a_callback_alive_past_its_heartbeat_seconds(aws):
 def test_a_callback_past_its_timeout_seconds_fails_with_states_timeout(aws):
     run = aws.run(callback_task(aws.handler_arn, TimeoutSeconds=1))
     assert (run.status, run.error) == ("FAILED", "States.Timeout")
+
+
+def test_a_state_machine_past_its_timeout_seconds_times_out(aws):
+    """Developer guide, "State machine structure": TimeoutSeconds of the state machine; past
+    it the execution ends TIMED_OUT with an ExecutionTimedOut event."""
+    definition = {
+        "StartAt": "W",
+        "TimeoutSeconds": 1,
+        "States": {"W": {"Type": "Wait", "Seconds": 5, "End": True}},
+    }
+    run = aws.run(definition)
+    assert run.status == "TIMED_OUT"
+    assert run.events[-1]["type"] == "ExecutionTimedOut"
+    ended = run.events[-1]["timestamp"] - run.events[0]["timestamp"]
+    assert ended.total_seconds() < 3
