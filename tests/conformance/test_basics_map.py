@@ -91,18 +91,26 @@ def test_map_items_path_to_something_not_an_array_fails(aws):
 
 def test_map_max_concurrency_one_runs_the_items_one_after_another(aws):
     """Developer guide, "Map state in inline mode": MaxConcurrency 1 runs one iteration at a
-    time, in order. Each iteration waits, so overlap would show in the history."""
-    iterator = {"StartAt": "Hold", "States": {"Hold": {"Type": "Wait", "Seconds": 0, "End": True}}}
-    run = aws.run(mapping(iterator, MaxConcurrency=1), [0, 1, 2])
+    time, in order. Each iteration waits a second, so iterations running together would both
+    start before either succeeds."""
+    iterator = {"StartAt": "Hold", "States": {"Hold": {"Type": "Wait", "Seconds": 1, "End": True}}}
+    run = aws.run(mapping(iterator, MaxConcurrency=1), [0, 1])
     assert run.status == "SUCCEEDED"
     order = [e["type"] for e in run.events if e["type"] in ("MapIterationStarted", "MapIterationSucceeded")]
-    assert order == ["MapIterationStarted", "MapIterationSucceeded"] * 3
+    assert order == ["MapIterationStarted", "MapIterationSucceeded"] * 2
     indexes = [
         e["mapIterationStartedEventDetails"]["index"]
         for e in run.events
         if e["type"] == "MapIterationStarted"
     ]
-    assert indexes == [0, 1, 2]
+    assert indexes == [0, 1]
+
+
+def test_map_without_max_concurrency_runs_the_items_together(aws):
+    iterator = {"StartAt": "Hold", "States": {"Hold": {"Type": "Wait", "Seconds": 1, "End": True}}}
+    run = aws.run(mapping(iterator), [0, 1])
+    order = [e["type"] for e in run.events if e["type"] in ("MapIterationStarted", "MapIterationSucceeded")]
+    assert order[:2] == ["MapIterationStarted", "MapIterationStarted"]
 
 
 def test_map_history_names_the_map_and_its_iterations(aws):
