@@ -26,10 +26,11 @@ DOCUMENTED = [
     ("States.StringToJson($.someString)", {"someString": '{"number": 20}'}, {"number": 20}),
     ("States.JsonToString($.zebra)", {"zebra": {"color": "white"}}, '{"color":"white"}'),
     (
-        "States.Array('Foo', 2020, $.someJson)",
+        "States.Array('Foo', 2020, $.someJson, null)",
         {"someJson": {"random": "abcdefg"}},
-        ["Foo", 2020, {"random": "abcdefg"}],
+        ["Foo", 2020, {"random": "abcdefg"}, None],
     ),
+    ("States.ArrayContains($.a, null)", {"a": [1, None]}, True),
     (
         "States.ArrayPartition($.inputArray, 4)",
         {"inputArray": [1, 2, 3, 4, 5, 6, 7, 8, 9]},

@@ -376,6 +376,7 @@ def test_stepfunctions_intrinsic_functions_as_the_guide() -> None:
         PLACEHOLDER,
         formatted,
         literal_pieces,
+        with_null_arguments,
     )
 
     with with_patch("stepfunctions_intrinsic_functions"), mock_aws(config=EXECUTING):
@@ -386,6 +387,9 @@ def test_stepfunctions_intrinsic_functions_as_the_guide() -> None:
     assert json.loads(from_input["output"]) == {"v": "a 2 b"}
     assert (failing["status"], failing["error"]) == ("FAILED", "States.IntrinsicFailure")
     assert literal_pieces("a\\{{}") == ["a", "{", PLACEHOLDER]
+    assert with_null_arguments("States.Array('a, null', null)") == (
+        "States.Array('a, null', States.StringToJson('null'))"
+    )
     assert formatted(literal_pieces("{}-{}"), ["x", "y"]) == "x-y"
 
 

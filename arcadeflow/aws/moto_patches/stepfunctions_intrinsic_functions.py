@@ -1,12 +1,14 @@
 """Intrinsic functions as the developer guide defines them ("Intrinsic functions for JSONPath
-states in Step Functions"): escaped characters in string literals, States.Format's `{}`, and
-States.IntrinsicFailure for a function that cannot be evaluated.
+states in Step Functions"): escaped characters in string literals, `null` arguments,
+States.Format's `{}`, and States.IntrinsicFailure for a function that cannot be evaluated.
 
-moto departs from the guide in three ways, each seen in tests/conformance/test_basics_intrinsics.py:
+moto departs from the guide in four ways, each seen in tests/conformance/test_basics_intrinsics.py:
 - It hands the intrinsic function its JSON text still escaped: `"States.Format('It\\\\'s {}', ..)"`
   in the definition reaches its intrinsic parser as `It\\\\'s`, so the literal ends early and the
   rest is dropped ("It\\\\"). The guide's escapes in a literal (`\\'`, `\\{`, `\\}`, `\\\\`) stand
   for the character itself.
+- Its intrinsic grammar has no `null` argument, and its parser recovers from the syntax error
+  by dropping it: the guide's `States.Array('Foo', 2020, $.someJson, null)` answers three items.
 - States.Format formats with Python's str.format: a literal `{x}` is a KeyError, `{0}` a
   positional index, and escaped braces are not literal braces. AWS knows only `{}`; a count of
   `{}` other than the arguments given is an error.
@@ -50,6 +52,25 @@ def literal_pieces(raw: str) -> list[Any]:
         else:
             pieces.append(plain)
     return pieces
+
+
+# `null` as an argument: after `(` or `,`, before `,` or `)`, outside string literals.
+_NULL_ARGUMENT = re.compile(r"(?<=[(,])(\s*)null(\s*)(?=[,)])")
+_STRING_LITERAL = re.compile(r"'(?:\\.|[^'\\])*'", re.DOTALL)
+# moto's intrinsic grammar has no null literal (its parser drops the argument silently); this
+# expression evaluates to null with the grammar it has.
+NULL_EXPRESSION = "States.StringToJson('null')"
+
+
+def with_null_arguments(derivation: str) -> str:
+    """The intrinsic call with each `null` argument written as an expression moto can parse."""
+    pieces, last = [], 0
+    for literal in _STRING_LITERAL.finditer(derivation):
+        pieces.append(_NULL_ARGUMENT.sub(rf"\1{NULL_EXPRESSION}\2", derivation[last : literal.start()]))
+        pieces.append(literal.group())
+        last = literal.end()
+    pieces.append(_NULL_ARGUMENT.sub(rf"\1{NULL_EXPRESSION}\2", derivation[last:]))
+    return "".join(pieces)
 
 
 def formatted(pieces: list[Any], values: list[str]) -> str:
@@ -99,7 +120,7 @@ def apply(patcher: Patcher) -> None:
             derivation = json.loads(token)
         except ValueError:
             derivation = token[1:-1]
-        function, _ = IntrinsicParser.parse(derivation)
+        function, _ = IntrinsicParser.parse(with_null_arguments(derivation))
         return StringIntrinsicFunction(intrinsic_function_derivation=derivation, function=function)
 
     def visit_func_arg_string(self: Any, ctx: Any) -> Any:
