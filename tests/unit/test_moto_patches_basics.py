@@ -325,13 +325,28 @@ def _distributed_map(**fields: Any) -> dict[str, Any]:
 def test_canary_stepfunctions_map_failure_threshold() -> None:
     with without("stepfunctions_map_failure_threshold"), mock_aws(config=EXECUTING):
         execution = _run(_distributed_map(ToleratedFailureCount=1), [1, 2, 3])
+    assert execution["status"] == "SUCCEEDED", fixed_upstream("stepfunctions_map_failure_threshold")
+
+
+def test_canary_stepfunctions_map_integer_percentage() -> None:
+    with without("stepfunctions_map_integer_percentage"), mock_aws(config=EXECUTING):
         try:
             state_machine(_distributed_map(ToleratedFailurePercentage=50), name=_unique())
             refused = ""
         except ClientError as exc:
             refused = str(exc)
-    assert execution["status"] == "SUCCEEDED", fixed_upstream("stepfunctions_map_failure_threshold")
-    assert "ToleratedFailurePercentage" in refused
+    assert "ToleratedFailurePercentage" in refused, fixed_upstream("stepfunctions_map_integer_percentage")
+
+
+def test_stepfunctions_map_integer_percentage_is_accepted() -> None:
+    from arcadeflow.aws.moto_patches.stepfunctions_map_failure_threshold import decimal_percentages
+
+    with with_patch("stepfunctions_map_integer_percentage"), mock_aws(config=EXECUTING):
+        assert state_machine(_distributed_map(ToleratedFailurePercentage=50), name=_unique())
+    assert json.loads(decimal_percentages('{"ToleratedFailurePercentage": 5}')) == {
+        "ToleratedFailurePercentage": 5.0
+    }
+    assert decimal_percentages('{"Comment": "no percentage"}') == '{"Comment": "no percentage"}'
 
 
 def test_stepfunctions_map_failure_threshold_fails_the_map_run_as_aws() -> None:
@@ -339,7 +354,7 @@ def test_stepfunctions_map_failure_threshold_fails_the_map_run_as_aws() -> None:
 
     with with_patch("stepfunctions_map_failure_threshold"), mock_aws(config=EXECUTING):
         exceeded = _run(_distributed_map(ToleratedFailureCount=1), [1, 2, 3])
-        tolerated = _run(_distributed_map(ToleratedFailurePercentage=100), [1, 2, 3])
+        tolerated = _run(_distributed_map(ToleratedFailurePercentage=100.0), [1, 2, 3])
     assert (exceeded["status"], exceeded["error"]) == ("FAILED", "States.ExceedToleratedFailureThreshold")
     assert tolerated["status"] == "SUCCEEDED"
     assert threshold_exceeded(1, 4, 0, 0) and not threshold_exceeded(0, 4, 0, 0)

@@ -72,6 +72,7 @@ REGISTRY = Registry(
         stepfunctions_task_output_errors.PATCH,
         stepfunctions_choice_missing_variable.PATCH,
         stepfunctions_map_failure_threshold.PATCH,
+        stepfunctions_map_failure_threshold.INTEGER_PERCENTAGES,
         stepfunctions_intrinsic_functions.PATCH,
         stepfunctions_result_path_failure.PATCH,
     )

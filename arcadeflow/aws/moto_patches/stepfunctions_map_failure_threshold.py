@@ -83,7 +83,6 @@ def apply(patcher: Patcher) -> None:
 
     # A TypedDict of every kind of details; an event carries one of them.
     event_details_of: Any = EventDetailsType
-    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 
     DistributedIterationComponent = distributed_iteration_component.DistributedIterationComponent  # noqa: N806
     original_map_run = DistributedIterationComponent._map_run
@@ -113,33 +112,47 @@ def apply(patcher: Patcher) -> None:
             )
         )
 
+    patcher.replace(DistributedIterationComponent, "_map_run", map_run)
+
+
+def apply_integer_percentages(patcher: Patcher) -> None:
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
     original_parse = AmazonStateLanguageParser.parse
 
     def parse(definition: str) -> Any:
         return original_parse(decimal_percentages(definition))
 
-    patcher.replace(DistributedIterationComponent, "_map_run", map_run)
     patcher.replace(AmazonStateLanguageParser, "parse", staticmethod(parse))
 
 
+# Main's stepfunctions_map_tolerated_failures (part "errors" of issue 13) fixes the threshold
+# too: at the merge keep one of the two records, not both (both replace _map_run).
 PATCH = MotoPatch(
     name="stepfunctions_map_failure_threshold",
     fixes=(
         "a Distributed Map ignores failed items (it succeeds with nulls) instead of failing with"
-        " States.ExceedToleratedFailureThreshold; an integer ToleratedFailurePercentage is a parser error"
+        " States.ExceedToleratedFailureThreshold"
     ),
     upstream=None,
     moto_versions=("5.2.5",),
     targets=(
         f"{_DISTRIBUTED}._map_run",
-        f"{_PARSER}.parse",
         "moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.itemprocessor"
         ".map_run_record.MapRunRecord",
     ),
     kind="fix",
     apply=apply,
-    signatures={
-        f"{_DISTRIBUTED}._map_run": ("self", "env", "eval_input"),
-        f"{_PARSER}.parse": ("definition",),
-    },
+    signatures={f"{_DISTRIBUTED}._map_run": ("self", "env", "eval_input")},
+)
+
+INTEGER_PERCENTAGES = MotoPatch(
+    name="stepfunctions_map_integer_percentage",
+    fixes="an integer ToleratedFailurePercentage (50) is refused at CreateStateMachine with a parser error",
+    upstream=None,
+    moto_versions=("5.2.5",),
+    targets=(f"{_PARSER}.parse",),
+    kind="fix",
+    apply=apply_integer_percentages,
+    signatures={f"{_PARSER}.parse": ("definition",)},
 )
