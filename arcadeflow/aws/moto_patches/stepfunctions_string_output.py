@@ -34,6 +34,8 @@ def apply(patcher: Patcher) -> None:
     patcher.replace(StepFunctionResponse, "describe_execution", describe_execution)
 
 
+# The same fix as part "jsonata"'s stepfunctions_jsonata_string_output (made at the same time):
+# both compute the answer from the execution's output, so they agree; keep one at the merge.
 PATCH = MotoPatch(
     name="stepfunctions_string_output",
     fixes='DescribeExecution answers an execution\'s string output as bare text (yes), not JSON ("yes")',
