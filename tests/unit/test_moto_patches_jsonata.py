@@ -84,23 +84,6 @@ def test_the_evaluator_refuses_eval_and_names_failures() -> None:
             raise AssertionError(f"{expression} evaluated")
 
 
-# --- stepfunctions_jsonata_string_output ------------------------------------------------------
-
-STRING_OUTPUT = {"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": "done", "End": True}}}
-
-
-def test_canary_stepfunctions_jsonata_string_output() -> None:
-    with without("stepfunctions_jsonata_string_output"), mock_aws(config=EXECUTING):
-        ended = run(STRING_OUTPUT)
-    assert ended["output"] == "done", fixed_upstream("stepfunctions_jsonata_string_output")
-
-
-def test_stepfunctions_jsonata_string_output_is_json() -> None:
-    with with_patch("stepfunctions_jsonata_string_output"), mock_aws(config=EXECUTING):
-        ended = run(STRING_OUTPUT)
-    assert json.loads(ended["output"]) == "done"
-
-
 # --- stepfunctions_variables ------------------------------------------------------------------
 
 

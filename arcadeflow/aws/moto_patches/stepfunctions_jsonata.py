@@ -462,37 +462,3 @@ PATCH = MotoPatch(
         ),
     },
 )
-
-
-def apply_string_output(patcher: Patcher) -> None:
-    from moto.stepfunctions.responses import StepFunctionResponse
-
-    original = StepFunctionResponse.describe_execution
-
-    def describe_execution(self: Any) -> Any:
-        answer: Any = original(self)
-        execution = self.stepfunction_backend.describe_execution(self._get_param("executionArn"))
-        # The interpreter holds the output as a value (restored executions too): a str is a JSON
-        # string, which moto answered as if it were already JSON text.
-        if isinstance(execution.output, str) and "output" in answer.result:
-            answer.result["output"] = json.dumps(execution.output)
-        return answer
-
-    patcher.replace(StepFunctionResponse, "describe_execution", describe_execution)
-
-
-# The same fix as part "basics"'s stepfunctions_string_output (made at the same time); both are
-# idempotent together, keep one at merge.
-STRING_OUTPUT = MotoPatch(
-    name="stepfunctions_jsonata_string_output",
-    fixes=(
-        "an execution whose output is a JSON string (a JSONata Output of 'done') answers DescribeExecution "
-        'with the bare text (done), not JSON ("done")'
-    ),
-    upstream=None,  # not reported upstream; see upstream/stepfunctions_jsonata_string_output.md
-    moto_versions=("5.2.5",),
-    targets=("moto.stepfunctions.responses.StepFunctionResponse.describe_execution",),
-    kind="fix",
-    apply=apply_string_output,
-    signatures={"moto.stepfunctions.responses.StepFunctionResponse.describe_execution": ("self",)},
-)
