@@ -17,13 +17,16 @@ from arcadeflow.aws.moto_patches import (
     event_source_delivery,
     instance_tracking,
     server_speed,
+    stepfunctions_definitions,
     stepfunctions_early_stop,
     stepfunctions_execution_names,
     stepfunctions_jsonpath,
+    stepfunctions_parser_scopes,
     stepfunctions_redrive,
     stepfunctions_start_execution,
     stepfunctions_synchronous_stop,
     stepfunctions_thread_list,
+    stepfunctions_wait_limit,
 )
 from arcadeflow.aws.moto_patches.registry import (
     MotoPatch,
@@ -54,6 +57,9 @@ REGISTRY = Registry(
         stepfunctions_thread_list.PATCH,
         server_speed.ROUTING_CACHE,
         server_speed.CLIENT_REUSE,
+        stepfunctions_parser_scopes.PATCH,
+        stepfunctions_definitions.PATCH,
+        stepfunctions_wait_limit.PATCH,
     )
 )
 

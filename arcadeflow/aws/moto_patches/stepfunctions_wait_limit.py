@@ -1,0 +1,108 @@
+"""A Wait that would outlast the execution's maximum duration fails at once.
+
+AWS bounds every execution: a Standard one runs at most one year, an Express one five minutes,
+and "the maximum wait time that you can specify" is bounded the same way (developer guide,
+"Wait workflow state"; "Step Functions service quotas"). moto's Wait simply sleeps for whatever
+it computed: a Timestamp ten years ahead, or a SecondsPath of 10**12, leaves the execution
+RUNNING for ever (an Express one far beyond its five minutes), where on AWS it cannot outlive
+its bound. Here a Wait whose end lies beyond the execution's bound (counted from the
+execution's start) fails the execution at once with States.Runtime, naming the limit. AWS's
+documentation gives the bound but not the error of such a Wait: States.Runtime is our choice,
+the error the interpreter gives every other Wait it cannot honour (a negative SecondsPath, a
+Timestamp that is not one).
+
+A Wait that ends within the bound but after the machine's own TimeoutSeconds still times the
+execution out as moto does.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from arcadeflow.aws.moto_patches.registry import MotoPatch, Patcher
+
+_WAIT_FUNCTION = "moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function.WaitFunction"
+# Step Functions service quotas: maximum execution time.
+MAX_DURATION_SECONDS = {"STANDARD": 365 * 24 * 3600, "EXPRESS": 5 * 60}
+
+
+def _started_at(env: Any) -> datetime.datetime:
+    now = datetime.datetime.now(datetime.UTC)
+    started = env.states.context_object.context_object_data.get("Execution", {}).get("StartTime")
+    if not isinstance(started, str):
+        return now
+    try:
+        parsed = datetime.datetime.fromisoformat(started.replace("Z", "+00:00"))
+    except ValueError:
+        return now
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.UTC)
+
+
+def seconds_left(env: Any) -> tuple[int, int]:
+    """(the execution's maximum duration, the seconds of it still left), by its type."""
+    bound = MAX_DURATION_SECONDS.get(str(getattr(env.execution_type, "value", env.execution_type)), 0)
+    bound = bound or MAX_DURATION_SECONDS["STANDARD"]
+    elapsed = (datetime.datetime.now(datetime.UTC) - _started_at(env)).total_seconds()
+    return bound, int(bound - elapsed)
+
+
+def apply(patcher: Patcher) -> None:
+    from moto.stepfunctions.parser.api import ExecutionFailedEventDetails, HistoryEventType
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+        FailureEvent,
+        FailureEventException,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
+        StatesErrorNameType,
+    )
+    from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
+    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+
+    def eval_body(self: Any, env: Any) -> None:
+        wait_seconds = self._get_wait_seconds(env=env)
+        bound, left = seconds_left(env)
+        if wait_seconds > left:
+            error = StatesErrorNameType.StatesRuntime
+            cause = (
+                f"The Wait state would wait {wait_seconds} seconds, beyond the {bound} seconds an"
+                f" {env.execution_type} execution may run ({max(left, 0)} seconds left)"
+            )
+            raise FailureEventException(
+                failure_event=FailureEvent(
+                    env=env,
+                    error_name=StatesErrorName(typ=error),
+                    event_type=HistoryEventType.ExecutionFailed,
+                    event_details=EventDetails(
+                        executionFailedEventDetails=ExecutionFailedEventDetails(
+                            error=error.to_name(), cause=cause
+                        )
+                    ),
+                )
+            )
+        self._wait_interval(env=env, wait_seconds=wait_seconds)
+
+    patcher.replace(WaitFunction, "_eval_body", eval_body)
+
+
+PATCH = MotoPatch(
+    name="stepfunctions_wait_limit",
+    fixes=(
+        "a Wait beyond the execution's maximum duration (one year Standard, five minutes Express)"
+        " keeps the execution RUNNING for ever, where AWS bounds it"
+    ),
+    upstream=None,
+    moto_versions=("5.2.5",),
+    targets=(
+        f"{_WAIT_FUNCTION}._eval_body",
+        f"{_WAIT_FUNCTION}._get_wait_seconds",
+        f"{_WAIT_FUNCTION}._wait_interval",
+    ),
+    kind="fix",
+    apply=apply,
+    signatures={
+        f"{_WAIT_FUNCTION}._eval_body": ("self", "env"),
+        f"{_WAIT_FUNCTION}._wait_interval": ("self", "env", "wait_seconds"),
+    },
+)
