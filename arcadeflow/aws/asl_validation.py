@@ -33,6 +33,7 @@ STATELINT_PLACE = re.compile(r"State Machine((?:\.[^\s,.\"]+)*)")
 # JSON has one number type: AWS takes "BackoffRate": 2 where statelint insists on a float.
 STATELINT_INTEGER_AS_FLOAT = re.compile(r" is -?\d+ but should be a Float$")
 STATELINT_NO_STATE = re.compile(r'^No state found named "(?P<name>[^"]*)"')
+STATELINT_UNREACHABLE = re.compile(r"^No transition found to state State Machine\.(?P<name>.+)$")
 
 JSONPATH, JSONATA = "JSONPath", "JSONata"
 # Fields of the JSONPath query language only (developer guide, "Transforming data with JSONata
@@ -155,11 +156,15 @@ def _statelint_diagnostic(problem: str) -> Diagnostic:
     location = None
     if place:
         location = "/" + "/".join(re.sub(r"\[(\d+)\]", r".\1", place.group(1)).split(".")[1:])
+    unreachable = STATELINT_UNREACHABLE.match(problem)
+    if unreachable:
+        name = unreachable["name"]
+        return Diagnostic("UNREACHABLE_STATE", f"State '{name}' is not reachable", _pointer("States", name))
     missing = STATELINT_NO_STATE.match(problem)
     if missing:
         return Diagnostic("MISSING_TRANSITION_TARGET", f"Missing 'Next' target: {missing['name']}", location)
     if problem.startswith("No terminal state"):
-        return Diagnostic("NO_TERMINAL_STATE", problem, location)
+        return Diagnostic("NO_TERMINAL_STATE", "No terminal state found in machine", location)
     return Diagnostic("SCHEMA_VALIDATION_FAILED", problem, location)
 
 
