@@ -40,6 +40,7 @@ JSONPATH, JSONATA = "JSONPath", "JSONata"
 # in Step Functions": JSONata states use Arguments and Output instead).
 JSONPATH_ONLY_FIELDS = (
     "InputPath",
+    "Result",
     "Parameters",
     "ResultSelector",
     "ResultPath",
