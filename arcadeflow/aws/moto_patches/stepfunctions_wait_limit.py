@@ -65,9 +65,10 @@ def apply(patcher: Patcher) -> None:
         bound, left = seconds_left(env)
         if wait_seconds > left:
             error = StatesErrorNameType.StatesRuntime
+            machine_type = getattr(env.execution_type, "value", env.execution_type)
             cause = (
-                f"The Wait state would wait {wait_seconds} seconds, beyond the {bound} seconds an"
-                f" {env.execution_type} execution may run ({max(left, 0)} seconds left)"
+                f"The Wait state would wait {wait_seconds} seconds, beyond the {bound} seconds a"
+                f" {machine_type} execution may run ({max(left, 0)} seconds left)"
             )
             raise FailureEventException(
                 failure_event=FailureEvent(
