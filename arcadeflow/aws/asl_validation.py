@@ -126,12 +126,12 @@ class Diagnostic:
 
 
 def invalid_definition_message(diagnostics: list[Diagnostic]) -> str:
-    """InvalidDefinition's message: one problem quoted, several each quoted and joined, as AWS does."""
+    """InvalidDefinition's message: the problems joined by ", " inside one pair of quotes, as AWS
+    answers (e.g. "Invalid State Machine Definition: 'MISSING_TRANSITION_TARGET: Missing 'Next'
+    target: pass3 at /States/pass1/Next, MISSING_TRANSITION_TARGET: State "pass2" is not
+    reachable. at /States/pass2'", AWS's answer quoted in localstack/localstack#11978)."""
     errors = [d for d in diagnostics if d.severity == "ERROR"]
-    if len(errors) == 1:
-        return f"Invalid State Machine Definition: '{errors[0].as_problem()}'"
-    joined = ", ".join(f"'{d.as_problem()}'" for d in errors)
-    return f"Invalid State Machine Definition: '{joined}'"
+    return f"Invalid State Machine Definition: '{', '.join(d.as_problem() for d in errors)}'"
 
 
 def diagnose(definition: str, machine_type: str = "STANDARD") -> list[Diagnostic]:
@@ -160,7 +160,9 @@ def _statelint_diagnostic(problem: str) -> Diagnostic:
     unreachable = STATELINT_UNREACHABLE.match(problem)
     if unreachable:
         name = unreachable["name"]
-        return Diagnostic("UNREACHABLE_STATE", f"State '{name}' is not reachable", _pointer("States", name))
+        return Diagnostic(
+            "MISSING_TRANSITION_TARGET", f'State "{name}" is not reachable.', _pointer("States", name)
+        )
     missing = STATELINT_NO_STATE.match(problem)
     if missing:
         return Diagnostic("MISSING_TRANSITION_TARGET", f"Missing 'Next' target: {missing['name']}", location)

@@ -37,20 +37,27 @@ def test_a_missing_transition_target_is_invalid_definition_with_code_and_locatio
     )
 
 
-def test_several_problems_are_each_quoted_and_joined(aws):
-    """AWS joins several problems as "'P1', 'P2'" inside the quotes of one InvalidDefinition
-    message. The developer guide quotes no example of it: the shape is the one AWS answers with,
-    seen in LocalStack's and Step Functions Local's recorded answers."""
+def test_several_problems_are_joined_inside_one_pair_of_quotes(aws):
+    """AWS joins several problems with ", " inside the quotes of one InvalidDefinition message,
+    and reports an unreachable state as MISSING_TRANSITION_TARGET 'State "X" is not
+    reachable.'. The developer guide quotes no such answer: this is AWS's answer as a user
+    recorded it in localstack/localstack#11978."""
     refused = create(
         aws,
-        choice_to("B", "D"),
+        {
+            "StartAt": "A",
+            "States": {
+                "A": {"Type": "Pass", "Next": "Gone"},
+                "Lost": {"Type": "Pass", "End": True},
+            },
+        },
     )
     assert refused["error"] == "InvalidDefinition"
-    assert refused["message"] == (
+    assert refused["message"].startswith(
         "Invalid State Machine Definition: "
-        "''MISSING_TRANSITION_TARGET: Missing 'Next' target: B at /States/A/Choices/0/Next', "
-        "'MISSING_TRANSITION_TARGET: Missing 'Next' target: D at /States/A/Choices/1/Next''"
+        "'MISSING_TRANSITION_TARGET: Missing 'Next' target: Gone at /States/A/Next, "
     )
+    assert 'MISSING_TRANSITION_TARGET: State "Lost" is not reachable. at /States/Lost' in refused["message"]
 
 
 def test_a_definition_that_is_not_json_is_invalid_definition(aws):

@@ -137,7 +137,7 @@ def test_stepfunctions_definitions_are_refused_as_aws_refuses_them(front: Callab
     assert bad["error"] == "InvalidDefinition"
     assert bad["message"].startswith(
         "Invalid State Machine Definition: "
-        "''MISSING_TRANSITION_TARGET: Missing 'Next' target: B at /States/A/Next'"
+        "'MISSING_TRANSITION_TARGET: Missing 'Next' target: B at /States/A/Next"
     )
     not_asl = _create(sfn, NOT_ASL, name="not-asl")
     assert not_asl["error"] == "InvalidDefinition" and "SCHEMA_VALIDATION_FAILED" in not_asl["message"]
