@@ -58,7 +58,6 @@ def apply(patcher: Patcher) -> None:
         StatesErrorNameType,
     )
     from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
-    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 
     def eval_body(self: Any, env: Any) -> None:
         wait_seconds = self._get_wait_seconds(env=env)
@@ -70,16 +69,16 @@ def apply(patcher: Patcher) -> None:
                 f"The Wait state would wait {wait_seconds} seconds, beyond the {bound} seconds a"
                 f" {machine_type} execution may run ({max(left, 0)} seconds left)"
             )
+            # EventDetails is a TypedDict of every kind of details; an event carries one of them.
+            details: Any = {
+                "executionFailedEventDetails": ExecutionFailedEventDetails(error=error.to_name(), cause=cause)
+            }
             raise FailureEventException(
                 failure_event=FailureEvent(
                     env=env,
                     error_name=StatesErrorName(typ=error),
                     event_type=HistoryEventType.ExecutionFailed,
-                    event_details=EventDetails(
-                        executionFailedEventDetails=ExecutionFailedEventDetails(
-                            error=error.to_name(), cause=cause
-                        )
-                    ),
+                    event_details=details,
                 )
             )
         self._wait_interval(env=env, wait_seconds=wait_seconds)
