@@ -543,6 +543,13 @@ class _Checker:
             if reason:
                 self.problem(reason, *where, "Variable")
             out["Variable"] = "$"
+        for field, value in rule.items():
+            # A comparison with another value ("StringEqualsPath": "$limit") may read a variable.
+            if field.endswith("Path") and isinstance(value, str) and re.match(r"^\$[^.\[$]", value):
+                reason = variable_name_problem(re.split(r"[.\[]", value[1:], maxsplit=1)[0])
+                if reason:
+                    self.problem(reason, *where, field)
+                out[field] = "$"
         for field in ("And", "Or"):
             if isinstance(rule.get(field), list):
                 out[field] = [

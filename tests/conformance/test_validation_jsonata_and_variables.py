@@ -129,7 +129,10 @@ def test_variables_assigned_and_read_in_jsonpath_are_accepted(aws):
                 },
                 "IsOver": {
                     "Type": "Choice",
-                    "Choices": [{"Variable": "$limit", "NumericGreaterThan": 2, "Next": "Greet"}],
+                    "Choices": [
+                        {"Variable": "$limit", "NumericGreaterThan": 2, "Next": "Greet"},
+                        {"Variable": "$.n", "NumericGreaterThanPath": "$limit", "Next": "Greet"},
+                    ],
                     "Default": "Greet",
                 },
                 "Greet": {
