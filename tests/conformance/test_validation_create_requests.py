@@ -112,3 +112,9 @@ def test_logging_at_a_level_other_than_off_without_a_destination_is_refused(aws)
     refused = create(aws, PASS, loggingConfiguration={"level": "ALL"})
     assert refused["error"] == "InvalidLoggingConfiguration"
     assert "stateMachineArn" in create(aws, PASS, loggingConfiguration={"level": "OFF"})
+
+
+def test_a_definition_over_a_megabyte_is_a_validation_exception(aws):
+    """API reference, CreateStateMachine (definition: maximum length of 1048576)."""
+    padded = one_state({"Type": "Pass", "Comment": "x" * 1_048_576})
+    assert create(aws, padded)["error"] == "ValidationException"

@@ -6,6 +6,7 @@ See tests/unit/test_moto_patches.py for what a canary is.
 
 from __future__ import annotations
 
+import datetime
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -222,3 +223,25 @@ def test_stepfunctions_wait_limit_fails_a_wait_beyond_a_year_at_once() -> None:
         assert finished(quick)["status"] == "SUCCEEDED"
     assert (described["status"], described["error"]) == ("FAILED", "States.Runtime")
     assert "beyond the 31536000 seconds" in described["cause"]
+
+
+def test_stepfunctions_wait_limit_bounds_an_express_execution_by_five_minutes() -> None:
+    # moto 5.2.5 runs every execution as STANDARD (StateMachine.sm_type is hard-coded), so an
+    # Express execution reaches this bound only once the interpreter knows its type: here the
+    # bound itself, on an environment as the interpreter builds it.
+    from types import SimpleNamespace
+
+    from moto.stepfunctions.parser.api import StateMachineType
+
+    from arcadeflow.aws.moto_patches.stepfunctions_wait_limit import seconds_left
+
+    started = datetime.datetime.now(datetime.UTC) - datetime.timedelta(seconds=60)
+    context = {"Execution": {"StartTime": started.isoformat()}}
+    env = SimpleNamespace(
+        execution_type=StateMachineType.EXPRESS,
+        states=SimpleNamespace(context_object=SimpleNamespace(context_object_data=context)),
+    )
+    bound, left = seconds_left(env)
+    assert bound == 300 and 238 <= left <= 240
+    env.execution_type = StateMachineType.STANDARD
+    assert seconds_left(env)[0] == 365 * 24 * 3600

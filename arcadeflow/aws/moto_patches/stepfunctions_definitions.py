@@ -38,6 +38,8 @@ LOG_LEVELS = ("ALL", "ERROR", "FATAL", "OFF")
 # What AWS describes for a machine created without them.
 DEFAULT_LOGGING = {"level": "OFF", "includeExecutionData": False}
 DEFAULT_TRACING = {"enabled": False}
+# API reference, CreateStateMachine / UpdateStateMachine: definition, "Maximum length of 1048576".
+MAX_DEFINITION_LENGTH = 1_048_576
 
 
 def _request(environ: dict[str, Any], body: bytes, target: str) -> dict[str, Any] | None:
@@ -86,6 +88,13 @@ def _logging_problem(config: Any) -> Response | None:
 def _definition_problem(definition: Any, machine_type: str) -> Response | None:
     if not isinstance(definition, str):
         return None  # moto answers a missing definition itself
+    if len(definition) > MAX_DEFINITION_LENGTH:
+        return json_error(
+            400,
+            "ValidationException",
+            "1 validation error detected: Value at 'definition' failed to satisfy constraint: Member must"
+            f" have length less than or equal to {MAX_DEFINITION_LENGTH}",
+        )
     diagnostics = [d for d in asl_validation.diagnose(definition, machine_type) if d.severity == "ERROR"]
     if not diagnostics:
         return None
