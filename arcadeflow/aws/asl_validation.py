@@ -32,6 +32,11 @@ from statelint.linter import Linter
 STATELINT_PLACE = re.compile(r"State Machine((?:\.[^\s,.\"]+)*)")
 # JSON has one number type: AWS takes "BackoffRate": 2 where statelint insists on a float.
 STATELINT_INTEGER_AS_FLOAT = re.compile(r" is -?\d+ but should be a Float$")
+# ...and a percentage of tolerated failures may have decimals ("ToleratedFailurePercentage": 2.5).
+STATELINT_PERCENTAGE_AS_INTEGER = re.compile(
+    r"\.ToleratedFailurePercentage is -?[\d.]+ but should be an Integer$"
+)
+STATELINT_DUPLICATE = re.compile(r'^State "(?P<name>[^"]*)", defined at .*, is also defined at ')
 STATELINT_NO_STATE = re.compile(r'^No state found named "(?P<name>[^"]*)"')
 STATELINT_UNREACHABLE = re.compile(r"^No transition found to state State Machine\.(?P<name>.+)$")
 
@@ -147,7 +152,7 @@ def diagnose(definition: str, machine_type: str = "STANDARD") -> list[Diagnostic
     diagnostics = checker.found + [
         _statelint_diagnostic(p)
         for p in Linter.validate(for_statelint)
-        if not STATELINT_INTEGER_AS_FLOAT.search(p)
+        if not STATELINT_INTEGER_AS_FLOAT.search(p) and not STATELINT_PERCENTAGE_AS_INTEGER.search(p)
     ]
     return diagnostics or _interpreter_diagnostics(definition)
 
@@ -157,6 +162,10 @@ def _statelint_diagnostic(problem: str) -> Diagnostic:
     location = None
     if place:
         location = "/" + "/".join(re.sub(r"\[(\d+)\]", r".\1", place.group(1)).split(".")[1:])
+    duplicate = STATELINT_DUPLICATE.match(problem)
+    if duplicate:
+        # State names are unique in the whole machine, branches and iterations included.
+        return Diagnostic("DUPLICATE_STATE_NAME", f"Duplicate State name: {duplicate['name']}", location)
     unreachable = STATELINT_UNREACHABLE.match(problem)
     if unreachable:
         name = unreachable["name"]

@@ -219,3 +219,51 @@ def test_validate_truncates_to_max_results(aws):
     assert len(everything["diagnostics"]) == 2 and everything["truncated"] is False
     first = validate(aws, broken, maxResults=1)
     assert first["diagnostics"] == everything["diagnostics"][:1] and first["truncated"] is True
+
+
+def test_a_state_name_used_twice_in_the_machine_is_a_duplicate_state_name(aws):
+    """Amazon States Language, "States": state names are unique within the scope of the whole
+    state machine, Parallel branches included; AWS's code is DUPLICATE_STATE_NAME."""
+    refused = create(
+        aws,
+        {
+            "StartAt": "Both",
+            "States": {
+                "Both": {
+                    "Type": "Parallel",
+                    "Branches": [{"StartAt": "Same", "States": {"Same": {"Type": "Pass", "End": True}}}],
+                    "Next": "Same",
+                },
+                "Same": {"Type": "Succeed"},
+            },
+        },
+    )
+    assert refused["error"] == "InvalidDefinition"
+    assert "DUPLICATE_STATE_NAME: Duplicate State name: Same" in refused["message"]
+
+
+def test_a_task_with_neither_next_nor_end_is_refused(aws):
+    """Developer guide, "Task workflow state" (a non-terminal state has Next, a terminal one End)."""
+    refused = create(
+        aws, {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": LAMBDA_INVOKE, "Parameters": {}}}}
+    )
+    assert refused["error"] == "InvalidDefinition"
+    assert refused["message"].startswith("Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: ")
+
+
+def test_a_tolerated_failure_percentage_with_decimals_is_accepted(aws):
+    """Developer guide, "Map state in Distributed mode" (ToleratedFailurePercentage: a number
+    from 0 to 100; JSON has one number type)."""
+    definition = one_state(
+        {
+            "Type": "Map",
+            "ItemProcessor": {
+                "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                "StartAt": "P",
+                "States": {"P": {"Type": "Pass", "End": True}},
+            },
+            "ToleratedFailurePercentage": 2.5,
+        }
+    )
+    assert validate(aws, definition)["result"] == "OK"
+    assert "stateMachineArn" in create(aws, definition)
