@@ -45,13 +45,14 @@ def _required_string(body: dict[str, Any], field: str) -> str:
     return value
 
 
-def _max_results(body: dict[str, Any]) -> int:
+def _max_results(body: dict[str, Any], maximum: int = 1000) -> int:
+    """maxResults; 0 or absent means the default (MAX_RESULTS)."""
     value = body.get("maxResults", 0) or MAX_RESULTS
-    if not isinstance(value, int) or not 1 <= value <= 1000:
+    if not isinstance(value, int) or not 1 <= value <= maximum:
         raise ApiError(
             "ValidationException",
             "1 validation error detected: Value at 'maxResults' failed to satisfy constraint: "
-            "Member must have value less than or equal to 1000",
+            f"Member must have value less than or equal to {maximum}",
         )
     return value
 
@@ -68,7 +69,9 @@ def validate_state_machine_definition(body: dict[str, Any]) -> dict[str, Any]:
         raise ApiError(
             "ValidationException", f"Value '{severity}' at 'severity' failed to satisfy constraint"
         )
-    limit = min(_max_results(body), MAX_RESULTS)
+    # API reference, ValidateStateMachineDefinition: "The default and maximum value is 100.
+    # Setting the value to 0 will also use the default of 100."
+    limit = _max_results(body, maximum=MAX_RESULTS)
 
     diagnostics = [d.as_api() for d in asl_validation.diagnose(definition, machine_type)]
     # Nothing here is a warning, so severity=WARNING (errors and warnings) returns the same.

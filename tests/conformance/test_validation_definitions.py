@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import json
 
+import pytest
+from botocore.exceptions import ClientError
+
 from tests.conformance.validation_support import LAMBDA_INVOKE, create, one_state, update, validate
 
 PASS = one_state({"Type": "Pass"})
@@ -219,6 +222,15 @@ def test_validate_truncates_to_max_results(aws):
     assert len(everything["diagnostics"]) == 2 and everything["truncated"] is False
     first = validate(aws, broken, maxResults=1)
     assert first["diagnostics"] == everything["diagnostics"][:1] and first["truncated"] is True
+    assert validate(aws, broken, maxResults=0) == everything  # 0: the default, 100
+
+
+def test_validate_refuses_max_results_over_100(aws):
+    """API reference, ValidateStateMachineDefinition (maxResults: "The default and maximum value
+    is 100"). A value over the maximum is a ValidationException, as for every bounded member."""
+    with pytest.raises(ClientError) as refused:
+        validate(aws, PASS, maxResults=101)
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
 
 
 def test_a_state_name_used_twice_in_the_machine_is_a_duplicate_state_name(aws):
