@@ -245,3 +245,36 @@ def test_stepfunctions_wait_limit_bounds_an_express_execution_by_five_minutes() 
     assert bound == 300 and 238 <= left <= 240
     env.execution_type = StateMachineType.STANDARD
     assert seconds_left(env)[0] == 365 * 24 * 3600
+
+
+def test_stepfunctions_definitions_a_refusal_of_motos_parser_is_named_as_aws_names_it(
+    front: Callable[..., str],  # noqa: F811
+) -> None:
+    # Valid for AWS and for the validator's own checks, refused by moto 5.2.5's parser (it takes
+    # ToleratedFailurePercentage only with a decimal point): the one parse, moto's, decides.
+    distributed = {
+        "StartAt": "Each",
+        "States": {
+            "Each": {
+                "Type": "Map",
+                "ItemProcessor": {
+                    "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                    "StartAt": "P",
+                    "States": {"P": {"Type": "Pass", "End": True}},
+                },
+                "ToleratedFailurePercentage": 50,
+                "End": True,
+            }
+        },
+    }
+    sfn = client("stepfunctions", front("stepfunctions_definitions"))
+    refused = _create(sfn, distributed, name="distributed")
+    assert refused["error"] == "InvalidDefinition"
+    assert refused["message"].startswith(
+        "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: "
+        "The embedded interpreter cannot parse it: ASLParserException"
+    )
+    arn = _create(sfn, PASS_MACHINE, name="kept")["stateMachineArn"]
+    with pytest.raises(ClientError) as update_refused:
+        sfn.update_state_machine(stateMachineArn=arn, definition=json.dumps(distributed))
+    assert update_refused.value.response["Error"]["Code"] == "InvalidDefinition"

@@ -85,6 +85,23 @@ def _logging_problem(config: Any) -> Response | None:
     return None
 
 
+def _named_as_aws_names_it(answer: Response) -> Response:
+    """moto's own refusal of a definition (its parser's, with an empty error code) as AWS's."""
+    status, _, payload = answer
+    if status < 400:
+        return answer
+    try:
+        error = json.loads(payload or b"{}")
+    except ValueError:
+        return answer
+    # moto's parser refusal goes out as {"__type": null, ...} with X-Amzn-ErrorType UnknownError.
+    if not isinstance(error, dict) or error.get("__type"):
+        return answer  # named already: InvalidName, ValidationException, StateMachineDoesNotExist ...
+    reason = str(error.get("message") or error.get("Message") or "")
+    diagnostic = asl_validation.interpreter_diagnostic(reason)
+    return json_error(400, "InvalidDefinition", asl_validation.invalid_definition_message([diagnostic]))
+
+
 def _definition_problem(definition: Any, machine_type: str) -> Response | None:
     if not isinstance(definition, str):
         return None  # moto answers a missing definition itself
@@ -95,7 +112,12 @@ def _definition_problem(definition: Any, machine_type: str) -> Response | None:
             "1 validation error detected: Value at 'definition' failed to satisfy constraint: Member must"
             f" have length less than or equal to {MAX_DEFINITION_LENGTH}",
         )
-    diagnostics = [d for d in asl_validation.diagnose(definition, machine_type) if d.severity == "ERROR"]
+    # moto parses the definition itself next: its refusal is renamed by _named_as_aws_names_it.
+    diagnostics = [
+        d
+        for d in asl_validation.diagnose(definition, machine_type, interpreter=False)
+        if d.severity == "ERROR"
+    ]
     if not diagnostics:
         return None
     return json_error(400, "InvalidDefinition", asl_validation.invalid_definition_message(diagnostics))
@@ -129,7 +151,7 @@ def _existing(forward: Forward, environ: dict[str, Any], name: str) -> dict[str,
 
 
 def refuse_definitions_aws_refuses(forward: Forward) -> Interceptor:
-    def create(environ: dict[str, Any], request: dict[str, Any]) -> Response | None:
+    def create(environ: dict[str, Any], request: dict[str, Any], body: bytes) -> Response | None:
         machine_type = request.get("type") or "STANDARD"
         if machine_type not in MACHINE_TYPES:
             return json_error(
@@ -157,9 +179,10 @@ def refuse_definitions_aws_refuses(forward: Forward) -> Interceptor:
         ):
             arn = existing["stateMachineArn"]
             return json_error(400, "StateMachineAlreadyExists", f"State Machine Already Exists: '{arn}'")
-        return None  # moto creates it, or answers the same machine again
+        # moto creates it (or answers the same machine again), or its parser refuses it.
+        return _named_as_aws_names_it(forward(environ, body))
 
-    def update(environ: dict[str, Any], request: dict[str, Any]) -> Response | None:
+    def update(environ: dict[str, Any], request: dict[str, Any], body: bytes) -> Response | None:
         fields = (
             "definition",
             "roleArn",
@@ -182,15 +205,16 @@ def refuse_definitions_aws_refuses(forward: Forward) -> Interceptor:
         )
         if status != 200:
             return None  # moto answers StateMachineDoesNotExist or InvalidArn itself
-        return _definition_problem(request["definition"], described.get("type", "STANDARD"))
+        refused = _definition_problem(request["definition"], described.get("type", "STANDARD"))
+        return refused or _named_as_aws_names_it(forward(environ, body))
 
     def intercept(environ: dict[str, Any], body: bytes) -> Response | None:
         request = _request(environ, body, _CREATE)
         if request is not None:
-            return create(environ, request)
+            return create(environ, request, body)
         request = _request(environ, body, _UPDATE)
         if request is not None:
-            return update(environ, request)
+            return update(environ, request, body)
         return None
 
     return intercept
