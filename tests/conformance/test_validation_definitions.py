@@ -279,3 +279,22 @@ def test_a_tolerated_failure_percentage_with_decimals_is_accepted(aws):
     )
     assert validate(aws, definition)["result"] == "OK"
     assert "stateMachineArn" in create(aws, definition)
+
+
+def test_an_activity_in_an_express_machine_is_refused(aws):
+    """Developer guide, "Learn about activities in Step Functions": activities are not
+    supported by Express workflows."""
+    activity = aws.sfn.create_activity(name=aws.unique("activity"))["activityArn"]
+    definition = one_state({"Type": "Task", "Resource": activity})
+    refused = create(aws, definition, type="EXPRESS")
+    assert refused["error"] == "InvalidDefinition"
+    assert "Express state machine does not support Activity ARN" in refused["message"]
+    assert "stateMachineArn" in create(aws, definition)
+
+
+def test_an_update_that_changes_nothing_is_refused(aws):
+    """API reference, UpdateStateMachine: at least one of definition, roleArn,
+    loggingConfiguration, tracingConfiguration (or publish) must be given
+    (MissingRequiredParameter)."""
+    arn = create(aws, PASS)["stateMachineArn"]
+    assert update(aws, arn)["error"] == "MissingRequiredParameter"
