@@ -78,7 +78,7 @@ def test_a_version_description_without_publish_is_a_validation_exception(aws):
     if the publish parameter is set to true. Otherwise, if you set versionDescription, but
     publish to false, this API action throws ValidationException")."""
     refused = create(aws, PASS, versionDescription="first")
-    assert refused["error"] == "ValidationException"
+    assert refused.get("error") == "ValidationException", refused
     published = create(aws, PASS, versionDescription="first", publish=True)
     assert published["stateMachineVersionArn"].endswith(":1")
 
@@ -101,7 +101,7 @@ def test_a_name_over_80_characters_is_refused(aws):
 def test_a_type_that_is_neither_standard_nor_express_is_a_validation_exception(aws):
     """API reference, CreateStateMachine (type: STANDARD | EXPRESS)."""
     refused = create(aws, PASS, type="BATCH")
-    assert refused["error"] == "ValidationException"
+    assert refused.get("error") == "ValidationException", refused
     assert "Member must satisfy enum value set: [STANDARD, EXPRESS]" in refused["message"]
 
 
@@ -110,7 +110,7 @@ def test_logging_at_a_level_other_than_off_without_a_destination_is_refused(aws)
     set to OFF", at most one); CreateStateMachine (InvalidLoggingConfiguration). The message is
     AWS's wording as we know it; the API reference does not quote it."""
     refused = create(aws, PASS, loggingConfiguration={"level": "ALL"})
-    assert refused["error"] == "InvalidLoggingConfiguration"
+    assert refused.get("error") == "InvalidLoggingConfiguration", refused
     assert "stateMachineArn" in create(aws, PASS, loggingConfiguration={"level": "OFF"})
 
 
