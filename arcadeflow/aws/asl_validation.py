@@ -7,7 +7,7 @@ refused by one is refused by all three, under the same codes and locations.
 Three layers, in the order AWS reports them:
 - arcadeflow's own checks of what statelint predates or misses: the query language of each
   state (JSONPath-only fields in a JSONata state and the reverse), `{% %}` expressions where a
-  JSONata state needs one, Assign and variable names, intrinsic functions (their names, their
+  JSONata state needs one and their syntax (jsonata-python, the evaluator the interpreter runs), Assign and variable names, intrinsic functions (their names, their
   string escapes, their parentheses), and the integrations an EXPRESS machine cannot run;
 - statelint (the States Language schema) on a copy of the definition from which the fields it
   does not know (Assign, variables, JSONata expressions in typed fields) have been checked here
@@ -205,6 +205,17 @@ def interpreter_diagnostic(reason: str) -> Diagnostic:
 
 def is_jsonata_expression(value: Any) -> bool:
     return isinstance(value, str) and value.startswith("{%") and value.endswith("%}") and len(value) >= 4
+
+
+def jsonata_problem(expression: str) -> str | None:
+    """Why the JSONata expression of a `{% ... %}` string does not parse, or None."""
+    import jsonata  # jsonata-python, the evaluator the embedded interpreter runs JSONata with
+
+    try:
+        jsonata.Jsonata(expression[2:-2].strip())
+    except jsonata.JException as exc:  # its one error type, for every syntax error
+        return str(exc)
+    return None
 
 
 def variable_name_problem(name: str) -> str | None:
@@ -428,6 +439,7 @@ class _Checker:
             value = state.get(field)
             if isinstance(value, str):
                 if is_jsonata_expression(value):
+                    self._jsonata_syntax(value, (*where, field))
                     out[field] = 1  # its value is known only at run time; statelint checks the rest
                 else:
                     self.problem(
@@ -438,7 +450,8 @@ class _Checker:
                     )
                     out.pop(field)
         timestamp = state.get("Timestamp")
-        if is_jsonata_expression(timestamp):
+        if isinstance(timestamp, str) and is_jsonata_expression(timestamp):
+            self._jsonata_syntax(timestamp, (*where, "Timestamp"))
             out["Timestamp"] = "2024-01-01T00:00:00Z"
         items = state.get("Items")
         if items is not None and not isinstance(items, list) and not is_jsonata_expression(items):
@@ -472,12 +485,19 @@ class _Checker:
         if isinstance(value, str):
             if value.startswith("{%") and not is_jsonata_expression(value):
                 self.problem("The JSONata expression is not enclosed in {% %}", *where)
+            elif is_jsonata_expression(value):
+                self._jsonata_syntax(value, where)
         elif isinstance(value, dict):
             for key, inner in value.items():
                 self._expressions(inner, (*where, key))
         elif isinstance(value, list):
             for i, inner in enumerate(value):
                 self._expressions(inner, (*where, str(i)))
+
+    def _jsonata_syntax(self, expression: str, where: tuple[str, ...]) -> None:
+        reason = jsonata_problem(expression)
+        if reason:
+            self.problem(f"The JSONata expression '{expression}' is not valid: {reason}", *where)
 
     def _payload_template(self, value: Any, where: tuple[str, ...]) -> Any:
         """Checks the "key.$" values of a JSONPath payload template; a copy statelint accepts."""
@@ -542,7 +562,9 @@ class _Checker:
             condition = rule.get("Condition")
             if condition is None:
                 self.problem("The field 'Condition' is required but was missing", *where)
-            elif not isinstance(condition, bool) and not is_jsonata_expression(condition):
+            elif isinstance(condition, str) and is_jsonata_expression(condition):
+                self._jsonata_syntax(condition, (*where, "Condition"))
+            elif not isinstance(condition, bool):
                 self.problem(
                     "The value of the field 'Condition' must be a boolean or a JSONata expression"
                     " enclosed in {% %}",

@@ -249,3 +249,12 @@ def test_assign_in_a_succeed_state_is_refused(aws):
     Parallel, Choice and Wait states assign variables; Succeed and Fail do not."""
     message, location = refusal(aws, one_state({"Type": "Succeed", "Assign": {"x": 1}}))
     assert location == "/States/S/Assign"
+
+
+def test_an_expression_that_does_not_parse_is_refused(aws):
+    """Developer guide, "Transforming data with JSONata": the value between {% %} is a JSONata
+    expression. AWS refuses one that does not parse at creation; the code is AWS's, the wording
+    (the parser's reason) ours."""
+    message, location = refusal(aws, one_state({"Type": "Pass", "Output": {"sum": "{% 1 + %}"}}, **JSONATA))
+    assert "The JSONata expression '{% 1 + %}' is not valid" in message
+    assert location == "/States/S/Output/sum"
