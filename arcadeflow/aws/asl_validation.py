@@ -7,8 +7,9 @@ refused by one is refused by all three, under the same codes and locations.
 Three layers, in the order AWS reports them:
 - arcadeflow's own checks of what statelint predates or misses: the query language of each
   state (JSONPath-only fields in a JSONata state and the reverse), `{% %}` expressions where a
-  JSONata state needs one and their syntax (jsonata-python, the evaluator the interpreter runs), Assign and variable names, intrinsic functions (their names, their
-  string escapes, their parentheses), and the integrations an EXPRESS machine cannot run;
+  JSONata state needs one and their syntax (jsonata-python, the evaluator the interpreter
+  runs), Assign and variable names, intrinsic functions (their names, their string escapes,
+  their parentheses), and the integrations an EXPRESS machine cannot run;
 - statelint (the States Language schema) on a copy of the definition from which the fields it
   does not know (Assign, variables, JSONata expressions in typed fields) have been checked here
   and taken out, so it neither refuses what AWS accepts nor reports twice;
