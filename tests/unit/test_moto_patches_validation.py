@@ -225,26 +225,15 @@ def test_stepfunctions_wait_limit_fails_a_wait_beyond_a_year_at_once() -> None:
     assert "beyond the 31536000 seconds" in described["cause"]
 
 
-def test_stepfunctions_wait_limit_bounds_an_express_execution_by_five_minutes() -> None:
-    # moto 5.2.5 runs every execution as STANDARD (StateMachine.sm_type is hard-coded), so an
-    # Express execution reaches this bound only once the interpreter knows its type: here the
-    # bound itself, on an environment as the interpreter builds it.
+def test_stepfunctions_wait_limit_counts_the_year_from_the_executions_start() -> None:
     from types import SimpleNamespace
 
-    from moto.stepfunctions.parser.api import StateMachineType
-
-    from arcadeflow.aws.moto_patches.stepfunctions_wait_limit import seconds_left
+    from arcadeflow.aws.moto_patches.stepfunctions_wait_limit import MAX_STANDARD_SECONDS, seconds_left
 
     started = datetime.datetime.now(datetime.UTC) - datetime.timedelta(seconds=60)
     context = {"Execution": {"StartTime": started.isoformat()}}
-    env = SimpleNamespace(
-        execution_type=StateMachineType.EXPRESS,
-        states=SimpleNamespace(context_object=SimpleNamespace(context_object_data=context)),
-    )
-    bound, left = seconds_left(env)
-    assert bound == 300 and 238 <= left <= 240
-    env.execution_type = StateMachineType.STANDARD
-    assert seconds_left(env)[0] == 365 * 24 * 3600
+    env = SimpleNamespace(states=SimpleNamespace(context_object=SimpleNamespace(context_object_data=context)))
+    assert MAX_STANDARD_SECONDS - 62 <= seconds_left(env) <= MAX_STANDARD_SECONDS - 60
 
 
 def test_stepfunctions_definitions_a_refusal_of_motos_parser_is_named_as_aws_names_it(

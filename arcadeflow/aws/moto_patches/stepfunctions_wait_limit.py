@@ -1,12 +1,12 @@
 """A Wait that would outlast the execution's maximum duration fails at once.
 
-AWS bounds every execution: a Standard one runs at most one year, an Express one five minutes,
+AWS bounds every execution: a Standard one runs at most one year (an Express one five minutes),
 and "the maximum wait time that you can specify" is bounded the same way (developer guide,
 "Wait workflow state"; "Step Functions service quotas"). moto's Wait simply sleeps for whatever
 it computed: a Timestamp ten years ahead, or a SecondsPath of 10**12, leaves the execution
-RUNNING for ever (an Express one far beyond its five minutes), where on AWS it cannot outlive
-its bound. Here a Wait whose end lies beyond the execution's bound (counted from the
-execution's start) fails the execution at once with States.Runtime, naming the limit. AWS's
+RUNNING for ever, where on AWS it cannot outlive its bound. Here a Wait whose end lies beyond
+the execution's bound (counted from its start) fails the execution at once with States.Runtime,
+naming the limit. AWS's
 documentation gives the bound but not the error of such a Wait: States.Runtime is our choice,
 the error the interpreter gives every other Wait it cannot honour (a negative SecondsPath, a
 Timestamp that is not one).
@@ -25,8 +25,8 @@ from typing import Any
 from arcadeflow.aws.moto_patches.registry import MotoPatch, Patcher
 
 _WAIT_FUNCTION = "moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function.WaitFunction"
-# Step Functions service quotas: maximum execution time.
-MAX_DURATION_SECONDS = {"STANDARD": 365 * 24 * 3600, "EXPRESS": 5 * 60}
+# Step Functions service quotas: the maximum execution time of a Standard workflow.
+MAX_STANDARD_SECONDS = 365 * 24 * 3600
 
 
 def _started_at(env: Any) -> datetime.datetime:
@@ -41,12 +41,10 @@ def _started_at(env: Any) -> datetime.datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.UTC)
 
 
-def seconds_left(env: Any) -> tuple[int, int]:
-    """(the execution's maximum duration, the seconds of it still left), by its type."""
-    bound = MAX_DURATION_SECONDS.get(str(getattr(env.execution_type, "value", env.execution_type)), 0)
-    bound = bound or MAX_DURATION_SECONDS["STANDARD"]
+def seconds_left(env: Any) -> int:
+    """The seconds a Standard execution has left of its year."""
     elapsed = (datetime.datetime.now(datetime.UTC) - _started_at(env)).total_seconds()
-    return bound, int(bound - elapsed)
+    return int(MAX_STANDARD_SECONDS - elapsed)
 
 
 def apply(patcher: Patcher) -> None:
@@ -63,14 +61,13 @@ def apply(patcher: Patcher) -> None:
 
     def eval_body(self: Any, env: Any) -> None:
         wait_seconds = self._get_wait_seconds(env=env)
-        bound, left = seconds_left(env)
         is_express = str(getattr(env.execution_type, "value", env.execution_type)) == "EXPRESS"
+        left = seconds_left(env)
         if wait_seconds > left and not is_express:
             error = StatesErrorNameType.StatesRuntime
-            machine_type = getattr(env.execution_type, "value", env.execution_type)
             cause = (
-                f"The Wait state would wait {wait_seconds} seconds, beyond the {bound} seconds a"
-                f" {machine_type} execution may run ({max(left, 0)} seconds left)"
+                f"The Wait state would wait {wait_seconds} seconds, beyond the {MAX_STANDARD_SECONDS} seconds"
+                f" a STANDARD execution may run ({max(left, 0)} seconds left)"
             )
             # EventDetails is a TypedDict of every kind of details; an event carries one of them.
             details: Any = {
@@ -92,8 +89,8 @@ def apply(patcher: Patcher) -> None:
 PATCH = MotoPatch(
     name="stepfunctions_wait_limit",
     fixes=(
-        "a Wait beyond the execution's maximum duration (one year Standard, five minutes Express)"
-        " keeps the execution RUNNING for ever, where AWS bounds it"
+        "a Wait beyond a Standard execution's maximum duration (one year) keeps the execution"
+        " RUNNING for ever, where AWS bounds it"
     ),
     upstream=None,
     moto_versions=("5.2.5",),
