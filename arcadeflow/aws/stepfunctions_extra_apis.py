@@ -4,72 +4,35 @@ ACTIONS maps an `AWSStepFunctions.<Action>` target to a callable taking the requ
 and returning the response body (dict); it may raise ApiError for a 4xx.
 
 Terraform's aws provider calls both on every plan and refresh of an aws_sfn_state_machine:
-- ValidateStateMachineDefinition really validates: statelint checks the ASL against the States
-  Language specification, and moto's own ASL parser (the interpreter that will run it) must accept
-  it too. Diagnostics come back the way AWS reports them (severity, code, message, location).
+- ValidateStateMachineDefinition really validates, with the validator CreateStateMachine and
+  UpdateStateMachine refuse with (asl_validation.py: arcadeflow's checks of JSONata, variables,
+  intrinsic functions and EXPRESS integrations, statelint, and moto's own parser). Diagnostics
+  come back the way AWS reports them (severity, code, message, location).
 - ListStateMachineVersions lists the versions moto keeps for a state machine (publish=true).
 """
 
 from __future__ import annotations
 
 import importlib
-import json
 import re
 from collections.abc import Callable
 from typing import Any
 
 from moto.core.config import default_user_config
-from statelint.linter import Linter
+
+from arcadeflow.aws import asl_validation
 
 MAX_RESULTS = 100
 STATE_MACHINE_ARN = re.compile(
     r"^arn:(?P<partition>aws[a-z-]*):states:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):stateMachine:"
     r"(?P<name>[A-Za-z0-9_-]{1,80})$"
 )
-# statelint names a place as "State Machine.States.A.Next"; AWS as a JSON path "/States/A/Next".
-STATELINT_PLACE = re.compile(r"State Machine((?:\.[^\s,.]+)*)")
-# JSON has one number type: AWS takes "BackoffRate": 2 where statelint insists on a float.
-STATELINT_INTEGER_AS_FLOAT = re.compile(r" is -?\d+ but should be a Float$")
 
 
 class ApiError(Exception):
     def __init__(self, code: str, message: str, status: int = 400):
         super().__init__(message)
         self.code, self.message, self.status = code, message, status
-
-
-def _diagnostic(
-    code: str, message: str, location: str | None = None, severity: str = "ERROR"
-) -> dict[str, Any]:
-    out = {"severity": severity, "code": code, "message": message}
-    if location:
-        out["location"] = location
-    return out
-
-
-def _statelint_diagnostic(problem: str) -> dict[str, Any]:
-    place = STATELINT_PLACE.search(problem)
-    location = None
-    if place:
-        location = "/" + "/".join(re.sub(r"\[(\d+)\]", r".\1", place.group(1)).split(".")[1:])
-    if problem.startswith("No state found named"):
-        code = "MISSING_TRANSITION_TARGET"
-    elif problem.startswith("No terminal state"):
-        code = "NO_TERMINAL_STATE"
-    else:
-        code = "SCHEMA_VALIDATION_FAILED"
-    return _diagnostic(code, problem, location)
-
-
-def _interpreter_diagnostics(definition: str) -> list[dict[str, Any]]:
-    """What moto's ASL parser (the embedded interpreter) rejects, which statelint may miss."""
-    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
-
-    try:
-        AmazonStateLanguageParser.parse(definition)
-    except Exception as exc:  # the parser raises bare ANTLR and value errors
-        return [_diagnostic("SCHEMA_VALIDATION_FAILED", f"The embedded interpreter cannot parse it: {exc}")]
-    return []
 
 
 def _required_string(body: dict[str, Any], field: str) -> str:
@@ -83,13 +46,14 @@ def _required_string(body: dict[str, Any], field: str) -> str:
     return value
 
 
-def _max_results(body: dict[str, Any]) -> int:
+def _max_results(body: dict[str, Any], maximum: int = 1000) -> int:
+    """maxResults; 0 or absent means the default (MAX_RESULTS)."""
     value = body.get("maxResults", 0) or MAX_RESULTS
-    if not isinstance(value, int) or not 1 <= value <= 1000:
+    if not isinstance(value, int) or not 1 <= value <= maximum:
         raise ApiError(
             "ValidationException",
             "1 validation error detected: Value at 'maxResults' failed to satisfy constraint: "
-            "Member must have value less than or equal to 1000",
+            f"Member must have value less than or equal to {maximum}",
         )
     return value
 
@@ -106,25 +70,11 @@ def validate_state_machine_definition(body: dict[str, Any]) -> dict[str, Any]:
         raise ApiError(
             "ValidationException", f"Value '{severity}' at 'severity' failed to satisfy constraint"
         )
-    limit = min(_max_results(body), MAX_RESULTS)
+    # API reference, ValidateStateMachineDefinition: "The default and maximum value is 100.
+    # Setting the value to 0 will also use the default of 100."
+    limit = _max_results(body, maximum=MAX_RESULTS)
 
-    try:
-        parsed = json.loads(definition)
-    except json.JSONDecodeError as exc:
-        diagnostics = [_diagnostic("INVALID_JSON_DESCRIPTION", f"Invalid State Machine Definition: {exc}")]
-    else:
-        if not isinstance(parsed, dict):
-            diagnostics = [
-                _diagnostic("SCHEMA_VALIDATION_FAILED", "The definition must be a JSON object", "/")
-            ]
-        else:
-            diagnostics = [
-                _statelint_diagnostic(p)
-                for p in Linter.validate(parsed)
-                if not STATELINT_INTEGER_AS_FLOAT.search(p)
-            ]
-            if not diagnostics:
-                diagnostics = _interpreter_diagnostics(definition)
+    diagnostics = [d.as_api() for d in asl_validation.diagnose(definition, machine_type)]
     # Nothing here is a warning, so severity=WARNING (errors and warnings) returns the same.
     return {
         "result": "FAIL" if diagnostics else "OK",

@@ -21,6 +21,7 @@ from arcadeflow.aws.moto_patches import (
     stepfunctions_branch_errors,
     stepfunctions_choice_missing_variable,
     stepfunctions_context_object,
+    stepfunctions_definitions,
     stepfunctions_early_stop,
     stepfunctions_execution_names,
     stepfunctions_express,
@@ -31,6 +32,7 @@ from arcadeflow.aws.moto_patches import (
     stepfunctions_map_integer_percentage,
     stepfunctions_map_tolerated_failures,
     stepfunctions_no_choice_matched,
+    stepfunctions_parser_scopes,
     stepfunctions_redrive,
     stepfunctions_result_path_failure,
     stepfunctions_service_errors,
@@ -41,6 +43,7 @@ from arcadeflow.aws.moto_patches import (
     stepfunctions_task_output_errors,
     stepfunctions_thread_list,
     stepfunctions_variables,
+    stepfunctions_wait_limit,
     stepfunctions_wait_until,
 )
 from arcadeflow.aws.moto_patches.registry import (
@@ -95,6 +98,9 @@ REGISTRY = Registry(
         stepfunctions_map_integer_percentage.INTEGER_PERCENTAGES,
         stepfunctions_intrinsic_functions.PATCH,
         stepfunctions_result_path_failure.PATCH,
+        stepfunctions_parser_scopes.PATCH,
+        stepfunctions_definitions.PATCH,
+        stepfunctions_wait_limit.PATCH,
     )
 )
 
