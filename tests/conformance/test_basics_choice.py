@@ -16,14 +16,10 @@ def choosing(rule: dict[str, Any], default: bool = True) -> dict[str, Any]:
     choice: dict[str, Any] = {"Type": "Choice", "Choices": [{**rule, "Next": "Yes"}]}
     if default:
         choice["Default"] = "No"
-    return {
-        "StartAt": "Decide",
-        "States": {
-            "Decide": choice,
-            "Yes": {"Type": "Pass", "Result": "yes", "End": True},
-            "No": {"Type": "Pass", "Result": "no", "End": True},
-        },
-    }
+    states: dict[str, Any] = {"Decide": choice, "Yes": {"Type": "Pass", "Result": "yes", "End": True}}
+    if default:  # AWS refuses a definition with a state nothing leads to
+        states["No"] = {"Type": "Pass", "Result": "no", "End": True}
+    return {"StartAt": "Decide", "States": states}
 
 
 TS = "2026-01-02T03:04:05Z"

@@ -32,8 +32,10 @@ def test_parallel_output_is_the_branch_outputs_in_branch_order(aws):
 
 
 def test_parallel_gives_every_branch_the_states_input(aws):
-    same = branch(("Same", {"Type": "Pass", "End": True}))
-    run = aws.run(parallel(same, same), {"x": 1})
+    # State names are unique across the whole machine, branches included (AWS refuses a repeat).
+    first = branch(("First", {"Type": "Pass", "End": True}))
+    second = branch(("Second", {"Type": "Pass", "End": True}))
+    run = aws.run(parallel(first, second), {"x": 1})
     assert run.output == [{"x": 1}, {"x": 1}]
 
 

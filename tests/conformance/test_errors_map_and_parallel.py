@@ -173,11 +173,13 @@ def test_a_fail_state_raises_a_caught_states_error_again(aws):
     with States.Timeout (moto's interpreter made it States.Runtime)."""
     task = {key: value for key, value in slow_task(aws)["States"]["Think"].items() if key != "End"}
     task["Catch"] = [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Rethrow"}]
+    task["Next"] = "Done"
     definition = {
         "StartAt": "Think",
         "States": {
             "Think": task,
             "Rethrow": {"Type": "Fail", "ErrorPath": "$.error.Error", "CausePath": "$.error.Cause"},
+            "Done": {"Type": "Succeed"},
         },
     }
     run = aws.run(definition)
