@@ -1,6 +1,8 @@
 """The embedded AWS: moto in server mode on 127.0.0.1, with what moto lacks filled in.
 
-- Lambda Invoke runs real handlers through arcadeflow's LambdaRunner (moto would need Docker).
+- Lambda Invoke runs the deployed code (the function's zip and layers, unpacked) through
+  arcadeflow's LambdaRunner (moto would need Docker); deleting or updating a function stops its
+  workers.
 - Step Functions executes state machines for real (moto's interpreter); it calls Lambda back
   over HTTP on this same endpoint, which is why MOTO_PORT must name it.
 - Event source mappings are polled asynchronously (see event_sources.py) instead of moto's
@@ -22,6 +24,8 @@ import io
 import json
 import logging
 import os
+import re
+import tempfile
 import threading
 import urllib.parse
 from collections.abc import Iterable
@@ -32,6 +36,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from arcadeflow.aws import moto_patches, server_gc, stepfunctions_extra_apis
 from arcadeflow.aws.interceptor import Interceptor, Response, json_error
+from arcadeflow.aws.lambda_code import DeployedCode, LayerRef
 from arcadeflow.aws.lambda_runner import FunctionConfig, FunctionNotFound, LambdaRunner
 
 log = logging.getLogger("arcadeflow.aws")
@@ -41,6 +46,10 @@ ACCOUNT_ID = "123456789012"
 __all__ = ["ACCOUNT_ID", "EmbeddedAws", "Interceptor", "Response", "configure_moto"]
 
 _INVOKE_PREFIX = "/2015-03-31/functions/"
+# DeleteFunction, UpdateFunctionCode, UpdateFunctionConfiguration: the function's workers retire.
+_FUNCTION_CHANGE = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)(?:/(?P<part>code|configuration))?/?$")
+# The Invoke API's synchronous request limit (Lambda developer guide, "Lambda quotas").
+MAX_INVOKE_REQUEST_BYTES = 6_291_456
 
 
 def configure_moto() -> None:
@@ -69,7 +78,17 @@ def dynamodb_backend(region: str):
 
 
 class EmbeddedAws:
-    def __init__(self, port: int, region: str = "us-east-1", log_dir: Path | None = None):
+    def __init__(
+        self,
+        port: int,
+        region: str = "us-east-1",
+        log_dir: Path | None = None,
+        code_dir: Path | None = None,
+        extra_code: Iterable[Path] = (),
+    ):
+        """code_dir: where deployed packages are unpacked (default: a temporary folder).
+        extra_code: project files added to every function's code, a local-only addition
+        (`arcadeflow up --lambda-code`; see lambda_code.py)."""
         self.port = port
         self.region = region
         self.endpoint_url = f"http://127.0.0.1:{port}"
@@ -89,9 +108,17 @@ class EmbeddedAws:
                 "POWERTOOLS_DEV": os.environ.get("POWERTOOLS_DEV", "false"),
             },
             log_dir=log_dir,
+            # Each function's deployed zip and layers, unpacked once per code version.
+            code=DeployedCode(
+                Path(code_dir) if code_dir else Path(tempfile.mkdtemp(prefix="arcadeflow-lambda-code-")),
+                function_zip=lambda name: lambda_backend(self.region).get_function(name).code_bytes,
+                layer_zip=lambda arn: lambda_backend(self.region).layers_versions_by_arn(arn).code_bytes,
+                extra_code=tuple(extra_code),
+            ),
         )
         # The test fault switch (faults.py): for tests, served only here, never on AWS.
         self.interceptors.append(self.runner.faults.serve)
+        self.interceptors.append(self._retire_changed_functions)
         self.runner.faults.tables.forward = self.forward
 
     # --- lifecycle --------------------------------------------------------------------------
@@ -157,12 +184,36 @@ class EmbeddedAws:
             memory_mb=int(fn.memory_size or 128),
             environment=tuple(sorted((fn.environment_vars or {}).items())),
             reserved_concurrency=int(fn.reserved_concurrency) if fn.reserved_concurrency else None,
+            code_sha256=fn.code_sha_256,
+            layers=tuple(
+                LayerRef(
+                    layer["Arn"],
+                    lambda_backend(self.region).layers_versions_by_arn(layer["Arn"]).code_sha_256,
+                )
+                for layer in fn.layers
+            ),
         )
+
+    def _retire_changed_functions(self, environ: dict[str, Any], body: bytes) -> Response | None:
+        """After moto deletes or updates a function, its workers stop (LambdaRunner.retire)."""
+        match = _FUNCTION_CHANGE.match(environ.get("PATH_INFO", ""))
+        if match is None or (environ["REQUEST_METHOD"], bool(match.group("part"))) not in (
+            ("DELETE", False),
+            ("PUT", True),
+        ):
+            return None
+        answer = self.forward(environ, body)
+        if answer[0] < 300:
+            self.runner.retire(urllib.parse.unquote(match.group("name")))
+        return answer
 
     def _serve_invoke(self, environ: dict[str, Any], body: bytes) -> Response:
         path = environ.get("PATH_INFO", "")
         name = urllib.parse.unquote(path[len(_INVOKE_PREFIX) :].rsplit("/invocations", 1)[0])
         invocation_type = environ.get("HTTP_X_AMZ_INVOCATION_TYPE", "RequestResponse")
+        if len(body) > MAX_INVOKE_REQUEST_BYTES:
+            message = f"Request must be smaller than {MAX_INVOKE_REQUEST_BYTES} bytes for the InvokeFunction operation"
+            return json_error(413, "RequestEntityTooLargeException", message)
         try:
             if invocation_type == "DryRun":
                 self.function_config(name)
