@@ -212,7 +212,8 @@ class EmbeddedAws:
         name = urllib.parse.unquote(path[len(_INVOKE_PREFIX) :].rsplit("/invocations", 1)[0])
         invocation_type = environ.get("HTTP_X_AMZ_INVOCATION_TYPE", "RequestResponse")
         if len(body) > MAX_INVOKE_REQUEST_BYTES:
-            message = f"Request must be smaller than {MAX_INVOKE_REQUEST_BYTES} bytes for the InvokeFunction operation"
+            limit = MAX_INVOKE_REQUEST_BYTES
+            message = f"Request must be smaller than {limit} bytes for the InvokeFunction operation"
             return json_error(413, "RequestEntityTooLargeException", message)
         try:
             if invocation_type == "DryRun":
