@@ -17,6 +17,7 @@ from arcadeflow.aws.moto_patches import (
     event_source_delivery,
     instance_tracking,
     server_speed,
+    stepfunctions_data_limit,
     stepfunctions_early_stop,
     stepfunctions_execution_names,
     stepfunctions_jsonpath,
@@ -42,6 +43,8 @@ REGISTRY = Registry(
         dynamodb_speed.PATCH,
         dynamodb_atomic_writes.PATCH,
         dynamodb_stream_retention.PATCH,
+        # Before every StartExecution interceptor that forwards: an oversized input never reaches moto.
+        stepfunctions_data_limit.OVERSIZED_PAYLOADS,
         stepfunctions_start_execution.PATCH,
         stepfunctions_early_stop.PATCH,
         stepfunctions_synchronous_stop.PATCH,
@@ -54,6 +57,7 @@ REGISTRY = Registry(
         stepfunctions_thread_list.PATCH,
         server_speed.ROUTING_CACHE,
         server_speed.CLIENT_REUSE,
+        stepfunctions_data_limit.STATES_ALL_SPARES_DATA_LIMIT,
     )
 )
 

@@ -1,0 +1,96 @@
+"""Step Functions' 256 KiB payload quota as AWS enforces it.
+
+moto's interpreter (5.2.5) already fails a state whose result or output exceeds the quota with
+States.DataLimitExceeded, but two things differ from AWS (Step Functions developer guide,
+"Handling errors in Step Functions workflows" and "Step Functions service quotas"):
+
+- States.ALL catches (and retries) it. AWS: States.DataLimitExceeded is a terminal error that
+  States.ALL does not catch, so a Catch written for AWS takes another branch locally, and a
+  `"Retry": [{"ErrorEquals": ["States.ALL"]}]` retries a result that can never fit.
+- StartExecution (and StartSyncExecution) accept an input over 262144 bytes, and SendTaskSuccess
+  an output over it; AWS refuses both (the API reference's length constraint on `input` and
+  `output`, "expressed as bytes in UTF-8 encoding"), so the oversized execution never starts.
+
+The first is a replacement of ErrorEqualsDecl's evaluation (it wraps moto's own, then withdraws
+a States.ALL match of this one error); the second an interceptor at the wire.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from arcadeflow.aws.interceptor import Forward, Interceptor, Response, json_error
+from arcadeflow.aws.moto_patches.registry import MotoPatch, Patcher
+
+MAX_PAYLOAD_BYTES = 262_144
+_ERROR_EQUALS = "moto.stepfunctions.parser.asl.component.common.error_name.error_equals_decl.ErrorEqualsDecl"
+# The request field each API limits (API reference: StartExecution, StartSyncExecution, SendTaskSuccess).
+_LIMITED_FIELDS = {
+    "AWSStepFunctions.StartExecution": "input",
+    "AWSStepFunctions.StartSyncExecution": "input",
+    "AWSStepFunctions.SendTaskSuccess": "output",
+}
+DATA_LIMIT_EXCEEDED = "States.DataLimitExceeded"
+
+
+def apply(patcher: Patcher) -> None:
+    from moto.stepfunctions.parser.asl.component.common.error_name.error_equals_decl import (
+        ErrorEqualsDecl,
+    )
+
+    original = ErrorEqualsDecl._eval_body
+
+    def _eval_body(self: Any, env: Any) -> None:
+        error_name = env.stack[-1] if env.stack else None
+        original(self, env)
+        if getattr(error_name, "error_name", None) != DATA_LIMIT_EXCEEDED or not env.stack[-1]:
+            return
+        # Matched: by its own name (kept; the guide is silent on naming it) or by States.ALL (not on AWS).
+        named = any(getattr(n, "error_name", None) == DATA_LIMIT_EXCEEDED for n in self.error_names)
+        env.stack[-1] = named
+
+    patcher.replace(ErrorEqualsDecl, "_eval_body", _eval_body)
+
+
+def refuse_oversized_payloads(forward: Forward) -> Interceptor:
+    def intercept(environ: dict[str, Any], body: bytes) -> Response | None:
+        field = _LIMITED_FIELDS.get(environ.get("HTTP_X_AMZ_TARGET", ""))
+        if field is None or len(body) <= MAX_PAYLOAD_BYTES:
+            return None  # the whole request fits: so does the field
+        try:
+            value = json.loads(body).get(field)
+        except (ValueError, AttributeError):
+            return None  # moto answers a malformed request itself
+        if isinstance(value, str) and len(value.encode("utf-8")) > MAX_PAYLOAD_BYTES:
+            return json_error(
+                400,
+                "ValidationException",
+                f"1 validation error detected: Value at '{field}' failed to satisfy constraint: "
+                f"Member must have length less than or equal to {MAX_PAYLOAD_BYTES}",
+            )
+        return None
+
+    return intercept
+
+
+STATES_ALL_SPARES_DATA_LIMIT = MotoPatch(
+    name="stepfunctions_data_limit_not_caught_by_states_all",
+    fixes="States.ALL catches and retries States.DataLimitExceeded, which AWS makes terminal",
+    upstream=None,
+    moto_versions=("5.2.5",),
+    targets=(f"{_ERROR_EQUALS}._eval_body",),
+    kind="fix",
+    apply=apply,
+    signatures={f"{_ERROR_EQUALS}._eval_body": ("self", "env")},
+)
+
+OVERSIZED_PAYLOADS = MotoPatch(
+    name="stepfunctions_oversized_payloads_refused",
+    fixes="StartExecution accepts an input over 256 KiB (SendTaskSuccess an output) where AWS refuses it",
+    upstream=None,
+    moto_versions=("5.2.5",),
+    targets=("moto.stepfunctions.parser.models.StepFunctionsParserBackend.start_execution",),
+    kind="interceptor",
+    interceptor=refuse_oversized_payloads,
+)
