@@ -118,7 +118,6 @@ class EmbeddedAws:
         )
         # The test fault switch (faults.py): for tests, served only here, never on AWS.
         self.interceptors.append(self.runner.faults.serve)
-        self.interceptors.append(self._retire_changed_functions)
         self.runner.faults.tables.forward = self.forward
 
     # --- lifecycle --------------------------------------------------------------------------
@@ -194,18 +193,16 @@ class EmbeddedAws:
             ),
         )
 
-    def _retire_changed_functions(self, environ: dict[str, Any], body: bytes) -> Response | None:
-        """After moto deletes or updates a function, its workers stop (LambdaRunner.retire)."""
+    @staticmethod
+    def _changed_function(environ: dict[str, Any]) -> str | None:
+        """The function a DeleteFunction, UpdateFunctionCode or UpdateFunctionConfiguration names."""
         match = _FUNCTION_CHANGE.match(environ.get("PATH_INFO", ""))
         if match is None or (environ["REQUEST_METHOD"], bool(match.group("part"))) not in (
             ("DELETE", False),
             ("PUT", True),
         ):
             return None
-        answer = self.forward(environ, body)
-        if answer[0] < 300:
-            self.runner.retire(urllib.parse.unquote(match.group("name")))
-        return answer
+        return urllib.parse.unquote(match.group("name"))
 
     def _serve_invoke(self, environ: dict[str, Any], body: bytes) -> Response:
         path = environ.get("PATH_INFO", "")
@@ -273,6 +270,16 @@ class EmbeddedAws:
             and path.endswith("/invocations")
         ):
             answer = self._serve_invoke(environ, body)
+        elif (changed := self._changed_function(environ)) is not None:
+            # Whoever answers (the persistence journal is an interceptor), a function that was
+            # deleted or updated then loses its workers.
+            for interceptor in self.interceptors:
+                answer = interceptor(environ, body)
+                if answer is not None:
+                    break
+            answer = answer or self.forward(environ, body)
+            if answer[0] < 300:
+                self.runner.retire(changed)
         else:
             # A throttled table answers before anything meters, locks or forwards the call.
             answer = self.runner.faults.tables.intercept(environ, body)
