@@ -25,6 +25,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import tempfile
 import threading
 import urllib.parse
@@ -95,6 +96,9 @@ class EmbeddedAws:
         self.interceptors: list[Interceptor] = [self._serve_stepfunctions_extras]
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
+        # A temporary folder of our own is removed at stop(); a given one is the caller's.
+        self._temporary_code_dir = None if code_dir else tempfile.mkdtemp(prefix="arcadeflow-lambda-code-")
+        self._code_dir = Path(code_dir or self._temporary_code_dir or "")
         self.runner = LambdaRunner(
             resolve=self.function_config,
             base_env={
@@ -110,9 +114,9 @@ class EmbeddedAws:
             log_dir=log_dir,
             # Each function's deployed zip and layers, unpacked once per code version.
             code=DeployedCode(
-                Path(code_dir) if code_dir else Path(tempfile.mkdtemp(prefix="arcadeflow-lambda-code-")),
+                self._code_dir,
                 function_zip=lambda name: lambda_backend(self.region).get_function(name).code_bytes,
-                layer_zip=lambda arn: lambda_backend(self.region).layers_versions_by_arn(arn).code_bytes,
+                layer_zip=self._layer_zip,
                 extra_code=tuple(extra_code),
             ),
         )
@@ -154,6 +158,8 @@ class EmbeddedAws:
         if self._server:
             self._server.shutdown()
             self._server.server_close()
+        if self._temporary_code_dir:
+            shutil.rmtree(self._temporary_code_dir, ignore_errors=True)
 
     def client(self, service: str):
         import boto3
@@ -184,14 +190,17 @@ class EmbeddedAws:
             environment=tuple(sorted((fn.environment_vars or {}).items())),
             reserved_concurrency=int(fn.reserved_concurrency) if fn.reserved_concurrency else None,
             code_sha256=fn.code_sha_256,
-            layers=tuple(
-                LayerRef(
-                    layer["Arn"],
-                    lambda_backend(self.region).layers_versions_by_arn(layer["Arn"]).code_sha_256,
-                )
-                for layer in fn.layers
-            ),
+            layers=tuple(LayerRef(layer["Arn"], self._layer_sha(layer["Arn"])) for layer in fn.layers),
         )
+
+    def _layer_sha(self, arn: str) -> str:
+        # A layer version deleted since the function was created: its code cannot be had.
+        layer = lambda_backend(self.region).layers_versions_by_arn(arn)
+        return layer.code_sha_256 if layer is not None else f"deleted:{arn}"
+
+    def _layer_zip(self, arn: str) -> bytes:
+        layer = lambda_backend(self.region).layers_versions_by_arn(arn)
+        return layer.code_bytes if layer is not None else b""
 
     @staticmethod
     def _changed_function(environ: dict[str, Any]) -> str | None:

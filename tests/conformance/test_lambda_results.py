@@ -149,3 +149,25 @@ def test_start_execution_refuses_an_input_over_256_kib(aws):
         aws.sfn.start_execution(stateMachineArn=machine, input=json.dumps({"pad": "x" * QUOTA_BYTES}))
     assert refused.value.response["Error"]["Code"] == "ValidationException"
     assert "262144" in refused.value.response["Error"]["Message"]
+
+
+def test_a_catch_naming_data_limit_exceeded_itself_takes_it_our_choice(aws, result_arn):
+    """The guide says States.ALL does not catch States.DataLimitExceeded and calls it terminal,
+    but is silent on a Catch that names it. Our choice (moto's grammar accepts the name): an
+    explicit States.DataLimitExceeded matches."""
+    run = aws.run(
+        {
+            "StartAt": "Call",
+            "States": {
+                "Call": big_result_task(
+                    result_arn,
+                    QUOTA_BYTES,
+                    Catch=[{"ErrorEquals": ["States.DataLimitExceeded"], "Next": "Caught"}],
+                    End=True,
+                ),
+                "Caught": {"Type": "Pass", "End": True},
+            },
+        }
+    )
+    assert run.status == "SUCCEEDED", run.describe()
+    assert "Caught" in run.states_entered()
