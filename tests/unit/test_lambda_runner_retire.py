@@ -5,16 +5,30 @@ handed back to a pool nothing used any more, and lived on with its descriptors).
 from __future__ import annotations
 
 import json
-import os
 import threading
 from pathlib import Path
 
 from arcadeflow.aws.lambda_runner import FunctionConfig, LambdaRunner, stage_task_root
 from tests.functional.branches.conftest import poll
-from tests.functional.lambda_workers.test_worker_reaping import worker_processes
+
+
+def workers_running_from(task_root: Path) -> list[int]:
+    """Live worker processes started on this task root (their command line names it): other
+    children of the test process (other tests' embedded AWS processes) are not counted."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            command = (entry / "cmdline").read_bytes().split(b"\0")
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (FileNotFoundError, ProcessLookupError, NotADirectoryError, PermissionError, IndexError):
+            continue
+        if str(task_root).encode() in command and state != "Z":
+            found.append(int(entry.name))
+    return found
 
 
 def _runner(tmp_path: Path, handler: str) -> LambdaRunner:
+    """A runner whose workers run from tmp_path/task (see workers_running_from)."""
     config = FunctionConfig(
         name="retired",
         arn="arn:aws:lambda:us-east-1:123456789012:function:retired",
@@ -34,7 +48,7 @@ def test_retiring_stops_idle_workers_at_once(tmp_path):
         assert runner.live_workers() == 1
         runner.retire("arn:aws:lambda:us-east-1:123456789012:function:retired")
         assert runner.live_workers() == 0
-        assert worker_processes(os.getpid()) == []
+        assert workers_running_from(tmp_path / "task") == []
     finally:
         runner.shutdown()
 
@@ -47,11 +61,11 @@ def test_a_worker_busy_while_its_function_retires_stops_when_its_invocation_ends
     )
     try:
         invocation.start()
-        poll(lambda: worker_processes(os.getpid()), "the invocation's worker to start")
+        poll(lambda: workers_running_from(tmp_path / "task"), "the invocation's worker to start")
         runner.retire("retired")
         invocation.join(timeout=30)
         assert results and results[0].ok, results  # the invocation itself still completes
         assert runner.live_workers() == 0
-        assert worker_processes(os.getpid()) == []
+        assert workers_running_from(tmp_path / "task") == []
     finally:
         runner.shutdown()
