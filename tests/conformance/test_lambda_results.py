@@ -171,3 +171,28 @@ def test_a_catch_naming_data_limit_exceeded_itself_takes_it_our_choice(aws, resu
     )
     assert run.status == "SUCCEEDED", run.describe()
     assert "Caught" in run.states_entered()
+
+
+def test_a_task_input_over_256_kib_after_parameters_fails_with_data_limit_exceeded(aws, result_arn):
+    """The guide: States.DataLimitExceeded also when, after Parameters, a state's input is over
+    the quota. Each half fits; the Payload that Parameters builds from two of them does not."""
+    half = QUOTA_BYTES // 2 + 1024
+    run = aws.run(
+        {
+            "StartAt": "Call",
+            "States": {
+                "Call": big_result_task(result_arn, half, ResultSelector={"text.$": "$.Payload.text"}, Next="Send"),
+                "Send": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::lambda:invoke",
+                    "Parameters": {
+                        "FunctionName": result_arn,
+                        "Payload": {"kind": "none", "a.$": "$.text", "b.$": "$.text"},
+                    },
+                    "End": True,
+                },
+            },
+        }
+    )
+    assert (run.status, run.error) == ("FAILED", "States.DataLimitExceeded"), run.describe()
+    assert len(run.task_inputs(result_arn)) == 1  # the oversized task was never sent

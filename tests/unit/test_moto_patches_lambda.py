@@ -27,6 +27,7 @@ from tests.unit.test_moto_patches import (
 OVER_QUOTA = 262_144 + 1
 STATES_ALL = "stepfunctions_data_limit_not_caught_by_states_all"
 OVERSIZED = "stepfunctions_oversized_payloads_refused"
+TASK_INPUT = "stepfunctions_data_limit_of_task_input"
 
 
 def _oversized_result_caught_by_states_all() -> dict[str, Any]:
@@ -64,6 +65,41 @@ def test_stepfunctions_data_limit_fails_the_execution_past_a_states_all_catch() 
     with with_patch(STATES_ALL), mock_aws(config=EXECUTING):
         ended = _oversized_result_caught_by_states_all()
     assert (ended["status"], ended["error"]) == ("FAILED", "States.DataLimitExceeded")
+
+
+def _task_with_oversized_parameters() -> tuple[dict[str, Any], list[str]]:
+    """A Lambda task whose Parameters double a 150 KB input: how it ends, and its history's types."""
+    function = echo_function()
+    definition = {
+        "StartAt": "Call",
+        "States": {
+            "Call": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": {"FunctionName": function, "Payload": {"a.$": "$.pad", "b.$": "$.pad"}},
+                "End": True,
+            }
+        },
+    }
+    sfn = client("stepfunctions")
+    execution = sfn.start_execution(
+        stateMachineArn=state_machine(definition), input=json.dumps({"pad": "x" * 150_000})
+    )["executionArn"]
+    ended = finished(execution)
+    return ended, [e["type"] for e in sfn.get_execution_history(executionArn=execution)["events"]]
+
+
+def test_canary_stepfunctions_data_limit_of_task_input() -> None:
+    with without(TASK_INPUT), mock_aws(config=EXECUTING):
+        _ended, types = _task_with_oversized_parameters()
+    assert "TaskScheduled" in types, fixed_upstream(TASK_INPUT)  # the 300 KB payload was sent
+
+
+def test_stepfunctions_data_limit_of_task_input_fails_the_task_before_it_is_sent() -> None:
+    with with_patch(TASK_INPUT), mock_aws(config=EXECUTING):
+        ended, types = _task_with_oversized_parameters()
+    assert (ended["status"], ended["error"]) == ("FAILED", "States.DataLimitExceeded")
+    assert "TaskScheduled" not in types
 
 
 def _start_oversized(endpoint: str | None = None) -> dict[str, Any]:

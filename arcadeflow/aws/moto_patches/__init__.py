@@ -58,6 +58,7 @@ REGISTRY = Registry(
         server_speed.ROUTING_CACHE,
         server_speed.CLIENT_REUSE,
         stepfunctions_data_limit.STATES_ALL_SPARES_DATA_LIMIT,
+        stepfunctions_data_limit.TASK_INPUT_LIMIT,
     )
 )
 

@@ -7,12 +7,15 @@ States.DataLimitExceeded, but two things differ from AWS (Step Functions develop
 - States.ALL catches (and retries) it. AWS: States.DataLimitExceeded is a terminal error that
   States.ALL does not catch, so a Catch written for AWS takes another branch locally, and a
   `"Retry": [{"ErrorEquals": ["States.ALL"]}]` retries a result that can never fit.
+- A Task whose input, after Parameters, is over the quota is sent anyway (the guide lists this as a
+  cause of States.DataLimitExceeded); locally the Lambda gets a payload AWS would never send.
 - StartExecution (and StartSyncExecution) accept an input over 262144 bytes, and SendTaskSuccess
   an output over it; AWS refuses both (the API reference's length constraint on `input` and
   `output`, "expressed as bytes in UTF-8 encoding"), so the oversized execution never starts.
 
 The first is a replacement of ErrorEqualsDecl's evaluation (it wraps moto's own, then withdraws
-a States.ALL match of this one error); the second an interceptor at the wire.
+a States.ALL match of this one error); the second wraps StateTask's evaluation of Parameters and
+fails the task before anything is sent; the third is an interceptor at the wire.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from arcadeflow.aws.moto_patches.registry import MotoPatch, Patcher
 
 MAX_PAYLOAD_BYTES = 262_144
 _ERROR_EQUALS = "moto.stepfunctions.parser.asl.component.common.error_name.error_equals_decl.ErrorEqualsDecl"
+_STATE_TASK = "moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task.StateTask"
 # The request field each API limits (API reference: StartExecution, StartSyncExecution, SendTaskSuccess).
 _LIMITED_FIELDS = {
     "AWSStepFunctions.StartExecution": "input",
@@ -51,6 +55,46 @@ def apply(patcher: Patcher) -> None:
         env.stack[-1] = named
 
     patcher.replace(ErrorEqualsDecl, "_eval_body", _eval_body)
+
+
+def apply_task_input_limit(patcher: Patcher) -> None:
+    from moto.stepfunctions.parser.api import HistoryEventType, TaskFailedEventDetails
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+        FailureEvent,
+        FailureEventException,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
+        StatesErrorNameType,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task import StateTask
+    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+    from moto.stepfunctions.parser.quotas import is_within_size_quota
+
+    original = StateTask._eval_parameters
+
+    def _eval_parameters(self: Any, env: Any) -> dict[str, Any]:
+        parameters: dict[str, Any] = original(self, env)
+        if is_within_size_quota(parameters):
+            return parameters
+        details: dict[str, Any] = {
+            "error": DATA_LIMIT_EXCEEDED,
+            # Our wording: the guide names the condition, not the cause text AWS records.
+            "cause": f"The state/task '{self.name}' has an input, after Parameters, with a size "
+            "exceeding the maximum number of bytes service limit.",
+        }
+        if hasattr(self, "_get_sfn_resource"):  # service tasks name their resource
+            details.update(resourceType=self._get_sfn_resource_type(), resource=self._get_sfn_resource())
+        raise FailureEventException(
+            failure_event=FailureEvent(
+                env=env,
+                error_name=StatesErrorName(typ=StatesErrorNameType.StatesStatesDataLimitExceeded),
+                event_type=HistoryEventType.TaskFailed,
+                event_details=EventDetails(taskFailedEventDetails=TaskFailedEventDetails(**details)),
+            )
+        )
+
+    patcher.replace(StateTask, "_eval_parameters", _eval_parameters)
 
 
 def refuse_oversized_payloads(forward: Forward) -> Interceptor:
@@ -83,6 +127,20 @@ STATES_ALL_SPARES_DATA_LIMIT = MotoPatch(
     kind="fix",
     apply=apply,
     signatures={f"{_ERROR_EQUALS}._eval_body": ("self", "env")},
+)
+
+TASK_INPUT_LIMIT = MotoPatch(
+    name="stepfunctions_data_limit_of_task_input",
+    fixes=(
+        "a Task whose input after Parameters is over 256 KiB is sent, where AWS fails it with"
+        " States.DataLimitExceeded"
+    ),
+    upstream=None,
+    moto_versions=("5.2.5",),
+    targets=(f"{_STATE_TASK}._eval_parameters", "moto.stepfunctions.parser.quotas.is_within_size_quota"),
+    kind="fix",
+    apply=apply_task_input_limit,
+    signatures={f"{_STATE_TASK}._eval_parameters": ("self", "env")},
 )
 
 OVERSIZED_PAYLOADS = MotoPatch(
