@@ -181,7 +181,9 @@ def test_a_task_input_over_256_kib_after_parameters_fails_with_data_limit_exceed
         {
             "StartAt": "Call",
             "States": {
-                "Call": big_result_task(result_arn, half, ResultSelector={"text.$": "$.Payload.text"}, Next="Send"),
+                "Call": big_result_task(
+                    result_arn, half, ResultSelector={"text.$": "$.Payload.text"}, Next="Send"
+                ),
                 "Send": {
                     "Type": "Task",
                     "Resource": "arn:aws:states:::lambda:invoke",

@@ -58,7 +58,7 @@ def apply(patcher: Patcher) -> None:
 
 
 def apply_task_input_limit(patcher: Patcher) -> None:
-    from moto.stepfunctions.parser.api import HistoryEventType, TaskFailedEventDetails
+    from moto.stepfunctions.parser.api import HistoryEventType
     from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
         FailureEvent,
         FailureEventException,
@@ -68,7 +68,6 @@ def apply_task_input_limit(patcher: Patcher) -> None:
         StatesErrorNameType,
     )
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task import StateTask
-    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
     from moto.stepfunctions.parser.quotas import is_within_size_quota
 
     original = StateTask._eval_parameters
@@ -85,12 +84,14 @@ def apply_task_input_limit(patcher: Patcher) -> None:
         }
         if hasattr(self, "_get_sfn_resource"):  # service tasks name their resource
             details.update(resourceType=self._get_sfn_resource_type(), resource=self._get_sfn_resource())
+        # moto's EventDetails is a total TypedDict; moto itself builds it with the one key.
+        event_details: Any = {"taskFailedEventDetails": details}
         raise FailureEventException(
             failure_event=FailureEvent(
                 env=env,
                 error_name=StatesErrorName(typ=StatesErrorNameType.StatesStatesDataLimitExceeded),
                 event_type=HistoryEventType.TaskFailed,
-                event_details=EventDetails(taskFailedEventDetails=TaskFailedEventDetails(**details)),
+                event_details=event_details,
             )
         )
 
