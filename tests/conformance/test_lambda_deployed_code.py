@@ -148,3 +148,34 @@ def test_the_task_root_holds_the_zip_and_comes_first_on_the_path(aws):
     # AWS's Python runtime: /opt/python/lib/python3.11/site-packages, then /opt/python.
     assert answer["path"][1].endswith("/python/lib/python3.11/site-packages")
     assert answer["path"][2].endswith("/python")
+
+
+def test_an_upload_lambda_cannot_unzip_is_refused_when_uploaded(aws):
+    """API reference, CreateFunction / UpdateFunctionCode / PublishLayerVersion:
+    InvalidParameterValueException for a package Lambda cannot unzip."""
+    from botocore.exceptions import ClientError
+
+    refusals = []
+    for upload in (
+        lambda: create(aws, {"ZipFile": b"not a zip"}),
+        lambda: aws.lambda_.update_function_code(
+            FunctionName=create(aws, {"ZipFile": zip_of({"app.py": ""})}), ZipFile=b"PK\x03\x04truncated"
+        ),
+        lambda: aws.lambda_.publish_layer_version(
+            LayerName=aws.unique("layer"), Content={"ZipFile": b"junk"}
+        ),
+    ):
+        try:
+            upload()
+        except ClientError as exc:
+            refusals.append((exc.response["Error"]["Code"], exc.response["Error"]["Message"]))
+    assert (
+        refusals
+        == [
+            (
+                "InvalidParameterValueException",
+                "Could not unzip uploaded file. Please check your file, then try to upload again.",
+            )
+        ]
+        * 3
+    )

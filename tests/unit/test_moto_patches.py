@@ -239,7 +239,7 @@ def test_install_all_installs_every_patch_and_appends_every_interceptor() -> Non
         REGISTRY.install_all(interceptors, lambda environ, body: (200, {}, b""))
         replacing = [p.name for p in REGISTRY if p.apply is not None]
         assert all(REGISTRY.is_installed(name) for name in replacing)
-        assert len(interceptors) == len([p for p in REGISTRY if p.kind == "interceptor"]) == 6
+        assert len(interceptors) == len([p for p in REGISTRY if p.kind == "interceptor"]) == 7
         REGISTRY.install_all([], lambda environ, body: (200, {}, b""))  # idempotent for moto
         assert [REGISTRY.patcher(name) for name in replacing]
     finally:

@@ -3,6 +3,7 @@ patch and shows the bug is still there, then with it and shows AWS's behaviour."
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable
 from typing import Any
@@ -12,6 +13,7 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from tests.unit.test_moto_patches import (
+    ACCOUNT,
     EXECUTING,
     PASS_MACHINE,
     client,
@@ -142,3 +144,35 @@ def test_stepfunctions_oversized_task_output_is_refused_before_moto_sees_it(targ
         intercept({"HTTP_X_AMZ_TARGET": target}, json.dumps({"taskToken": "t", "output": "{}"}).encode())
         is None
     )
+
+
+UNZIPPABLE = "lambda_unzippable_code_refused"
+
+
+def _create_from_bytes(code: bytes, endpoint: str | None = None) -> dict[str, Any]:
+    role = f"arn:aws:iam::{ACCOUNT}:role/canary-zip"
+    with contextlib.suppress(ClientError):  # made by the first call
+        client("iam", endpoint).create_role(RoleName="canary-zip", AssumeRolePolicyDocument="{}")
+    try:
+        return client("lambda", endpoint).create_function(
+            FunctionName="canary-zip", Runtime="python3.11", Role=role, Handler="a.h", Code={"ZipFile": code}
+        )
+    except ClientError as exc:
+        return {"error": exc.response["Error"]["Code"], "message": exc.response["Error"]["Message"]}
+
+
+def test_canary_lambda_unzippable_code_refused() -> None:
+    with mock_aws():
+        out = _create_from_bytes(b"not a zip at all")
+    assert "FunctionArn" in out, fixed_upstream(UNZIPPABLE)
+
+
+def test_lambda_unzippable_code_refused_as_aws_refuses_it(front: Callable[..., str]) -> None:  # noqa: F811
+    endpoint = front(UNZIPPABLE)
+    out = _create_from_bytes(b"not a zip at all", endpoint)
+    assert out == {
+        "error": "InvalidParameterValueException",
+        "message": "Could not unzip uploaded file. Please check your file, then try to upload again.",
+    }
+    truncated = _create_from_bytes(b"PK\x03\x04" + b"\x00" * 10, endpoint)
+    assert truncated["error"] == "InvalidParameterValueException"

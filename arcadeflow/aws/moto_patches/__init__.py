@@ -16,6 +16,7 @@ from arcadeflow.aws.moto_patches import (
     dynamodb_ttl_identity,
     event_source_delivery,
     instance_tracking,
+    lambda_zip_validation,
     server_speed,
     stepfunctions_data_limit,
     stepfunctions_early_stop,
@@ -59,6 +60,7 @@ REGISTRY = Registry(
         server_speed.CLIENT_REUSE,
         stepfunctions_data_limit.STATES_ALL_SPARES_DATA_LIMIT,
         stepfunctions_data_limit.TASK_INPUT_LIMIT,
+        lambda_zip_validation.PATCH,
     )
 )
 
