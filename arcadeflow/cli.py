@@ -252,8 +252,9 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="PATH",
-        help="a file or directory of the project that local Lambdas may import besides functions/; "
-        "it keeps its path in the project (repeatable; e.g. tests/support/sample_handlers.py)",
+        help="a file or directory of the project added to every local function's deployed zip, at its "
+        "path in the project, never over a file the zip holds (local only, for tests; repeatable; "
+        "e.g. tests/support/sample_handlers.py)",
     )
     up.add_argument(
         "--fresh",

@@ -7,9 +7,7 @@ plain boto3, so it works against the embedded AWS (and, for tables, inside moto'
 
 from __future__ import annotations
 
-import io
 import json
-import zipfile
 from typing import Any
 
 from arcadeflow.deployment import (
@@ -19,6 +17,7 @@ from arcadeflow.deployment import (
     ResolvedTable,
     ResourceRefs,
 )
+from arcadeflow.lambda_package import function_package
 
 ACCOUNT_ID = "123456789012"
 LAMBDA_ROLE_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/arcadeflow-local"
@@ -93,14 +92,6 @@ def create_tables(deployment: Deployment | ResolvedDeployment, dynamodb: Any) ->
 def table_environment(deployment: Deployment | ResolvedDeployment, names: dict[str, str]) -> dict[str, str]:
     """The <TABLE>_TABLE variables of every table, for tests that call handlers directly."""
     return {f"{logical.upper()}_TABLE": physical for logical, physical in names.items()}
-
-
-def placeholder_zip() -> bytes:
-    """Lambda wants a code archive; the local runner runs functions/ from the checkout instead."""
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        zf.writestr("README.txt", "arcadeflow runs this function from functions/ in the checkout.\n")
-    return buf.getvalue()
 
 
 def refs_json(refs: ResourceRefs) -> str:
@@ -199,7 +190,9 @@ def deploy(
         for logical, fn in resolved.functions.items()
     }
 
-    code = placeholder_zip()
+    # The package Terraform deploys (infra/package_functions.py builds the same bytes): the local
+    # runner unpacks and runs exactly this, once for all the functions that share it.
+    code = function_package()
     for fn in resolved.functions.values():
         lam.create_function(
             FunctionName=fn.name,

@@ -15,7 +15,6 @@ from arcadeflow.apigateway.websocket_api import WebSocketApiEmulator
 from arcadeflow.auth import LocalIssuer
 from arcadeflow.aws.embedded import EmbeddedAws
 from arcadeflow.aws.event_sources import EventSourceMappings
-from arcadeflow.aws.lambda_runner import stage_task_root
 from arcadeflow.aws.moto_patches.dynamodb_stream_retention import STREAM_RETENTION_SECONDS
 from arcadeflow.aws.persistence import (
     FORMAT_VERSION,
@@ -39,8 +38,8 @@ from arcadeflow.deployment import Deployment, ResourceRefs
 
 log = logging.getLogger("arcadeflow")
 
-# Under the state directory: the task root every local Lambda imports from (functions/ only).
-TASK_ROOT_DIR = "lambda-task"
+# Deployed Lambda packages, unpacked (arcadeflow/aws/lambda_code.py).
+LAMBDA_CODE_DIR = "lambda-code"
 
 
 @dataclass
@@ -62,8 +61,8 @@ class StackOptions:
     # Emulated provisioned write capacity, logical table -> WCU (arcadeflow/aws/capacity.py).
     table_wcu: dict[str, int] = field(default_factory=dict)
     capacity_burst_seconds: float = 300.0
-    # Project files added to the local function package beside functions/, at their relative
-    # path (e.g. a test's handlers); the deployed zip holds functions/ only.
+    # Project files added to every function's unpacked zip at their relative path, never over
+    # what the zip holds (e.g. a test's handlers): a local-only addition (lambda_code.py).
     lambda_code: list[Path] = field(default_factory=list)
     # Executions and table items kept in the state directory across restarts (persistence.py).
     persist: bool = True
@@ -83,8 +82,13 @@ class EmbeddedStack:
         self.state_dir = Path(options.state_dir)
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.issuer = LocalIssuer(self.state_dir)
-        self.aws = EmbeddedAws(options.aws_port, options.region, log_dir=self.state_dir / "logs")
-        self.aws.runner.task_root = stage_task_root(self.state_dir / TASK_ROOT_DIR, options.lambda_code)
+        self.aws = EmbeddedAws(
+            options.aws_port,
+            options.region,
+            log_dir=self.state_dir / "logs",
+            code_dir=self.state_dir / LAMBDA_CODE_DIR,
+            extra_code=options.lambda_code,
+        )
         self.event_sources = EventSourceMappings(self.aws)
         self.ttl = TtlReaper(self.aws, options.ttl_interval_seconds, options.stream_retention_seconds)
         self.refs: ResourceRefs | None = None

@@ -9,7 +9,8 @@ By default Powertools (with pydantic and aws-xray-sdk) comes from AWS's public P
 platform (manylinux, the chosen architecture and Python), and the zip works without the layer.
 
 The zip is byte-for-byte reproducible (sorted entries, fixed timestamps and modes), so Terraform's
-source_code_hash changes only when the code does.
+source_code_hash changes only when the code does. The builder is arcadeflow/lambda_package.py,
+shared with the embedded deployer: `arcadeflow up` runs the same zip.
 """
 
 from __future__ import annotations
@@ -20,27 +21,18 @@ import subprocess
 import sys
 import tempfile
 import tomllib
-import zipfile
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+if str(REPO_ROOT) not in sys.path:  # run as a script: the shared builder lives in arcadeflow/
+    sys.path.insert(0, str(REPO_ROOT))
+
+from arcadeflow.lambda_package import zip_bytes  # noqa: E402
+
 DEFAULT_OUTPUT = REPO_ROOT / "infra" / "build" / "functions.zip"
 # Lambda's runtime already has boto3/botocore; the bundle takes only these from pyproject.toml.
 BUNDLED_DISTRIBUTIONS = ("aws-lambda-powertools", "pydantic")
-ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 PLATFORMS = {"x86_64": "manylinux2014_x86_64", "arm64": "manylinux2014_aarch64"}
-SKIPPED_PARTS = {"__pycache__", ".pytest_cache", "tests"}
-
-
-def source_files(root: Path) -> list[tuple[Path, str]]:
-    """(file, name in the zip) of every file under root that belongs in a package, sorted."""
-    out = []
-    for path in sorted(root.rglob("*")):
-        rel = path.relative_to(root)
-        if path.is_dir() or SKIPPED_PARTS.intersection(rel.parts) or path.suffix in {".pyc", ".pyo"}:
-            continue
-        out.append((path, rel.as_posix()))
-    return out
 
 
 def pinned_requirements(pyproject: Path = REPO_ROOT / "pyproject.toml") -> list[str]:
@@ -74,17 +66,8 @@ def install_dependencies(target: Path, architecture: str, python_version: str) -
 def write_zip(output: Path, trees: list[tuple[Path, str]]) -> None:
     """Write (root, prefix) trees into one reproducible zip."""
     output.parent.mkdir(parents=True, exist_ok=True)
-    entries: dict[str, Path] = {}
-    for root, prefix in trees:
-        for path, name in source_files(root):
-            entries[f"{prefix}{name}"] = path
     tmp = output.with_suffix(".tmp")
-    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
-        for name in sorted(entries):
-            info = zipfile.ZipInfo(name, date_time=ZIP_EPOCH)
-            info.external_attr = 0o644 << 16
-            info.compress_type = zipfile.ZIP_DEFLATED
-            zf.writestr(info, entries[name].read_bytes())
+    tmp.write_bytes(zip_bytes(trees))
     tmp.replace(output)
 
 
@@ -101,7 +84,6 @@ def build(output: Path, bundle_dependencies: bool, architecture: str, python_ver
 def description_problem() -> str | None:
     """Why the description (its data files included) would not load, or None: a package is
     built only for a deployment the loader accepts."""
-    sys.path.insert(0, str(REPO_ROOT))
     from arcadeflow import deployment
 
     try:

@@ -1,6 +1,8 @@
 """The embedded AWS: moto in server mode on 127.0.0.1, with what moto lacks filled in.
 
-- Lambda Invoke runs real handlers through arcadeflow's LambdaRunner (moto would need Docker).
+- Lambda Invoke runs the deployed code (the function's zip and layers, unpacked) through
+  arcadeflow's LambdaRunner (moto would need Docker); deleting or updating a function stops its
+  workers.
 - Step Functions executes state machines for real (moto's interpreter); it calls Lambda back
   over HTTP on this same endpoint, which is why MOTO_PORT must name it.
 - Event source mappings are polled asynchronously (see event_sources.py) instead of moto's
@@ -22,6 +24,9 @@ import io
 import json
 import logging
 import os
+import re
+import shutil
+import tempfile
 import threading
 import urllib.parse
 from collections.abc import Iterable
@@ -32,6 +37,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from arcadeflow.aws import moto_patches, server_gc, stepfunctions_extra_apis
 from arcadeflow.aws.interceptor import Interceptor, Response, json_error
+from arcadeflow.aws.lambda_code import DeployedCode, LayerRef
 from arcadeflow.aws.lambda_runner import FunctionConfig, FunctionNotFound, LambdaRunner
 
 log = logging.getLogger("arcadeflow.aws")
@@ -41,6 +47,10 @@ ACCOUNT_ID = "123456789012"
 __all__ = ["ACCOUNT_ID", "EmbeddedAws", "Interceptor", "Response", "configure_moto"]
 
 _INVOKE_PREFIX = "/2015-03-31/functions/"
+# DeleteFunction, UpdateFunctionCode, UpdateFunctionConfiguration: the function's workers retire.
+_FUNCTION_CHANGE = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)(?:/(?P<part>code|configuration))?/?$")
+# The Invoke API's synchronous request limit (Lambda developer guide, "Lambda quotas").
+MAX_INVOKE_REQUEST_BYTES = 6_291_456
 
 
 def configure_moto() -> None:
@@ -69,13 +79,26 @@ def dynamodb_backend(region: str):
 
 
 class EmbeddedAws:
-    def __init__(self, port: int, region: str = "us-east-1", log_dir: Path | None = None):
+    def __init__(
+        self,
+        port: int,
+        region: str = "us-east-1",
+        log_dir: Path | None = None,
+        code_dir: Path | None = None,
+        extra_code: Iterable[Path] = (),
+    ):
+        """code_dir: where deployed packages are unpacked (default: a temporary folder).
+        extra_code: project files added to every function's code, a local-only addition
+        (`arcadeflow up --lambda-code`; see lambda_code.py)."""
         self.port = port
         self.region = region
         self.endpoint_url = f"http://127.0.0.1:{port}"
         self.interceptors: list[Interceptor] = [self._serve_stepfunctions_extras]
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
+        # A temporary folder of our own is removed at stop(); a given one is the caller's.
+        self._temporary_code_dir = None if code_dir else tempfile.mkdtemp(prefix="arcadeflow-lambda-code-")
+        self._code_dir = Path(code_dir or self._temporary_code_dir or "")
         self.runner = LambdaRunner(
             resolve=self.function_config,
             base_env={
@@ -91,6 +114,13 @@ class EmbeddedAws:
                 "AWS_DISABLE_HOST_PREFIX_INJECTION": "true",
             },
             log_dir=log_dir,
+            # Each function's deployed zip and layers, unpacked once per code version.
+            code=DeployedCode(
+                self._code_dir,
+                function_zip=lambda name: lambda_backend(self.region).get_function(name).code_bytes,
+                layer_zip=self._layer_zip,
+                extra_code=tuple(extra_code),
+            ),
         )
         # The test fault switch (faults.py): for tests, served only here, never on AWS.
         self.interceptors.append(self.runner.faults.serve)
@@ -132,6 +162,8 @@ class EmbeddedAws:
         if self._server:
             self._server.shutdown()
             self._server.server_close()
+        if self._temporary_code_dir:
+            shutil.rmtree(self._temporary_code_dir, ignore_errors=True)
 
     def client(self, service: str):
         import boto3
@@ -161,12 +193,38 @@ class EmbeddedAws:
             memory_mb=int(fn.memory_size or 128),
             environment=tuple(sorted((fn.environment_vars or {}).items())),
             reserved_concurrency=int(fn.reserved_concurrency) if fn.reserved_concurrency else None,
+            code_sha256=fn.code_sha_256,
+            layers=tuple(LayerRef(layer["Arn"], self._layer_sha(layer["Arn"])) for layer in fn.layers),
         )
+
+    def _layer_sha(self, arn: str) -> str:
+        # A layer version deleted since the function was created: its code cannot be had.
+        layer = lambda_backend(self.region).layers_versions_by_arn(arn)
+        return layer.code_sha_256 if layer is not None else f"deleted:{arn}"
+
+    def _layer_zip(self, arn: str) -> bytes:
+        layer = lambda_backend(self.region).layers_versions_by_arn(arn)
+        return layer.code_bytes if layer is not None else b""
+
+    @staticmethod
+    def _changed_function(environ: dict[str, Any]) -> str | None:
+        """The function a DeleteFunction, UpdateFunctionCode or UpdateFunctionConfiguration names."""
+        match = _FUNCTION_CHANGE.match(environ.get("PATH_INFO", ""))
+        if match is None or (environ["REQUEST_METHOD"], bool(match.group("part"))) not in (
+            ("DELETE", False),
+            ("PUT", True),
+        ):
+            return None
+        return urllib.parse.unquote(match.group("name"))
 
     def _serve_invoke(self, environ: dict[str, Any], body: bytes) -> Response:
         path = environ.get("PATH_INFO", "")
         name = urllib.parse.unquote(path[len(_INVOKE_PREFIX) :].rsplit("/invocations", 1)[0])
         invocation_type = environ.get("HTTP_X_AMZ_INVOCATION_TYPE", "RequestResponse")
+        if len(body) > MAX_INVOKE_REQUEST_BYTES:
+            limit = MAX_INVOKE_REQUEST_BYTES
+            message = f"Request must be smaller than {limit} bytes for the InvokeFunction operation"
+            return json_error(413, "RequestEntityTooLargeException", message)
         try:
             if invocation_type == "DryRun":
                 self.function_config(name)
@@ -230,6 +288,16 @@ class EmbeddedAws:
             and path.endswith("/invocations")
         ):
             answer = self._serve_invoke(environ, body)
+        elif (changed := self._changed_function(environ)) is not None:
+            # Whoever answers (the persistence journal is an interceptor), a function that was
+            # deleted or updated then loses its workers.
+            for interceptor in self.interceptors:
+                answer = interceptor(environ, body)
+                if answer is not None:
+                    break
+            answer = answer or self.forward(environ, body)
+            if answer[0] < 300:
+                self.runner.retire(changed)
         else:
             # A throttled table answers before anything meters, locks or forwards the call.
             answer = self.runner.faults.tables.intercept(environ, body)

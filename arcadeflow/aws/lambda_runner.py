@@ -1,15 +1,18 @@
-"""arcadeflow's local Lambda runner: real handlers from functions/, no Docker.
+"""arcadeflow's local Lambda runner: the deployed code, no Docker.
 
-A function's configuration (handler, environment, timeout, memory) is read from the embedded
-AWS's own Lambda backend, so a function created by the deployer or by `terraform apply` runs the
-same way. Each function gets a pool of warm worker processes that see only that function's
+A function's configuration (handler, environment, timeout, memory, code version, layers) is read
+from the embedded AWS's own Lambda backend, so a function created by the deployer or by `terraform
+apply` runs the same way. Its code is the zip that was deployed, unpacked with its layers
+(lambda_code.py). Each function gets a pool of warm worker processes that see only that function's
 environment. An exception becomes a function error whose errorType is its class name; a handler
 that overruns its timeout is killed and fails with Sandbox.Timedout, as on AWS.
 
-A worker imports only what the deployed package would hold: its task root is a staging directory
-holding `functions/` (a symlink into the checkout, so edits show on the next cold start), plus the
-installed dependencies. The checkout itself (arcadeflow, tools, tests, benchmarks) is not on its
-path, so a handler that imports the runtime fails here as it would on AWS.
+Workers of a deleted function, or of one whose code or configuration changed, are stopped (retire):
+a session that creates a few hundred functions would otherwise hold three descriptors and a process
+for every worker it ever started, until every invoke fails.
+
+A runner without a DeployedCode (the runner's own unit tests) runs every function from one staged
+task root: the checkout's functions/ plus chosen project files (stage_task_root).
 """
 
 from __future__ import annotations
@@ -33,6 +36,13 @@ from pathlib import Path
 from typing import Any
 
 from arcadeflow.aws.faults import FaultSwitch, Injection
+from arcadeflow.aws.lambda_code import (
+    CodeUnavailable,
+    DeployedCode,
+    FunctionCode,
+    LayerRef,
+    link_project_files,
+)
 from arcadeflow.deployment import REPO_ROOT
 
 log = logging.getLogger("arcadeflow.lambda")
@@ -46,6 +56,10 @@ WORKER_INIT_TIMEOUT_SECONDS = 30.0
 DEFAULT_MAX_CONCURRENCY = 8
 # Environment variables the runner passes through from the host: nothing else leaks in.
 HOST_PASSTHROUGH = ("PATH", "LANG", "LC_ALL", "TZ", "SYSTEMROOT", "TMPDIR")
+# The Invoke API's synchronous response limit (Lambda developer guide, "Lambda quotas": 6 MB),
+# and the answer AWS gives a handler whose result exceeds it.
+MAX_RESPONSE_BYTES = 6_291_556
+RESPONSE_TOO_LARGE = "Function.ResponseSizeTooLarge"
 
 
 @dataclass(frozen=True)
@@ -57,6 +71,9 @@ class FunctionConfig:
     memory_mb: int
     environment: tuple[tuple[str, str], ...]
     reserved_concurrency: int | None = None
+    # CodeSha256 of the deployed package: a new one is a new code version (fresh workers).
+    code_sha256: str = ""
+    layers: tuple[LayerRef, ...] = ()
 
 
 @dataclass
@@ -94,9 +111,10 @@ class _Worker:
     """One warm execution environment (a child Python process)."""
 
     def __init__(
-        self, config: FunctionConfig, base_env: dict[str, str], log_dir: Path | None, task_root: Path
+        self, config: FunctionConfig, base_env: dict[str, str], log_dir: Path | None, code: FunctionCode
     ):
         self.config = config
+        task_root = code.task_root
         env = {k: os.environ[k] for k in HOST_PASSTHROUGH if k in os.environ}
         env.update(base_env)
         env.update(
@@ -121,7 +139,7 @@ class _Worker:
             self._log_file = open(log_dir / f"{config.name}.log", "ab", buffering=0)  # noqa: SIM115
         self.proc = subprocess.Popen(
             # -P: the script's directory (arcadeflow/aws) is not put on sys.path either.
-            [sys.executable, "-P", str(WORKER_SCRIPT), str(task_root)],
+            [sys.executable, "-P", str(WORKER_SCRIPT), str(task_root), *map(str, code.layer_paths)],
             env=env,
             cwd=str(task_root),
             stdin=subprocess.PIPE,
@@ -199,6 +217,10 @@ class _Worker:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+        # The pipes too: left to the garbage collector, a session's dead workers pile up descriptors.
+        for pipe in (self.proc.stdin, self.proc.stdout):
+            if pipe is not None:
+                pipe.close()
         if self._log_file:
             self._log_file.close()
 
@@ -219,6 +241,7 @@ class LambdaRunner:
         log_dir: Path | None = None,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         task_root: Path | None = None,
+        code: DeployedCode | None = None,
     ):
         self._resolve = resolve
         self._base_env = base_env
@@ -226,6 +249,8 @@ class LambdaRunner:
         # Every worker's import path (stage_task_root); the stack stages it in its state directory.
         # None: a temporary staging of the checkout's functions/ alone, made on first use.
         self.task_root = task_root
+        # The deployed packages (the embedded AWS always has one); None: every function runs from task_root.
+        self.code = code
         self._max_concurrency = max_concurrency
         self._pools: dict[str, _Pool] = {}
         self._lock = threading.Lock()
@@ -239,6 +264,11 @@ class LambdaRunner:
             if self.task_root is None:
                 self.task_root = stage_task_root(Path(tempfile.mkdtemp(prefix="arcadeflow-task-")))
             return self.task_root
+
+    def _code_for(self, config: FunctionConfig) -> FunctionCode:
+        if self.code is None:
+            return FunctionCode(self._staged_task_root(), ())
+        return self.code.for_function(config.name, config.code_sha256, config.layers)
 
     def _pool_for(self, config: FunctionConfig) -> _Pool:
         with self._lock:
@@ -264,21 +294,48 @@ class LambdaRunner:
                 # Died while idle (killed from outside): Lambda would start a fresh sandbox.
                 worker.kill()
         try:
-            return _Worker(pool.config, self._base_env, self._log_dir, self._staged_task_root())
+            return _Worker(pool.config, self._base_env, self._log_dir, self._code_for(pool.config))
         except Exception:
             with pool.cond:
                 pool.busy -= 1
                 pool.cond.notify()
             raise
 
+    def _is_current(self, pool: _Pool) -> bool:
+        with self._lock:
+            return self._pools.get(pool.config.name) is pool
+
     def _release(self, pool: _Pool, worker: _Worker) -> None:
+        current = self._is_current(pool)
         with pool.cond:
             pool.busy -= 1
-            if worker.alive() and worker.config == pool.config:
+            # A pool replaced (new code or configuration) or retired (deleted) takes no worker back.
+            if current and worker.alive() and worker.config == pool.config:
                 pool.idle.append(worker)
             else:
                 worker.kill()
             pool.cond.notify()
+
+    def retire(self, function_name: str) -> None:
+        """Stops the workers of a function that was deleted or whose code or configuration
+        changed: idle ones now, busy ones when their invocation ends. The next invoke (of the
+        updated function) starts fresh environments, as AWS does after an update."""
+        name = function_name.rsplit(":function:", 1)[-1].split(":", 1)[0]
+        with self._lock:
+            pool = self._pools.pop(name, None)
+        if pool is None:
+            return
+        with pool.cond:
+            idle, pool.idle = pool.idle, []
+        for worker in idle:
+            worker.kill()
+        log.info("%s: %d idle worker(s) stopped", name, len(idle))
+
+    def live_workers(self) -> int:
+        """Worker processes alive now (idle or busy), for tests and the benchmark."""
+        with self._lock:
+            pools = list(self._pools.values())
+        return sum(len([w for w in p.idle if w.alive()]) + p.busy for p in pools)
 
     def prewarm(self, function_name: str) -> None:
         config = self._resolve(function_name)
@@ -313,6 +370,8 @@ class LambdaRunner:
             return _failure("Runtime.ExitError", message, started)
         except _WorkerDied as exc:
             return _failure("Runtime.InitError", str(exc), started)
+        except CodeUnavailable as exc:
+            return _failure("Runtime.InitError", f"{config.name}: {exc}", started)
         try:
             outcome = self._run(worker, payload, request_id, trace_id, injected)
         except _WorkerDied:
@@ -330,9 +389,13 @@ class LambdaRunner:
             log.warning("%s: %s", config.name, message)
             return _failure("Sandbox.Timedout", message, started)
         if outcome["ok"]:
-            return InvocationResult(
-                payload=outcome["payload"].encode(), duration_ms=(time.monotonic() - started) * 1000
-            )
+            payload = outcome["payload"].encode()
+            if len(payload) > MAX_RESPONSE_BYTES:
+                message = "Response payload size exceeded maximum allowed payload size "
+                message += f"({MAX_RESPONSE_BYTES} bytes)."
+                log.warning("%s: %s", config.name, message)
+                return _failure(RESPONSE_TOO_LARGE, message, started)
+            return InvocationResult(payload=payload, duration_ms=(time.monotonic() - started) * 1000)
         error = outcome["error"]
         log.info("%s failed: %s: %s", config.name, error.get("errorType"), error.get("errorMessage"))
         return InvocationResult(
@@ -389,8 +452,8 @@ def _failure(error_type: str, message: str, started: float) -> InvocationResult:
 def stage_task_root(
     directory: Path, extra_code: tuple[Path, ...] | list[Path] = (), project_root: Path = REPO_ROOT
 ) -> Path:
-    """Makes `directory` the task root of every function, as /var/task is on AWS: the
-    function package (`functions/`) and nothing else of the checkout.
+    """Makes `directory` a task root of the checkout's function package (`functions/`, a symlink)
+    and nothing else of the checkout: for a runner without deployed code (its unit tests).
 
     `extra_code` adds files or directories of the project at the same relative path (with the
     `__init__.py` of the packages above them), as `zip` run at the project root would: test
@@ -403,22 +466,7 @@ def stage_task_root(
     project_root = Path(project_root).resolve()
     (directory / FUNCTION_PACKAGE).symlink_to(project_root / FUNCTION_PACKAGE, target_is_directory=True)
     for path in extra_code:
-        source = (project_root / path).resolve()
-        try:
-            relative = source.relative_to(project_root)
-        except ValueError:
-            raise ValueError(f"extra Lambda code {path} is outside the project ({project_root})") from None
-        if not source.exists():
-            raise ValueError(f"extra Lambda code {path} does not exist")
-        if relative.parts[0] == FUNCTION_PACKAGE:
+        if (project_root / path).resolve().is_relative_to(project_root / FUNCTION_PACKAGE):
             raise ValueError(f"{path} is already in the function package ({FUNCTION_PACKAGE}/)")
-        for depth in range(1, len(relative.parts)):
-            package = relative.parents[len(relative.parts) - 1 - depth]
-            (directory / package).mkdir(exist_ok=True)
-            init = project_root / package / "__init__.py"
-            if init.exists() and not (directory / package / "__init__.py").exists():
-                (directory / package / "__init__.py").symlink_to(init)
-        target = directory / relative
-        if not target.exists():
-            target.symlink_to(source, target_is_directory=source.is_dir())
+    link_project_files(directory, extra_code, project_root)
     return directory

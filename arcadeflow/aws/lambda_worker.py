@@ -4,8 +4,10 @@ The runner starts it with exactly that function's environment (as Lambda does), 
 invocation per line on stdin and reads one result per line from the private result pipe.
 The handler's own stdout goes to the log stream (stderr), as print() does on Lambda.
 
-It imports what a Lambda's package would hold and nothing else: the task root (argv[1], which
-holds functions/), the standard library and the installed dependencies. The project's editable
+It imports what a Lambda's package would hold and nothing else: the task root (argv[1], the
+unpacked deployment package), the function's layers (argv[2:], where AWS's runtime puts
+/opt/python/lib/python3.11/site-packages and /opt/python), the standard library and the installed
+dependencies (which stand for what AWS's runtime and the Powertools layer provide). The project's editable
 install (which maps arcadeflow, functions and tools onto the checkout) and any other path outside
 the Python installation are taken off first, so `import arcadeflow` in a handler fails here as it
 does on AWS. Hence this bootstrap imports nothing but the standard library.
@@ -44,8 +46,9 @@ class LambdaContext:
         return max(0, self._deadline_ms - int(time.time() * 1000))
 
 
-def _isolate_imports(task_root: Path) -> None:
-    """Leaves on the import path only the task root and the Python installation's own paths."""
+def _isolate_imports(task_root: Path, layer_paths: list[Path]) -> None:
+    """Leaves on the import path only the task root, then the layers' paths, then the Python
+    installation's own paths: the order of AWS's Python runtime."""
     installation = {Path(p).resolve() for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
 
     def inside_installation(entry: str) -> bool:
@@ -53,11 +56,8 @@ def _isolate_imports(task_root: Path) -> None:
         return any(path == root or root in path.parents for root in installation)
 
     task_root = task_root.resolve()
-    sys.path[:] = [
-        entry
-        for entry in sys.path
-        if entry and (Path(entry).resolve() == task_root or inside_installation(entry))
-    ]
+    kept = [entry for entry in sys.path if entry and inside_installation(entry)]
+    sys.path[:] = [str(task_root), *(str(p) for p in layer_paths), *kept]
     # setuptools' editable finders (__editable___<project>_finder) are meta-path finders and path
     # hooks that resolve the project's packages to the checkout, whatever sys.path says.
     sys.meta_path[:] = [f for f in sys.meta_path if not _is_editable_install(f)]
@@ -74,6 +74,19 @@ def _is_editable_install(finder: Any) -> bool:
 def _load_handler(spec: str):
     module_name, _, attr = spec.rpartition(".")
     return getattr(importlib.import_module(module_name), attr)
+
+
+def _marshal(result: Any) -> str:
+    """The result as AWS's Python runtime serialises it; a value JSON cannot hold fails the
+    invocation with Runtime.MarshalError and the runtime's message."""
+    try:
+        return json.dumps(result, default=_marshal_default)
+    except (TypeError, ValueError, OverflowError, RecursionError) as exc:
+        raise _MarshalError(f"Unable to marshal response: {exc}") from None
+
+
+class _MarshalError(Exception):
+    pass
 
 
 def _marshal_default(value: Any) -> Any:
@@ -97,7 +110,7 @@ def main() -> None:
     # Anything the handler prints becomes a log line, never a corrupt result.
     os.dup2(2, 1)
     sys.stdout = sys.stderr
-    _isolate_imports(Path(sys.argv[1]))
+    _isolate_imports(Path(sys.argv[1]), [Path(p) for p in sys.argv[2:]])
     handler_spec = os.environ["_HANDLER"]
     init_error: dict[str, Any] | None = None
     try:
@@ -130,9 +143,10 @@ def main() -> None:
             results.write(json.dumps({"ok": False, "error": _error_payload(exc)}) + "\n")
             continue
         try:
-            out = {"ok": True, "payload": json.dumps(result, default=_marshal_default)}
-        except (TypeError, ValueError) as exc:
-            out = {"ok": False, "error": {"errorType": "Runtime.MarshalError", "errorMessage": str(exc)}}
+            out = {"ok": True, "payload": _marshal(result)}
+        except _MarshalError as exc:
+            error = {"errorType": "Runtime.MarshalError", "errorMessage": str(exc), "stackTrace": []}
+            out = {"ok": False, "error": error}
         results.write(json.dumps(out) + "\n")
 
 

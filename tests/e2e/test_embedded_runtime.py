@@ -1,20 +1,26 @@
 """The embedded AWS behaves as AWS does where arcadeflow relies on it.
 
 Functions here run tests/support/sample_handlers.py through the real runner of a running
-`arcadeflow up`, created over the AWS API exactly as Terraform would create them.
+`arcadeflow up`, created over the AWS API exactly as Terraform would create them: from a zip
+holding the function package (the bytes infra/package_functions.py builds) and these handlers.
 """
 
 from __future__ import annotations
 
+import functools
+import io
 import json
 import subprocess
 import sys
 import time
 import uuid
+import zipfile
 
 import pytest
 
-from tests.support.stack import wait_for
+from arcadeflow.lambda_package import function_package
+from tests.conftest import SAMPLE_HANDLERS
+from tests.support.stack import REPO_ROOT, wait_for
 
 pytestmark = pytest.mark.e2e
 ROLE = "arn:aws:iam::123456789012:role/arcadeflow-local"
@@ -39,6 +45,18 @@ def record_table(stack):
     return name
 
 
+@functools.cache
+def _package() -> bytes:
+    """functions/ as Terraform deploys it, plus the sample handlers at their project paths."""
+    buffer = io.BytesIO(function_package())
+    with zipfile.ZipFile(buffer, "a") as archive:
+        for name in SAMPLE_HANDLERS:
+            archive.writestr(name, (REPO_ROOT / name).read_bytes())
+        for package in ("tests/__init__.py", "tests/support/__init__.py"):
+            archive.writestr(package, (REPO_ROOT / package).read_bytes())
+    return buffer.getvalue()
+
+
 def _function(stack, handler: str, env: dict[str, str] | None = None, timeout: int = 10) -> str:
     name = _name(handler.rsplit(".", 1)[1].replace("_", "-"))
     stack.client("lambda").create_function(
@@ -46,7 +64,7 @@ def _function(stack, handler: str, env: dict[str, str] | None = None, timeout: i
         Runtime="python3.11",
         Role=ROLE,
         Handler=handler,
-        Code={"ZipFile": b"PK\x05\x06" + b"\x00" * 18},
+        Code={"ZipFile": _package()},
         Timeout=timeout,
         Environment={"Variables": env or {}},
     )
@@ -97,8 +115,8 @@ def test_overrunning_the_timeout_fails_as_on_aws_and_the_function_recovers(stack
 
 
 def test_a_handler_importing_the_runtime_fails_at_import_as_on_aws(stack):
-    # On AWS the zip holds functions/ only: `import arcadeflow` works locally only if the
-    # checkout leaks into the Lambda's path.
+    # The zip holds no arcadeflow/: `import arcadeflow` works locally only if the checkout
+    # leaks into the Lambda's path.
     name = _function(stack, "tests.support.handler_importing_the_runtime.handler")
     error, payload = _invoke(stack, name, {})
     assert error == "Unhandled"

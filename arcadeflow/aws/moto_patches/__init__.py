@@ -16,11 +16,13 @@ from arcadeflow.aws.moto_patches import (
     dynamodb_ttl_identity,
     event_source_delivery,
     instance_tracking,
+    lambda_zip_validation,
     server_speed,
     stepfunctions_api_answers,
     stepfunctions_branch_errors,
     stepfunctions_choice_missing_variable,
     stepfunctions_context_object,
+    stepfunctions_data_limit,
     stepfunctions_definitions,
     stepfunctions_early_stop,
     stepfunctions_execution_names,
@@ -63,6 +65,8 @@ REGISTRY = Registry(
         dynamodb_speed.PATCH,
         dynamodb_atomic_writes.PATCH,
         dynamodb_stream_retention.PATCH,
+        # Before every StartExecution interceptor that forwards: an oversized input never reaches moto.
+        stepfunctions_data_limit.OVERSIZED_PAYLOADS,
         stepfunctions_start_execution.PATCH,
         stepfunctions_early_stop.PATCH,
         stepfunctions_synchronous_stop.PATCH,
@@ -101,6 +105,9 @@ REGISTRY = Registry(
         stepfunctions_parser_scopes.PATCH,
         stepfunctions_definitions.PATCH,
         stepfunctions_wait_limit.PATCH,
+        stepfunctions_data_limit.STATES_ALL_SPARES_DATA_LIMIT,
+        stepfunctions_data_limit.TASK_INPUT_LIMIT,
+        lambda_zip_validation.PATCH,
     )
 )
 

@@ -14,17 +14,18 @@ import sys
 from pathlib import Path
 
 from arcadeflow.aws.embedded import EmbeddedAws
-from arcadeflow.aws.lambda_runner import stage_task_root
 
-# The Lambdas see the function package plus the scripted handlers, as a zip of both would hold.
+# Added to every function's deployed zip (a local-only addition, arcadeflow/aws/lambda_code.py):
+# the scripted handlers, so a bench function's zip need hold nothing else.
 SCRIPTED_HANDLERS = Path("tests/functional/branches/scripted_handlers.py")
 
 
 def main() -> None:
     port, log_dir = int(sys.argv[1]), Path(sys.argv[2])
     extra_code = [Path(p) for p in sys.argv[3:]]
-    aws = EmbeddedAws(port, log_dir=log_dir)
-    aws.runner.task_root = stage_task_root(log_dir / "lambda-task", [SCRIPTED_HANDLERS, *extra_code])
+    aws = EmbeddedAws(
+        port, log_dir=log_dir, code_dir=log_dir / "lambda-code", extra_code=[SCRIPTED_HANDLERS, *extra_code]
+    )
     aws.start()
     print("ready", flush=True)
     sys.stdin.read()
