@@ -29,6 +29,8 @@ from typing import Any
 
 from statelint.linter import Linter
 
+from arcadeflow.aws.jsonata_library import jsonata
+
 # statelint names a place as "State Machine.States.A.Next"; AWS as a JSON path "/States/A/Next".
 STATELINT_PLACE = re.compile(r"State Machine((?:\.[^\s,.\"]+)*)")
 # JSON has one number type: AWS takes "BackoffRate": 2 where statelint insists on a float.
@@ -210,11 +212,11 @@ def is_jsonata_expression(value: Any) -> bool:
 
 def jsonata_problem(expression: str) -> str | None:
     """Why the JSONata expression of a `{% ... %}` string does not parse, or None."""
-    import jsonata  # jsonata-python, the evaluator the embedded interpreter runs JSONata with
+    library = jsonata()  # jsonata-python, the evaluator the embedded interpreter runs JSONata with
 
     try:
-        jsonata.Jsonata(expression[2:-2].strip())
-    except jsonata.JException as exc:  # its one error type, for every syntax error
+        library.Jsonata(expression[2:-2].strip())
+    except library.JException as exc:  # its one error type, for every syntax error
         return str(exc)
     return None
 

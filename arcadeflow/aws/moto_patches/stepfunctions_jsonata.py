@@ -32,6 +32,7 @@ import threading
 import uuid
 from typing import Any
 
+from arcadeflow.aws.jsonata_library import jsonata
 from arcadeflow.aws.moto_patches.registry import MotoPatch, Patcher
 
 # AWS's $hash algorithms (developer guide, "JSONata functions provided by Step Functions").
@@ -274,6 +275,7 @@ def scope_variables(variable_store: Any) -> dict[str, Any]:
 
 
 def apply(patcher: Patcher) -> None:
+    jsonata()  # first import here, keeping the recursion limit (arcadeflow/aws/jsonata_library.py)
     from moto.stepfunctions.parser.api import HistoryEventType
     from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
         FailureEvent,
