@@ -131,6 +131,10 @@ class EmbeddedAws:
     def start(self) -> None:
         # First, before anything changes: an unknown moto version is refused here, clearly.
         moto_patches.install_all(self.interceptors, self.forward)
+        # The APIs served here come after the patches' interceptors, so the checks those make at
+        # the wire (payload quotas, say) hold for them as for moto's own APIs.
+        self.interceptors.remove(self._serve_stepfunctions_extras)
+        self.interceptors.append(self._serve_stepfunctions_extras)
         configure_moto()
         server_gc.freeze_survivors_of_full_collections()
         # moto's Step Functions interpreter calls Lambda and DynamoDB back on localhost:MOTO_PORT.

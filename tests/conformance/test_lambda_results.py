@@ -13,6 +13,8 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.functional.branches.conftest import ROLE_ARN
+
 HANDLER_FILES = ("tests/conformance/handlers_lambda.py",)
 RESULT = "tests.conformance.handlers_lambda.result"
 QUOTA_BYTES = 256 * 1024
@@ -147,6 +149,27 @@ def test_start_execution_refuses_an_input_over_256_kib(aws):
     machine = aws.machine({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
     with pytest.raises(ClientError) as refused:
         aws.sfn.start_execution(stateMachineArn=machine, input=json.dumps({"pad": "x" * QUOTA_BYTES}))
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
+    assert "262144" in refused.value.response["Error"]["Message"]
+
+
+@pytest.mark.parametrize("api", ["start_sync_execution", "test_state"])
+def test_the_sync_and_test_apis_refuse_an_input_over_256_kib_too(aws, api):
+    """API reference, StartSyncExecution and TestState: input has a maximum length of 262144."""
+    from tests.conformance.test_express_executions import sync_client
+
+    big = json.dumps({"pad": "x" * QUOTA_BYTES})
+    client = sync_client(aws.aws.url)
+    with pytest.raises(ClientError) as refused:
+        if api == "test_state":
+            client.test_state(
+                definition=json.dumps({"Type": "Pass", "End": True}), roleArn=ROLE_ARN, input=big
+            )
+        else:
+            machine = aws.machine(
+                {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}, type="EXPRESS"
+            )
+            client.start_sync_execution(stateMachineArn=machine, input=big)
     assert refused.value.response["Error"]["Code"] == "ValidationException"
     assert "262144" in refused.value.response["Error"]["Message"]
 

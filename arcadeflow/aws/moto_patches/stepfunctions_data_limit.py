@@ -29,11 +29,13 @@ from arcadeflow.aws.moto_patches.registry import MotoPatch, Patcher
 MAX_PAYLOAD_BYTES = 262_144
 _ERROR_EQUALS = "moto.stepfunctions.parser.asl.component.common.error_name.error_equals_decl.ErrorEqualsDecl"
 _STATE_TASK = "moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task.StateTask"
-# The request field each API limits (API reference: StartExecution, StartSyncExecution, SendTaskSuccess).
+# The request field each API limits (API reference: StartExecution, StartSyncExecution, SendTaskSuccess,
+# TestState).
 _LIMITED_FIELDS = {
     "AWSStepFunctions.StartExecution": "input",
     "AWSStepFunctions.StartSyncExecution": "input",
     "AWSStepFunctions.SendTaskSuccess": "output",
+    "AWSStepFunctions.TestState": "input",
 }
 DATA_LIMIT_EXCEEDED = "States.DataLimitExceeded"
 
