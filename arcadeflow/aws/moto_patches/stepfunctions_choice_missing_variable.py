@@ -15,17 +15,12 @@ from __future__ import annotations
 from typing import Any
 
 from arcadeflow.aws.moto_patches.registry import MotoPatch, Patcher
+from arcadeflow.aws.moto_patches.states_failure import states_failure
 
 _COMPARISON = "moto.stepfunctions.parser.asl.component.state.choice.comparison"
 
 
 def apply(patcher: Patcher) -> None:
-    from moto.stepfunctions.parser.api import ExecutionFailedEventDetails, HistoryEventType
-    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
-        FailureEvent,
-        FailureEventException,
-    )
-    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
     from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
         StatesErrorNameType,
     )
@@ -33,10 +28,6 @@ def apply(patcher: Patcher) -> None:
         ComparisonVariable,
     )
     from moto.stepfunctions.parser.asl.component.state.choice.comparison.variable import NoSuchVariable
-    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails as EventDetailsType
-
-    # A TypedDict of every kind of details; an event carries one of them.
-    event_details_of: Any = EventDetailsType
 
     original_eval_body = ComparisonVariable._eval_body
 
@@ -51,18 +42,7 @@ def apply(patcher: Patcher) -> None:
             path = self.variable.string_sampler.literal_value
             error = StatesErrorNameType.StatesRuntime
             cause = f"Invalid path '{path}': The choice state's condition path references an invalid value."
-            raise FailureEventException(
-                failure_event=FailureEvent(
-                    env=env,
-                    error_name=StatesErrorName(typ=error),
-                    event_type=HistoryEventType.ExecutionFailed,
-                    event_details=event_details_of(
-                        executionFailedEventDetails=ExecutionFailedEventDetails(
-                            error=error.to_name(), cause=cause
-                        )
-                    ),
-                )
-            )
+            raise states_failure(env, error, cause)
         self.comparison_function.eval(env)
 
     patcher.replace(ComparisonVariable, "_eval_body", eval_body)

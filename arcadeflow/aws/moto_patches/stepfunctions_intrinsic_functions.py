@@ -24,6 +24,7 @@ import re
 from typing import Any
 
 from arcadeflow.aws.moto_patches.registry import MotoPatch, Patcher
+from arcadeflow.aws.moto_patches.states_failure import states_failure
 
 _PARSER = "moto.stepfunctions.parser.asl.parse"
 _FORMAT = (
@@ -85,12 +86,9 @@ def formatted(pieces: list[Any], values: list[str]) -> str:
 
 
 def apply(patcher: Patcher) -> None:
-    from moto.stepfunctions.parser.api import ExecutionFailedEventDetails, HistoryEventType
     from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
-        FailureEvent,
         FailureEventException,
     )
-    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
     from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
         StatesErrorNameType,
     )
@@ -101,10 +99,6 @@ def apply(patcher: Patcher) -> None:
     from moto.stepfunctions.parser.asl.component.intrinsic.function.statesfunction.generic import (
         string_format,
     )
-    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails as EventDetailsType
-
-    # A TypedDict of every kind of details; an event carries one of them.
-    event_details_of: Any = EventDetailsType
     from moto.stepfunctions.parser.asl.parse.intrinsic.intrinsic_parser import IntrinsicParser
     from moto.stepfunctions.parser.asl.parse.intrinsic.preprocessor import (
         Preprocessor as IntrinsicPreprocessor,
@@ -155,18 +149,7 @@ def apply(patcher: Patcher) -> None:
         except Exception as exc:
             error = StatesErrorNameType.StatesIntrinsicFailure
             cause = f"The evaluation of '{self.intrinsic_function_derivation}' failed: {exc}"
-            raise FailureEventException(
-                failure_event=FailureEvent(
-                    env=env,
-                    error_name=StatesErrorName(typ=error),
-                    event_type=HistoryEventType.ExecutionFailed,
-                    event_details=event_details_of(
-                        executionFailedEventDetails=ExecutionFailedEventDetails(
-                            error=error.to_name(), cause=cause
-                        )
-                    ),
-                )
-            ) from exc
+            raise states_failure(env, error, cause) from exc
 
     patcher.replace(Preprocessor, "visitString_intrinsic_function", visit_string_intrinsic_function)
     patcher.replace(IntrinsicPreprocessor, "visitFunc_arg_string", visit_func_arg_string)

@@ -12,37 +12,19 @@ from __future__ import annotations
 from typing import Any
 
 from arcadeflow.aws.moto_patches.registry import MotoPatch, Patcher
+from arcadeflow.aws.moto_patches.states_failure import states_failure
 
 _CHOICE = "moto.stepfunctions.parser.asl.component.state.choice.state_choice.StateChoice"
 
 
 def no_choice_matched(env: Any, state_name: str) -> Exception:
-    from moto.stepfunctions.parser.api import ExecutionFailedEventDetails, HistoryEventType
-    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
-        FailureEvent,
-        FailureEventException,
-    )
-    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
     from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
         StatesErrorNameType,
     )
-    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails as EventDetailsType
-
-    # A TypedDict of every kind of details; an event carries one of them.
-    event_details_of: Any = EventDetailsType
 
     error = StatesErrorNameType.StatesNoChoiceMatched
     cause = f"No Choice Rule of state '{state_name}' matched its input, and it has no Default."
-    return FailureEventException(
-        failure_event=FailureEvent(
-            env=env,
-            error_name=StatesErrorName(typ=error),
-            event_type=HistoryEventType.ExecutionFailed,
-            event_details=event_details_of(
-                executionFailedEventDetails=ExecutionFailedEventDetails(error=error.to_name(), cause=cause)
-            ),
-        )
-    )
+    return states_failure(env, error, cause)
 
 
 def apply(patcher: Patcher) -> None:

@@ -15,42 +15,26 @@ import json
 from typing import Any
 
 from arcadeflow.aws.moto_patches.registry import MotoPatch, Patcher
+from arcadeflow.aws.moto_patches.states_failure import states_failure
 
 _RESULT_PATH = "moto.stepfunctions.parser.asl.component.common.path.result_path.ResultPath"
 
 
 def apply(patcher: Patcher) -> None:
-    from moto.stepfunctions.parser.api import ExecutionFailedEventDetails, HistoryEventType
     from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
-        FailureEvent,
         FailureEventException,
     )
-    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
     from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
         StatesErrorNameType,
     )
     from moto.stepfunctions.parser.asl.component.common.path.result_path import ResultPath
-    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails as EventDetailsType
 
-    # A TypedDict of every kind of details; an event carries one of them.
-    event_details_of: Any = EventDetailsType
     original_eval_body = ResultPath._eval_body
 
     def failure(env: Any, path: str, state_input: Any) -> Exception:
         error = StatesErrorNameType.StatesResultPathMatchFailure
         cause = f"Unable to apply ResultPath '{path}' to input '{json.dumps(state_input, default=str)}'"
-        return FailureEventException(
-            failure_event=FailureEvent(
-                env=env,
-                error_name=StatesErrorName(typ=error),
-                event_type=HistoryEventType.ExecutionFailed,
-                event_details=event_details_of(
-                    executionFailedEventDetails=ExecutionFailedEventDetails(
-                        error=error.to_name(), cause=cause
-                    )
-                ),
-            )
-        )
+        return states_failure(env, error, cause)
 
     def eval_body(self: Any, env: Any) -> None:
         path = self.result_path_src
