@@ -197,18 +197,9 @@ def _query_parameters(file_name: str, components: dict[str, Any]) -> list[dict[s
 def cors_extension(deployment: Deployment, origins: list[str]) -> dict[str, Any]:
     """API Gateway's x-amazon-apigateway-cors for an HTTP API (what importing this document
     would configure): the description's CORS configuration with these origins."""
-    cors = deployment.http_cors()
-    extension: dict[str, Any] = {
-        "allowOrigins": list(origins),
-        "allowMethods": cors.allow_methods,
-        "allowHeaders": cors.allow_headers,
-        "allowCredentials": cors.allow_credentials,
-    }
-    if cors.expose_headers:
-        extension["exposeHeaders"] = cors.expose_headers
-    if cors.max_age is not None:
-        extension["maxAge"] = cors.max_age
-    return extension
+    # The same fields as CreateApi's CorsConfiguration, spelt in camelCase.
+    configuration = deployment.http_cors().cors_configuration(origins)
+    return {key[0].lower() + key[1:]: value for key, value in configuration.items()}
 
 
 def build_openapi(
