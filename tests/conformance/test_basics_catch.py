@@ -127,3 +127,29 @@ def test_fail_state_error_path_and_cause_path_read_the_input(aws):
     definition = {"StartAt": "F", "States": {"F": {"Type": "Fail", "ErrorPath": "$.e", "CausePath": "$.c"}}}
     run = aws.run(definition, {"e": "Chosen", "c": "because"})
     assert (run.status, run.error, run.cause) == ("FAILED", "Chosen", "because")
+
+
+def test_catch_states_all_does_not_take_a_runtime_error(aws):
+    """Developer guide, "Handling errors in Step Functions workflows": States.ALL "can't catch the
+    States.DataLimitExceeded terminal error or Runtime error types"; a ResultSelector path to a
+    field the result does not have is a States.Runtime error, so the execution fails past the
+    catcher."""
+    run = aws.run(
+        {
+            "StartAt": "Call",
+            "States": {
+                "Call": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::lambda:invoke",
+                    "Parameters": {"FunctionName": aws.handler_arn, "Payload": {"return": {"a": 1}}},
+                    "ResultSelector": {"b.$": "$.Payload.missing"},
+                    "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}],
+                    "End": True,
+                },
+                "Caught": {"Type": "Succeed"},
+            },
+        },
+        {"a": 1},
+    )
+    assert (run.status, run.error) == ("FAILED", "States.Runtime"), run.describe()
+    assert "Caught" not in run.states_entered()

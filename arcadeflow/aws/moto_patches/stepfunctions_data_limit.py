@@ -5,7 +5,8 @@ States.DataLimitExceeded, but two things differ from AWS (Step Functions develop
 "Handling errors in Step Functions workflows" and "Step Functions service quotas"):
 
 - States.ALL catches (and retries) it. AWS: States.DataLimitExceeded is a terminal error that
-  States.ALL does not catch, so a Catch written for AWS takes another branch locally, and a
+  States.ALL does not catch (nor States.Runtime: the same patch withdraws that match too), so
+  a Catch written for AWS takes another branch locally, and a
   `"Retry": [{"ErrorEquals": ["States.ALL"]}]` retries a result that can never fit.
 - A Task whose input, after Parameters, is over the quota is sent anyway (the guide lists this as a
   cause of States.DataLimitExceeded); locally the Lambda gets a payload AWS would never send.
@@ -38,6 +39,9 @@ _LIMITED_FIELDS = {
     "AWSStepFunctions.TestState": "input",
 }
 DATA_LIMIT_EXCEEDED = "States.DataLimitExceeded"
+# Developer guide, "Handling errors": States.ALL "can't catch the States.DataLimitExceeded terminal
+# error or Runtime error types".
+NOT_CAUGHT_BY_STATES_ALL = frozenset({DATA_LIMIT_EXCEEDED, "States.Runtime"})
 
 
 def apply(patcher: Patcher) -> None:
@@ -50,10 +54,11 @@ def apply(patcher: Patcher) -> None:
     def _eval_body(self: Any, env: Any) -> None:
         error_name = env.stack[-1] if env.stack else None
         original(self, env)
-        if getattr(error_name, "error_name", None) != DATA_LIMIT_EXCEEDED or not env.stack[-1]:
+        name = getattr(error_name, "error_name", None)
+        if name not in NOT_CAUGHT_BY_STATES_ALL or not env.stack[-1]:
             return
         # Matched: by its own name (kept; the guide is silent on naming it) or by States.ALL (not on AWS).
-        named = any(getattr(n, "error_name", None) == DATA_LIMIT_EXCEEDED for n in self.error_names)
+        named = any(getattr(n, "error_name", None) == name for n in self.error_names)
         env.stack[-1] = named
 
     patcher.replace(ErrorEqualsDecl, "_eval_body", _eval_body)
@@ -123,7 +128,9 @@ def refuse_oversized_payloads(forward: Forward) -> Interceptor:
 
 STATES_ALL_SPARES_DATA_LIMIT = MotoPatch(
     name="stepfunctions_data_limit_not_caught_by_states_all",
-    fixes="States.ALL catches and retries States.DataLimitExceeded, which AWS makes terminal",
+    fixes=(
+        "States.ALL catches and retries States.DataLimitExceeded and States.Runtime, which AWS makes terminal"
+    ),
     upstream=None,
     moto_versions=("5.2.5",),
     targets=(f"{_ERROR_EQUALS}._eval_body",),
