@@ -17,6 +17,7 @@ import pytest
 
 from arcadeflow.aws import persistence
 from arcadeflow.aws.embedded import EmbeddedAws
+from arcadeflow.aws.moto_patches import REGISTRY
 from arcadeflow.aws.persistence import (
     RESTARTED_ERROR,
     ExecutionCheckpointer,
@@ -64,6 +65,8 @@ def aws():
     embedded.start()
     yield embedded
     embedded.stop()
+    # start() installed every moto patch in this process: later tests of this worker expect none.
+    REGISTRY.uninstall_all()
 
 
 def _wait(check, what: str, timeout: float = 20.0):
