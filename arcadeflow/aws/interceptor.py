@@ -30,3 +30,16 @@ def json_error(status: int, code: str, message: str) -> Response:
         "x-amzn-RequestId": str(uuid.uuid4()),
     }
     return status, headers, body
+
+
+def json_request(environ: dict[str, Any], body: bytes, target: str) -> dict[str, Any] | None:
+    """The JSON body of a request to this X-Amz-Target (`AWSStepFunctions.StartExecution`), or
+    None for another target or a body that is no JSON object (moto answers a malformed request
+    itself, as AWS would)."""
+    if environ.get("HTTP_X_AMZ_TARGET") != target:
+        return None
+    try:
+        request = json.loads(body or b"{}")
+    except ValueError:
+        return None
+    return request if isinstance(request, dict) else None

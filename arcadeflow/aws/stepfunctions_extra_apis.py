@@ -35,7 +35,7 @@ class ApiError(Exception):
         self.code, self.message, self.status = code, message, status
 
 
-def _required_string(body: dict[str, Any], field: str) -> str:
+def required_string(body: dict[str, Any], field: str) -> str:
     value = body.get(field)
     if not isinstance(value, str) or not value:
         raise ApiError(
@@ -59,7 +59,7 @@ def _max_results(body: dict[str, Any], maximum: int = 1000) -> int:
 
 
 def validate_state_machine_definition(body: dict[str, Any]) -> dict[str, Any]:
-    definition = _required_string(body, "definition")
+    definition = required_string(body, "definition")
     machine_type = body.get("type", "STANDARD")
     if machine_type not in ("STANDARD", "EXPRESS"):
         raise ApiError(
@@ -95,7 +95,7 @@ def _backend(account: str, region: str) -> Any:
 
 
 def list_state_machine_versions(body: dict[str, Any]) -> dict[str, Any]:
-    arn = _required_string(body, "stateMachineArn")
+    arn = required_string(body, "stateMachineArn")
     match = STATE_MACHINE_ARN.match(arn)
     if match is None:
         raise ApiError("InvalidArn", f"Invalid Arn: 'Resource type not valid in this context: {arn}'")

@@ -26,7 +26,7 @@ from typing import Any
 
 from arcadeflow.aws.moto_patches.stepfunctions_execution_names import invalid_name_reason
 from arcadeflow.aws.moto_patches.stepfunctions_express import new_express_execution
-from arcadeflow.aws.stepfunctions_extra_apis import ApiError, _backend
+from arcadeflow.aws.stepfunctions_extra_apis import ApiError, _backend, required_string
 
 # A state machine, or one of its versions or aliases.
 _MACHINE_ARN = re.compile(
@@ -41,13 +41,7 @@ def _timestamp(value: Any) -> float | None:
 
 
 def start_sync_execution(body: dict[str, Any]) -> dict[str, Any]:
-    arn = body.get("stateMachineArn")
-    if not isinstance(arn, str) or not arn:
-        raise ApiError(
-            "ValidationException",
-            "1 validation error detected: Value at 'stateMachineArn' failed to satisfy constraint: "
-            "Member must not be null",
-        )
+    arn = required_string(body, "stateMachineArn")
     match = _MACHINE_ARN.match(arn)
     if match is None:
         resource_type = arn.split(":")[5] if arn.count(":") >= 5 else arn

@@ -28,7 +28,7 @@ import datetime
 import json
 from typing import Any
 
-from arcadeflow.aws.stepfunctions_extra_apis import ApiError
+from arcadeflow.aws.stepfunctions_extra_apis import ApiError, required_string
 
 ACCOUNT_ID = "123456789012"
 # The request carries no region; the embedded AWS serves one (EmbeddedAws.region's default).
@@ -64,13 +64,7 @@ def _json_field(body: dict[str, Any], field: str, default: Any, code: str = "Val
 
 def _state_to_test(body: dict[str, Any]) -> tuple[dict[str, Any], str]:
     """The state's own definition (its query language made explicit) and its name."""
-    text = body.get("definition")
-    if not isinstance(text, str) or not text:
-        raise ApiError(
-            "ValidationException",
-            "1 validation error detected: Value at 'definition' failed to satisfy constraint: "
-            "Member must not be null",
-        )
+    text = required_string(body, "definition")
     try:
         parsed = json.loads(text)
     except ValueError as exc:

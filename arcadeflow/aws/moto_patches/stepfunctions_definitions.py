@@ -28,7 +28,7 @@ import json
 from typing import Any
 
 from arcadeflow.aws import asl_validation
-from arcadeflow.aws.interceptor import Forward, Interceptor, Response, json_error
+from arcadeflow.aws.interceptor import Forward, Interceptor, Response, json_error, json_request
 from arcadeflow.aws.moto_patches.registry import MotoPatch
 
 _CREATE = "AWSStepFunctions.CreateStateMachine"
@@ -40,16 +40,6 @@ DEFAULT_LOGGING = {"level": "OFF", "includeExecutionData": False}
 DEFAULT_TRACING = {"enabled": False}
 # API reference, CreateStateMachine / UpdateStateMachine: definition, "Maximum length of 1048576".
 MAX_DEFINITION_LENGTH = 1_048_576
-
-
-def _request(environ: dict[str, Any], body: bytes, target: str) -> dict[str, Any] | None:
-    if environ.get("HTTP_X_AMZ_TARGET") != target:
-        return None
-    try:
-        request = json.loads(body or b"{}")
-    except ValueError:
-        return None  # moto answers a malformed request itself
-    return request if isinstance(request, dict) else None
 
 
 def _call(forward: Forward, environ: dict[str, Any], action: str, payload: dict[str, Any]) -> tuple[int, Any]:
@@ -209,10 +199,10 @@ def refuse_definitions_aws_refuses(forward: Forward) -> Interceptor:
         return refused or _named_as_aws_names_it(forward(environ, body))
 
     def intercept(environ: dict[str, Any], body: bytes) -> Response | None:
-        request = _request(environ, body, _CREATE)
+        request = json_request(environ, body, _CREATE)
         if request is not None:
             return create(environ, request, body)
-        request = _request(environ, body, _UPDATE)
+        request = json_request(environ, body, _UPDATE)
         if request is not None:
             return update(environ, request, body)
         return None

@@ -26,7 +26,7 @@ import threading
 import uuid
 from typing import Any
 
-from arcadeflow.aws.interceptor import Forward, Interceptor, Response, json_error
+from arcadeflow.aws.interceptor import Forward, Interceptor, Response, json_error, json_request
 from arcadeflow.aws.moto_patches.registry import MotoPatch
 
 _START_EXECUTION = "AWSStepFunctions.StartExecution"
@@ -49,19 +49,9 @@ def invalid_name_reason(name: str) -> str | None:
     return None
 
 
-def _start_request(environ: dict[str, Any], body: bytes) -> dict[str, Any] | None:
-    if environ.get("HTTP_X_AMZ_TARGET") != _START_EXECUTION:
-        return None
-    try:
-        request = json.loads(body or b"{}")
-    except ValueError:
-        return None  # moto answers a malformed request itself
-    return request if isinstance(request, dict) else None
-
-
 def refuse_input_that_is_not_json(forward: Forward) -> Interceptor:
     def intercept(environ: dict[str, Any], body: bytes) -> Response | None:
-        request = _start_request(environ, body)
+        request = json_request(environ, body, _START_EXECUTION)
         if request is None or not isinstance(request.get("input"), str):
             return None
         try:
@@ -75,7 +65,7 @@ def refuse_input_that_is_not_json(forward: Forward) -> Interceptor:
 
 def name_unnamed_executions(forward: Forward) -> Interceptor:
     def intercept(environ: dict[str, Any], body: bytes) -> Response | None:
-        request = _start_request(environ, body)
+        request = json_request(environ, body, _START_EXECUTION)
         if request is None or request.get("name") is not None:
             return None
         return forward(environ, json.dumps({**request, "name": str(uuid.uuid4())}).encode())
@@ -89,7 +79,7 @@ def validate_and_serialise_named_starts(forward: Forward) -> Interceptor:
     lock = threading.Lock()
 
     def intercept(environ: dict[str, Any], body: bytes) -> Response | None:
-        request = _start_request(environ, body)
+        request = json_request(environ, body, _START_EXECUTION)
         if request is None or request.get("name") is None:
             return None
         name = request["name"]

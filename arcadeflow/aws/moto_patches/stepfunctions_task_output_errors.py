@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from arcadeflow.aws.interceptor import Forward, Interceptor, Response, json_error
+from arcadeflow.aws.interceptor import Forward, Interceptor, Response, json_error, json_request
 from arcadeflow.aws.moto_patches.registry import MotoPatch
 
 _SEND_TASK_SUCCESS = "AWSStepFunctions.SendTaskSuccess"
@@ -19,13 +19,8 @@ _SEND_TASK_SUCCESS = "AWSStepFunctions.SendTaskSuccess"
 
 def refuse_output_that_is_not_json(forward: Forward) -> Interceptor:
     def intercept(environ: dict[str, Any], body: bytes) -> Response | None:
-        if environ.get("HTTP_X_AMZ_TARGET") != _SEND_TASK_SUCCESS:
-            return None
-        try:
-            request = json.loads(body or b"{}")
-        except ValueError:
-            return None  # moto answers a malformed request itself
-        output = request.get("output") if isinstance(request, dict) else None
+        request = json_request(environ, body, _SEND_TASK_SUCCESS)
+        output = request.get("output") if request is not None else None
         if not isinstance(output, str):
             return None
         try:

@@ -61,8 +61,8 @@ def apply(patcher: Patcher) -> None:
     from moto.stepfunctions.parser.asl.component.state.state import CommonStateField
     from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
 
-    def data_limit_exceeded(env: Any, cause: str) -> FailureEventException:
-        error = StatesErrorName(typ=StatesErrorNameType.StatesStatesDataLimitExceeded)
+    def task_failure(env: Any, error_type: Any, cause: str) -> FailureEventException:
+        error = StatesErrorName(typ=error_type)
         return FailureEventException(
             failure_event=FailureEvent(
                 env=env,
@@ -74,22 +74,15 @@ def apply(patcher: Patcher) -> None:
             )
         )
 
+    def data_limit_exceeded(env: Any, cause: str) -> FailureEventException:
+        return task_failure(env, StatesErrorNameType.StatesStatesDataLimitExceeded, cause)
+
     def outer_scope_write(env: Any, name: str) -> FailureEventException:
-        error = StatesErrorName(typ=StatesErrorNameType.StatesRuntime)
         cause = (
             f"The variable '{name}' belongs to an outer scope: a Parallel branch or Map iteration "
             "cannot assign it."
         )
-        return FailureEventException(
-            failure_event=FailureEvent(
-                env=env,
-                error_name=error,
-                event_type=HistoryEventType.TaskFailed,
-                event_details=as_event_details(
-                    {"executionFailedEventDetails": {"error": error.error_name, "cause": cause}}
-                ),
-            )
-        )
+        return task_failure(env, StatesErrorNameType.StatesRuntime, cause)
 
     def assign_eval_body(self: Any, env: Any) -> None:
         declarations: dict[str, Any] = {}
