@@ -109,17 +109,25 @@ def _add_vary_origin(response: Response) -> None:
         response.headers["Vary"] = ", ".join([*listed, "Origin"])
 
 
+def _add_origin_headers(config: CorsConfiguration, request_headers: Headers, response: Response) -> bool:
+    """Vary and the allowed origin's headers, on a preflight's answer and on any other alike;
+    False when the request's origin is not allowed (then it gets no CORS header at all)."""
+    if config.answer_depends_on_origin:
+        _add_vary_origin(response)
+    allowed = config.allowed_origin(request_headers.get("Origin"))
+    if allowed is None:
+        return False
+    for name, value in _origin_headers(config, allowed).items():
+        response.headers[name] = value
+    return True
+
+
 def preflight_response(config: CorsConfiguration, headers: Headers) -> Response:
     """API Gateway's own answer to a preflight."""
     response = Response(b"", status=PREFLIGHT_STATUS)
     response.headers.pop("Content-Type", None)
-    if config.answer_depends_on_origin:
-        _add_vary_origin(response)
-    allowed = config.allowed_origin(headers.get("Origin"))
-    if allowed is None:
+    if not _add_origin_headers(config, headers, response):
         return response
-    for name, value in _origin_headers(config, allowed).items():
-        response.headers[name] = value
     if config.allow_methods:
         response.headers["Access-Control-Allow-Methods"] = _joined(config.allow_methods)
     if config.allow_headers:
@@ -135,13 +143,8 @@ def apply_to_response(config: CorsConfiguration, request_headers: Headers, respo
     headers never reach the browser once the API has a configuration."""
     for name in {n for n, _ in response.headers.items() if n.lower().startswith("access-control-")}:
         del response.headers[name]
-    if config.answer_depends_on_origin:
-        _add_vary_origin(response)
-    allowed = config.allowed_origin(request_headers.get("Origin"))
-    if allowed is None:
+    if not _add_origin_headers(config, request_headers, response):
         return response
-    for name, value in _origin_headers(config, allowed).items():
-        response.headers[name] = value
     if config.expose_headers:
         response.headers["Access-Control-Expose-Headers"] = _joined(config.expose_headers)
     return response
