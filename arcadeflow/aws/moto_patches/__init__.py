@@ -34,6 +34,7 @@ from arcadeflow.aws.moto_patches import (
     stepfunctions_map_integer_percentage,
     stepfunctions_map_tolerated_failures,
     stepfunctions_no_choice_matched,
+    stepfunctions_parse_caches,
     stepfunctions_parser_scopes,
     stepfunctions_redrive,
     stepfunctions_result_path_failure,
@@ -81,6 +82,9 @@ REGISTRY = Registry(
         stepfunctions_thread_list.PATCH,
         server_speed.ROUTING_CACHE,
         server_speed.CLIENT_REUSE,
+        # Before stepfunctions_map_integer_percentage, which wraps the parse this one replaces.
+        stepfunctions_parse_caches.DEFINITION_PARSE_CACHE,
+        stepfunctions_parse_caches.JSONPATH_PARSE_CACHE,
         stepfunctions_express.PATCH,
         stepfunctions_service_errors.SQS_ERROR_NAMES,
         stepfunctions_service_errors.LAMBDA_ERROR_NAMES,
