@@ -13,7 +13,8 @@ ExecutedVersion) from LambdaRunner.invoke.
 Only what the front's Invoke handler does itself is done here; anything else goes the HTTP way,
 as before, so its answer cannot differ:
 - a function the runner does not resolve (a missing one: ResourceNotFoundException with
-  its request id; the runner resolves before it counts or runs anything), a request over
+  its request id; a partial ARN moto cannot parse: a 500), resolved before anything is counted
+  or run; a request over
   Invoke's 6 MB limit (413), a Qualifier, ClientContext, LogType or InvocationType parameter,
   a FunctionName with characters a URL path would escape;
 - an embedded AWS that did not register its runner for the port the interpreter's clients
@@ -96,7 +97,6 @@ def _trace_header() -> str:
 def invoke_in_process(parameters: dict[str, Any]) -> dict[str, Any] | None:
     """The Invoke answer as the interpreter reads it (Payload parsed), or None: take the HTTP way."""
     from arcadeflow.aws.embedded import MAX_INVOKE_REQUEST_BYTES
-    from arcadeflow.aws.lambda_runner import FunctionNotFound
 
     runner = _runner_for_interpreter()
     if runner is None or not set(parameters) <= _DIRECT_PARAMETERS:
@@ -108,17 +108,19 @@ def invoke_in_process(parameters: dict[str, Any]) -> dict[str, Any] | None:
     if not isinstance(payload, bytes) or len(payload) > MAX_INVOKE_REQUEST_BYTES:
         return None
     try:
-        result = runner.invoke(name, payload, trace_id=_trace_header())
-    except FunctionNotFound:
-        return None  # nothing ran or was counted: the HTTP way answers the 404 with its request id
+        config = runner.resolve(name)
+    except Exception:  # noqa: BLE001 - HTTP answers it (404, or a 500 for a name moto cannot parse)
+        return None  # nothing ran or was counted yet
+    result = runner.invoke(name, payload, trace_id=_trace_header(), config=config)
     from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 
-    # The keys in the order botocore's parser gives them (the payload member first, then headers).
-    answer: dict[str, Any] = {"Payload": lambda_eval_utils._from_payload(io.BytesIO(result.payload))}
-    answer["StatusCode"] = 200
+    # The keys in the order botocore's parser gives them (status and headers, then the payload
+    # member): a lambda:invoke task's output is this dict's JSON text.
+    answer: dict[str, Any] = {"StatusCode": 200}
     if result.function_error:
         answer["FunctionError"] = result.function_error
     answer["ExecutedVersion"] = "$LATEST"
+    answer["Payload"] = lambda_eval_utils._from_payload(io.BytesIO(result.payload))
     return answer
 
 
