@@ -3,8 +3,9 @@
 - Lambda Invoke runs the deployed code (the function's zip and layers, unpacked) through
   arcadeflow's LambdaRunner (moto would need Docker); deleting or updating a function stops its
   workers.
-- Step Functions executes state machines for real (moto's interpreter); it calls Lambda back
-  over HTTP on this same endpoint, which is why MOTO_PORT must name it.
+- Step Functions executes state machines for real (moto's interpreter); its Lambda tasks call
+  the runner directly (moto_patches/stepfunctions_lambda_direct.py), its other service calls
+  come back over HTTP on this same endpoint, which is why MOTO_PORT must name it.
 - Event source mappings are polled asynchronously (see event_sources.py) instead of moto's
   synchronous in-write delivery; TTL really expires items (see ttl.py).
 - Request interceptors let other parts of the runtime serve or shape requests before moto sees
@@ -39,6 +40,7 @@ from arcadeflow.aws import moto_patches, server_gc, stepfunctions_extra_apis
 from arcadeflow.aws.interceptor import Interceptor, Response, json_error
 from arcadeflow.aws.lambda_code import DeployedCode, LayerRef
 from arcadeflow.aws.lambda_runner import FunctionConfig, FunctionNotFound, LambdaRunner
+from arcadeflow.aws.moto_patches import stepfunctions_lambda_direct
 
 log = logging.getLogger("arcadeflow.aws")
 
@@ -142,6 +144,8 @@ class EmbeddedAws:
         # The interpreter's own clients (aws-sdk:sfn:startSyncExecution) call this endpoint too.
         os.environ["AWS_DISABLE_HOST_PREFIX_INJECTION"] = "true"
         self.serve()
+        # The interpreter's Lambda tasks call this runner in-process (stepfunctions_lambda_direct).
+        stepfunctions_lambda_direct.serve_from(self.port, self.runner)
 
     def serve(self) -> None:
         """The WSGI front on 127.0.0.1, with whatever patches are installed (tests call it alone)."""
@@ -162,6 +166,7 @@ class EmbeddedAws:
         log.info("embedded AWS on %s", self.endpoint_url)
 
     def stop(self) -> None:
+        stepfunctions_lambda_direct.stop_serving(self.port)
         self.runner.shutdown()
         if self._server:
             self._server.shutdown()

@@ -343,8 +343,15 @@ class LambdaRunner:
         worker = self._acquire(pool)
         self._release(pool, worker)
 
-    def invoke(self, function_name: str, payload: bytes, trace_id: str = "") -> InvocationResult:
-        config = self._resolve(function_name)
+    def resolve(self, function_name: str) -> FunctionConfig:
+        """The function's configuration as invoke reads it; FunctionNotFound for a missing one."""
+        return self._resolve(function_name)
+
+    def invoke(
+        self, function_name: str, payload: bytes, trace_id: str = "", config: FunctionConfig | None = None
+    ) -> InvocationResult:
+        """config: the function's, resolved already by the caller (resolve), read once, not twice."""
+        config = config or self._resolve(function_name)
         pool = self._pool_for(config)
         request_id = str(uuid.uuid4())
         started = time.monotonic()

@@ -31,6 +31,7 @@ from arcadeflow.aws.moto_patches import (
     stepfunctions_intrinsic_functions,
     stepfunctions_jsonata,
     stepfunctions_jsonpath,
+    stepfunctions_lambda_direct,
     stepfunctions_map_integer_percentage,
     stepfunctions_map_tolerated_failures,
     stepfunctions_no_choice_matched,
@@ -85,6 +86,7 @@ REGISTRY = Registry(
         # Before stepfunctions_map_integer_percentage, which wraps the parse this one replaces.
         stepfunctions_parse_caches.DEFINITION_PARSE_CACHE,
         stepfunctions_parse_caches.JSONPATH_PARSE_CACHE,
+        stepfunctions_lambda_direct.PATCH,
         stepfunctions_express.PATCH,
         stepfunctions_service_errors.SQS_ERROR_NAMES,
         stepfunctions_service_errors.LAMBDA_ERROR_NAMES,
