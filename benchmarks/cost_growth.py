@@ -174,7 +174,7 @@ def fanout_table(result: dict[str, Any]) -> str:
         )
     if result["countedRequests"]:
         lines.append(
-            "(DynamoDB requests counted by the fault switch during the fan-out: it parses each body)"
+            "(DynamoDB requests counted by the fault switch, which parses every request body meanwhile)"
         )
     return "\n".join(lines)
 
