@@ -32,10 +32,17 @@ def percentile(samples: list[float], p: float) -> float:
     return ordered[rank]
 
 
-async def run(ws_url: str, issuer: LocalIssuer, duels: int, warmup: int) -> dict[str, list[float]]:
-    alice = await DuelClient.connect(ws_url, issuer.mint("bench-alice", "Alice"), "bench-alice")
-    bob = await DuelClient.connect(ws_url, issuer.mint("bench-bob", "Bob"), "bench-bob")
-    samples: dict[str, list[float]] = {"ping round trip": [], "invite delivery": [], "accept to start": []}
+SAMPLE_NAMES = ("ping round trip", "invite delivery", "accept to start")
+
+
+def empty_samples() -> dict[str, list[float]]:
+    return {name: [] for name in SAMPLE_NAMES}
+
+
+async def play_duels(
+    alice: DuelClient, bob: DuelClient, duels: int, warmup: int, samples: dict[str, list[float]]
+) -> None:
+    """`warmup + duels` duels of one pair, one after another; the last `duels` go into samples (ms)."""
     for index in range(warmup + duels):
         ping_sent = await alice.send(action="ping", id=str(index))
         pong = await alice.next("pong", id=str(index))
@@ -58,6 +65,13 @@ async def run(ws_url: str, issuer: LocalIssuer, duels: int, warmup: int) -> dict
         samples["accept to start"].append((max(start_a.at, start_b.at) - respond_sent) * 1000)
         if (index - warmup + 1) % 50 == 0:
             print(f"  {index - warmup + 1} duels", file=sys.stderr, flush=True)
+
+
+async def run(ws_url: str, issuer: LocalIssuer, duels: int, warmup: int) -> dict[str, list[float]]:
+    alice = await DuelClient.connect(ws_url, issuer.mint("bench-alice", "Alice"), "bench-alice")
+    bob = await DuelClient.connect(ws_url, issuer.mint("bench-bob", "Bob"), "bench-bob")
+    samples = empty_samples()
+    await play_duels(alice, bob, duels, warmup, samples)
     await alice.close()
     await bob.close()
     return samples

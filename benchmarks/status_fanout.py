@@ -28,186 +28,23 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
-
-import requests
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from functions.shared.dynamo import to_item  # noqa: E402
-from functions.status.fanout import item_size, listing_item, sort_key  # noqa: E402
-from tests.support.fanout import feed_copies, populate  # noqa: E402
-from tests.support.stack import RunningStack, wait_for  # noqa: E402
+from benchmarks.fanout_common import (  # noqa: E402
+    CELEBRITY,
+    FANOUT_CONCURRENCY,
+    FanoutBench,
+    percentile,
+    wait_for_follow_counts,
+)
+from tests.support.fanout import populate  # noqa: E402
+from tests.support.stack import RunningStack  # noqa: E402
 
-CELEBRITY = "testUser1"
 PHYSICAL_WCU = 100
-
-
-def one_kb_post(author: str) -> str:
-    """A post whose feed item is just under 1 KB: exactly one WCU per follower."""
-    probe = {
-        "statusId": uuid.uuid4().hex,
-        "postedAt": "2026-01-01T00:00:00.000000Z",
-        "author": {"userId": author, "screenName": author},
-    }
-    probe["timestamp"] = sort_key(probe["postedAt"], probe["statusId"])
-    text = ""
-    while item_size(listing_item("testUser10000", {**probe, "post": text + "x"})) <= 1000:
-        text += "x"
-    return text[:500]
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
-
-
-def wait_for_follow_counts(stack: RunningStack, followers: int) -> None:
-    """The follows stream's consumer counts the new follows; let it finish before measuring."""
-    ddb = stack.client("dynamodb")
-    users = stack.endpoints()["tables"]["users"]
-
-    def settled() -> bool:
-        item = ddb.get_item(TableName=users, Key={"userId": {"S": CELEBRITY}}).get("Item") or {}
-        return int(item.get("followerCount", {}).get("N", "0")) >= followers
-
-    wait_for(settled, timeout=300, interval=1, message="follower counts to settle")
-
-
-class Bench:
-    def __init__(self, stack: RunningStack, followers: int):
-        self.stack = stack
-        self.followers = followers
-        self.ddb = stack.client("dynamodb")
-        self.sfn = stack.client("stepfunctions")
-        self.tables = stack.endpoints()["tables"]
-        self.token = stack.token(CELEBRITY, CELEBRITY)
-        self.post_text = one_kb_post(CELEBRITY)
-
-    def post(self, text: str | None = None) -> tuple[float, dict[str, Any]]:
-        started = time.perf_counter()
-        reply = requests.post(
-            f"{self.stack.http_url}/statuses",
-            json={"post": text or self.post_text},
-            headers={"Authorization": f"Bearer {self.token}"},
-            timeout=30,
-        )
-        elapsed = time.perf_counter() - started
-        if reply.status_code != 202:
-            raise RuntimeError(f"POST /statuses: {reply.status_code} {reply.text}")
-        return elapsed, reply.json()
-
-    def wait_execution(self, arn: str, timeout: float) -> dict[str, Any]:
-        def done():
-            out = self.sfn.describe_execution(executionArn=arn)
-            return out if out["status"] != "RUNNING" else None
-
-        return wait_for(done, timeout=timeout, interval=0.05, message="the fan-out to finish")
-
-    def fanout(self, timeout: float) -> dict[str, Any]:
-        posted_at = time.time()
-        _, reply = self.post()
-        execution = self.wait_execution(reply["fanoutExecutionArn"], timeout)
-        completion = execution["stopDate"].timestamp() - posted_at
-        copies = feed_copies(self.stack, reply["statusId"])
-        return {
-            "seconds": completion,
-            "status": execution["status"],
-            "followersWithStatus": len(copies),
-            "duplicates": sum(n - 1 for n in copies.values()),
-            "output": execution.get("output") or execution.get("cause"),
-        }
-
-    def follower_ids(self) -> list[str]:
-        ids: list[str] = []
-        request: dict[str, Any] = {
-            "TableName": self.tables["follows"],
-            "IndexName": "FollowedBy",
-            "KeyConditionExpression": "targetUserId = :a",
-            "ExpressionAttributeValues": {":a": {"S": CELEBRITY}},
-            "ProjectionExpression": "userId",
-        }
-        while True:
-            page = self.ddb.query(**request)
-            ids += [i["userId"]["S"] for i in page["Items"]]
-            if "LastEvaluatedKey" not in page:
-                return ids
-            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-    def status(self) -> dict[str, Any]:
-        status_id = uuid.uuid4().hex
-        posted_at = time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime())
-        return {
-            "statusId": status_id,
-            "post": self.post_text,
-            "postedAt": posted_at,
-            "timestamp": sort_key(posted_at, status_id),
-            "author": {"userId": CELEBRITY, "screenName": CELEBRITY},
-        }
-
-    def write_feed(self, followers: list[str], status: dict[str, Any], writers: int) -> float:
-        batches = [followers[i : i + 25] for i in range(0, len(followers), 25)]
-
-        def write(batch: list[str]) -> None:
-            pending = [{"PutRequest": {"Item": to_item(listing_item(f, status))}} for f in batch]
-            while pending:
-                out = self.ddb.batch_write_item(RequestItems={self.tables["feed"]: pending})
-                pending = out.get("UnprocessedItems", {}).get(self.tables["feed"], [])
-
-        started = time.perf_counter()
-        if writers == 1:
-            for batch in batches:
-                write(batch)
-        else:
-            with ThreadPoolExecutor(writers) as pool:
-                list(pool.map(write, batches))
-        return time.perf_counter() - started
-
-    def synchronous_post(self) -> float:
-        """Every follower's feed written inside the request: what the 202 design avoids."""
-        started = time.perf_counter()
-        status = self.status()
-        self.ddb.put_item(TableName=self.tables["story"], Item=to_item(listing_item(CELEBRITY, status)))
-        self.write_feed(self.follower_ids(), status, writers=1)
-        return time.perf_counter() - started
-
-    def post_latencies(self, count: int) -> list[float]:
-        latencies = []
-        for n in range(count):
-            elapsed, reply = self.post(f"latency probe {n}")
-            latencies.append(elapsed)
-            # Keep later posts from being measured under earlier fan-outs' load.
-            self.sfn.stop_execution(executionArn=reply["fanoutExecutionArn"])
-            time.sleep(0.2)
-        return latencies
-
-    def post_latencies_during_fanout(self, timeout: float) -> dict[str, Any]:
-        """POST /statuses by another author (no followers), one after another, for as long as a
-        fan-out of this author's status runs: what a player waits while a celebrity posts."""
-        token = self.stack.token("probe-author", "probe-author")
-        _, reply = self.post()
-        arn = reply["fanoutExecutionArn"]
-        latencies: list[float] = []
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            started = time.perf_counter()
-            answer = requests.post(
-                f"{self.stack.http_url}/statuses",
-                json={"post": f"while a fan-out runs {len(latencies)}"},
-                headers={"Authorization": f"Bearer {token}"},
-                timeout=30,
-            )
-            latencies.append(time.perf_counter() - started)
-            if answer.status_code != 202:
-                raise RuntimeError(f"POST /statuses: {answer.status_code} {answer.text}")
-            if self.sfn.describe_execution(executionArn=arn)["status"] != "RUNNING":
-                break
-        execution = self.wait_execution(arn, timeout)
-        return {"latencies": latencies, "status": execution["status"]}
 
 
 def line(label: str, value: str, reference: str, ratio: str, target: str) -> None:
@@ -216,14 +53,14 @@ def line(label: str, value: str, reference: str, ratio: str, target: str) -> Non
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     results: dict[str, Any] = {"followers": args.followers}
-    concurrency = 5  # FANOUT_CONCURRENCY in infra/deployment.json
+    concurrency = FANOUT_CONCURRENCY
 
     with tempfile.TemporaryDirectory(prefix="arcadeflow-bench-") as state:
         stack = RunningStack(Path(state), ["--feed-write-budget", "1000000"])
         try:
             populate(stack, args.followers, CELEBRITY, "testUser")
-            wait_for_follow_counts(stack, args.followers)
-            bench = Bench(stack, args.followers)
+            wait_for_follow_counts(stack, CELEBRITY, args.followers)
+            bench = FanoutBench(stack, CELEBRITY)
             followers = bench.follower_ids()
             assert len(followers) == args.followers
             bench.fanout(timeout=300)  # warm every function and code path once
@@ -244,8 +81,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         )
         try:
             populate(stack, args.followers, CELEBRITY, "testUser")
-            wait_for_follow_counts(stack, args.followers)
-            bench = Bench(stack, args.followers)
+            wait_for_follow_counts(stack, CELEBRITY, args.followers)
+            bench = FanoutBench(stack, CELEBRITY)
             # Start from a full one-second bucket, as a table that has been idle would.
             time.sleep(1.5)
             results["throttledFanout"] = bench.fanout(timeout=600)
