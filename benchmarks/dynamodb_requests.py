@@ -73,9 +73,11 @@ def embedded(empty: bool) -> Iterator[str]:
 
 @contextmanager
 def ministack() -> Iterator[str]:
-    with tempfile.TemporaryDirectory(prefix="arcadeflow-ministack-bench-") as state:
-        with MiniStack(Path(state) / "ministack.log") as server:
-            yield server.endpoint_url
+    with (
+        tempfile.TemporaryDirectory(prefix="arcadeflow-ministack-bench-") as state,
+        MiniStack(Path(state) / "ministack.log") as server,
+    ):
+        yield server.endpoint_url
 
 
 def make_table(dynamodb: Any) -> str:
@@ -162,7 +164,9 @@ def measure(endpoint_url: str, args: argparse.Namespace) -> dict[str, float]:
     out.update({f"PutItem {k}": v for k, v in put.items()})
     get = timed(
         args.gets,
-        lambda i: dynamodb.get_item(TableName=table, Key={"pk": {"S": "put"}, "sk": {"S": f"{i % args.puts:08d}"}}),
+        lambda i: dynamodb.get_item(
+            TableName=table, Key={"pk": {"S": "put"}, "sk": {"S": f"{i % args.puts:08d}"}}
+        ),
     )
     out.update({f"GetItem {k}": v for k, v in get.items()})
     requests = [{"PutRequest": {"Item": item("query", f"{n:08d}")}} for n in range(QUERY_PARTITION_ITEMS)]
@@ -188,21 +192,29 @@ def measure(endpoint_url: str, args: argparse.Namespace) -> dict[str, float]:
         count = dynamodb.scan(TableName=table, Select="COUNT")
         counted = count["Count"]
         while "LastEvaluatedKey" in count:
-            count = dynamodb.scan(TableName=table, Select="COUNT", ExclusiveStartKey=count["LastEvaluatedKey"])
+            count = dynamodb.scan(
+                TableName=table, Select="COUNT", ExclusiveStartKey=count["LastEvaluatedKey"]
+            )
             counted += count["Count"]
         if counted != args.batch_items:
             raise RuntimeError(f"BatchWriteItem: {counted} items stored, {args.batch_items} written")
-        out[f"BatchWriteItem {args.batch_items} items, {writers} writer{'s' if writers > 1 else ''} s"] = seconds
+        out[f"BatchWriteItem {args.batch_items} items, {writers} writer{'s' if writers > 1 else ''} s"] = (
+            seconds
+        )
     return out
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--puts", type=int, default=2000)
     parser.add_argument("--gets", type=int, default=2000)
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--batch-items", type=int, default=10_000)
-    parser.add_argument("--engines", default="embedded,ministack", help="comma-separated: embedded, ministack")
+    parser.add_argument(
+        "--engines", default="embedded,ministack", help="comma-separated: embedded, ministack"
+    )
     parser.add_argument("--empty", action="store_true", help="the embedded AWS with --no-deploy")
     args = parser.parse_args(argv)
     engines = [e.strip() for e in args.engines.split(",") if e.strip()]

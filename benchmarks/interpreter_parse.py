@@ -118,10 +118,10 @@ def parse_costs(parses: int) -> list[tuple[str, int, float, float]]:
         definition = filled(path.read_text())
         with caches(False):
             AmazonStateLanguageParser.parse(definition)  # ANTLR's shared DFA warmed for both
-            uncached = median_ms(lambda: AmazonStateLanguageParser.parse(definition), parses)
+            uncached = median_ms(lambda d=definition: AmazonStateLanguageParser.parse(d), parses)
         with caches(True):
             AmazonStateLanguageParser.parse(definition)  # the CreateStateMachine that seeds it
-            cached = median_ms(lambda: AmazonStateLanguageParser.parse(definition), parses)
+            cached = median_ms(lambda d=definition: AmazonStateLanguageParser.parse(d), parses)
         rows.append((path.name, len(definition), uncached, cached))
     return rows
 
@@ -159,7 +159,9 @@ def execution_costs(definition: dict[str, Any], execution_input: Any, executions
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--parses", type=int, default=5, help="parses timed per definition (median)")
     parser.add_argument("--executions", type=int, default=20, help="executions timed per machine (median)")
     args = parser.parse_args()

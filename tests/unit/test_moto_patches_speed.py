@@ -182,4 +182,6 @@ def test_dynamodb_attribute_value_serialization_through_the_api() -> None:
         dynamodb.put_item(TableName="items", Item=item)
         got = dynamodb.get_item(TableName="items", Key={"pk": {"S": "user#1"}})["Item"]
         assert got["bytes"] == {"B": b"\x00raw"}
-        assert {k: v for k, v in got.items() if k != "bytes"} == {k: v for k, v in item.items() if k != "bytes"}
+        assert {k: v for k, v in got.items() if k != "bytes"} == {
+            k: v for k, v in item.items() if k != "bytes"
+        }
