@@ -22,6 +22,8 @@ _EMBEDDED_ONLY = {
     "embedded_runtime": "needs `arcadeflow up` itself (its own process, restarts, local pages, "
     "--lambda-code, emulated capacity)",
     "fault_switch": "needs the embedded runtime's fault switch (/arcadeflow-api/faults)",
+    "local_routes": "needs the HTTP port's own routes (/health, /openapi.json, the local pages): "
+    "`arcadeflow up` serves them, the description does not deploy them",
 }
 
 # target -> capability -> why that target lacks it.
