@@ -35,7 +35,9 @@ class TokenRefused(Exception):
 
 
 class LocalIssuer:
-    def __init__(self, state_dir: Path):
+    def __init__(self, state_dir: Path, issuer: str = ISSUER):
+        # Another engine's JWT authorizer fetches keys under the issuer URL (arcadeflow/remote.py).
+        self.issuer = issuer
         self.key_path = Path(state_dir) / KEY_FILE
         self._private_key = self._load_or_create()
         self._public_key = self._private_key.public_key()
@@ -65,7 +67,7 @@ class LocalIssuer:
         claims: dict[str, Any] = {
             "sub": user_id,
             "name": screen_name,
-            "iss": ISSUER,
+            "iss": self.issuer,
             "aud": AUDIENCE,
             "iat": now,
             "exp": now + expires_in,
@@ -88,7 +90,7 @@ class LocalIssuer:
                 self._public_key,
                 algorithms=["RS256"],
                 audience=AUDIENCE,
-                issuer=ISSUER,
+                issuer=self.issuer,
                 options={"require": ["sub", "exp", "iss", "aud"]},
             )
         except jwt.PyJWTError as exc:

@@ -201,9 +201,15 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 
 def cmd_token(args: argparse.Namespace) -> int:
-    from arcadeflow.auth import LocalIssuer
+    import json
 
-    issuer = LocalIssuer(args.state_dir)
+    from arcadeflow.auth import ISSUER, LocalIssuer
+    from arcadeflow.commands import ENDPOINTS_FILE
+
+    # A stack `arcadeflow deploy` put on another engine names its issuer in its outputs.
+    outputs = Path(args.state_dir) / ENDPOINTS_FILE
+    issuer_url = json.loads(outputs.read_text()).get("jwtIssuer", ISSUER) if outputs.exists() else ISSUER
+    issuer = LocalIssuer(args.state_dir, issuer=issuer_url)
     print(issuer.mint(args.user_id, args.name or args.user_id, args.avatar, args.expires_in))
     return 0
 
@@ -291,8 +297,90 @@ def build_parser() -> argparse.ArgumentParser:
     add_state_dir(token)
     token.set_defaults(func=cmd_token)
     _add_execution_commands(sub)
+    _add_remote_commands(sub)
     _add_discovered_commands(sub)
     return parser
+
+
+def _add_remote_commands(sub: Any) -> None:
+    """`deploy` / `destroy` on another engine (arcadeflow/remote.py) and the issuer it trusts."""
+    from arcadeflow import remote
+
+    deploy = sub.add_parser(
+        "deploy",
+        help="deploy the description to another engine (MiniStack, LocalStack, AWS); outputs to "
+        "<state-dir>/endpoints.json",
+    )
+    deploy.add_argument("--target", choices=remote.TARGETS, required=True)
+    deploy.add_argument(
+        "--endpoint-url",
+        help="the engine's endpoint (default: ministack http://127.0.0.1:4566, localstack "
+        "http://localhost:4566; none for aws)",
+    )
+    deploy.add_argument("--profile", help="AWS profile (--target aws)")
+    deploy.add_argument("--region", default="us-east-1")
+    deploy.add_argument(
+        "--jwt-issuer",
+        default="",
+        help=f"token issuer URL (default: the local issuer at http://127.0.0.1:{remote.DEFAULT_JWKS_PORT}, "
+        "served by `arcadeflow issuer`; --target aws: the Cognito user pool's)",
+    )
+    deploy.add_argument("--jwt-jwks-url", default="", help="its JWKS (default: <issuer>/.well-known/jwks.json)")
+    add_state_dir(deploy)
+    _add_function_settings(deploy)
+    deploy.set_defaults(func=cmd_deploy, environment_overrides={})
+
+    destroy = sub.add_parser("destroy", help="delete what `arcadeflow deploy` created (names from its outputs)")
+    add_state_dir(destroy)
+    destroy.set_defaults(func=cmd_destroy)
+
+    issuer = sub.add_parser(
+        "issuer", help="serve the local issuer's JWKS on 127.0.0.1 for a stack on another engine"
+    )
+    issuer.add_argument("--port", type=int, default=remote.DEFAULT_JWKS_PORT)
+    add_state_dir(issuer)
+    issuer.set_defaults(func=cmd_issuer)
+
+
+def cmd_deploy(args: argparse.Namespace) -> int:
+    from arcadeflow.remote import deploy_to_target
+
+    outputs = deploy_to_target(
+        args.target,
+        args.state_dir,
+        endpoint_url=args.endpoint_url,
+        profile=args.profile,
+        region=args.region,
+        jwt_issuer=args.jwt_issuer,
+        jwt_jwks_url=args.jwt_jwks_url,
+        environment_overrides=args.environment_overrides,
+    )
+    print(f"deployed to {args.target} ({outputs['endpoint'] or 'AWS'}): HTTP API {outputs['http']}")
+    print(f"  WebSocket {outputs['websocket']}  issuer {outputs['jwtIssuer']}")
+    print(f"  outputs: {Path(args.state_dir) / 'endpoints.json'}")
+    return 0
+
+
+def cmd_destroy(args: argparse.Namespace) -> int:
+    from arcadeflow.remote import destroy_target
+
+    deleted = destroy_target(args.state_dir)
+    print("destroyed: " + ", ".join(f"{n} {kind}" for kind, n in deleted.items()))
+    return 0
+
+
+def cmd_issuer(args: argparse.Namespace) -> int:
+    from arcadeflow.remote import JwksServer
+
+    server = JwksServer(args.state_dir, args.port).start()
+    print(f"local issuer {server.url} (JWKS {server.url}/.well-known/jwks.json); Ctrl-C stops", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return 0
 
 
 def _add_discovered_commands(sub: Any) -> None:

@@ -8,6 +8,7 @@ plain boto3, so it works against the embedded AWS (and, for tables, inside moto'
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from arcadeflow.deployment import (
@@ -102,11 +103,16 @@ def deploy(
     deployment: Deployment | ResolvedDeployment,
     aws: Any,
     *,
-    websocket_callback_url: str = "",
+    websocket_callback_url: str | Callable[[str], str] = "",
     jwt_jwks_url: str = "",
+    jwt_issuer: str = "",
     region: str = "us-east-1",
     environment_overrides: dict[str, str] | None = None,
     cors_origins: list[str] | None = None,
+    account_id: str = ACCOUNT_ID,
+    stage: str = LOCAL_STAGE,
+    grant_api_invoke: bool = False,
+    function_runtime: str = "python3.11",
 ) -> ResourceRefs:
     """Create every resource of the resolved description on the embedded AWS, in dependency order.
 
@@ -117,25 +123,39 @@ def deploy(
     reach the handlers). `jwt_jwks_url` is where the local issuer's key is served (the WebSocket
     authorizer fetches it). `cors_origins` are the browser origins the HTTP API's CORS
     configuration allows, as Terraform's `cors_allowed_origins` (none: no CORS configuration).
+
+    Another engine (`arcadeflow deploy`, arcadeflow/remote.py) needs what the embedded AWS lets
+    pass: its own `account_id` in the ARNs, a callback URL that names the WebSocket API's id
+    (`websocket_callback_url` as a function of it: the API is created before the functions that
+    push through it), `grant_api_invoke` (the Lambda permissions API Gateway needs, as
+    infra/modules/*_api declare them) and `jwt_issuer` (an issuer URL its JWT authorizer can
+    fetch keys under).
     """
     resolved = _resolved(deployment)
     overrides = environment_overrides or {}
     from arcadeflow.asl import render_definition
     from arcadeflow.auth import AUDIENCE, ISSUER
 
+    iam, dynamodb, sqs = aws.client("iam"), aws.client("dynamodb"), aws.client("sqs")
+    lam, sfn = aws.client("lambda"), aws.client("stepfunctions")
+    websocket_api_id = ""
+    if callable(websocket_callback_url):
+        ws = resolved.web_socket_api
+        websocket_api_id = aws.client("apigatewayv2").create_api(
+            Name=ws.name, ProtocolType="WEBSOCKET", RouteSelectionExpression=ws.route_selection_expression
+        )["ApiId"]
+        websocket_callback_url = websocket_callback_url(websocket_api_id)
+
     # The local issuer stands in for Cognito; its key is published at jwt_jwks_url.
     refs = ResourceRefs(
-        stage=LOCAL_STAGE,
+        stage=stage,
         websocket_callback_url=websocket_callback_url,
-        jwt_issuer=ISSUER,
+        jwt_issuer=jwt_issuer or ISSUER,
         jwt_audiences=[AUDIENCE],
         jwt_jwks_url=jwt_jwks_url,
         secret_parameters={x: s.parameter_name for x, s in resolved.secrets.items()},
     )
-    iam, dynamodb, sqs = aws.client("iam"), aws.client("dynamodb"), aws.client("sqs")
-    lam, sfn = aws.client("lambda"), aws.client("stepfunctions")
-
-    iam.create_role(
+    role_arn = iam.create_role(
         RoleName="arcadeflow-local",
         AssumeRolePolicyDocument=json.dumps(
             {
@@ -149,7 +169,7 @@ def deploy(
                 ],
             }
         ),
-    )
+    )["Role"]["Arn"]
     refs.tables = create_tables(resolved, dynamodb)
 
     def create_queue(logical: str, name: str, attributes: dict[str, str]) -> None:
@@ -182,11 +202,11 @@ def deploy(
             )
 
     refs.state_machine_arns = {
-        logical: f"arn:aws:states:{region}:{ACCOUNT_ID}:stateMachine:{sm.name}"
+        logical: f"arn:aws:states:{region}:{account_id}:stateMachine:{sm.name}"
         for logical, sm in resolved.state_machines.items()
     }
     refs.function_arns = {
-        logical: f"arn:aws:lambda:{region}:{ACCOUNT_ID}:function:{fn.name}"
+        logical: f"arn:aws:lambda:{region}:{account_id}:function:{fn.name}"
         for logical, fn in resolved.functions.items()
     }
 
@@ -196,8 +216,8 @@ def deploy(
     for fn in resolved.functions.values():
         lam.create_function(
             FunctionName=fn.name,
-            Runtime="python3.11",
-            Role=LAMBDA_ROLE_ARN,
+            Runtime=function_runtime,
+            Role=role_arn,
             Handler=fn.handler,
             Code={"ZipFile": code},
             Description=fn.description,
@@ -226,19 +246,34 @@ def deploy(
             )
         lam.create_event_source_mapping(**request)
 
-    create_http_api(resolved, aws, refs, cors_origins=cors_origins)
+    http_api_id = create_http_api(resolved, aws, refs, cors_origins=cors_origins, role_arn=role_arn)
     if resolved.web_socket_api.enabled:
-        create_websocket_api(resolved, aws, refs)
+        websocket_api_id = create_websocket_api(resolved, aws, refs, api_id=websocket_api_id)
+    if grant_api_invoke:
+        grant_api_gateway_invoke(resolved, aws, refs, region, account_id, http_api_id, websocket_api_id)
 
     for sm in resolved.state_machines.values():
         variables = {placeholder: refs.lookup(ref) for placeholder, ref in sm.template_variables.items()}
         sfn.create_state_machine(
             name=sm.name,
             definition=render_definition(sm.definition, variables),
-            roleArn=LAMBDA_ROLE_ARN,
+            roleArn=role_arn,
             type="STANDARD",
         )
     return refs
+
+
+def create_secrets(deployment: Deployment, aws: Any) -> dict[str, str]:
+    """Each secret of the description as an SSM SecureString holding a fresh random key (Terraform
+    generates one on AWS). Returns secret -> parameter name."""
+    import secrets
+
+    ssm = aws.client("ssm")
+    names: dict[str, str] = {}
+    for secret in sorted(deployment.secrets):
+        names[secret] = deployment.parameter_name(secret)
+        ssm.put_parameter(Name=names[secret], Value=secrets.token_hex(32), Type="SecureString", Overwrite=False)
+    return names
 
 
 def _invoke_arn(region: str, function_arn: str) -> str:
@@ -246,12 +281,45 @@ def _invoke_arn(region: str, function_arn: str) -> str:
     return f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{function_arn}/invocations"
 
 
-def start_execution_integration(route: ResolvedHttpRoute, refs: ResourceRefs) -> dict[str, Any]:
+def grant_api_gateway_invoke(
+    resolved: ResolvedDeployment,
+    aws: Any,
+    refs: ResourceRefs,
+    region: str,
+    account_id: str,
+    http_api_id: str,
+    websocket_api_id: str,
+) -> None:
+    """Lambda permissions for API Gateway to invoke each function an API names, scoped to that
+    API's ARN, as infra/modules/http_api and websocket_api declare them (the embedded AWS invokes
+    without asking; AWS refuses)."""
+    lam = aws.client("lambda")
+    apis = [(http_api_id, {r.function for r in resolved.http_api.routes.values() if r.function})]
+    if websocket_api_id:
+        ws = resolved.web_socket_api
+        names = {r.function for r in ws.routes.values()}
+        if ws.authorizer:
+            names.add(ws.authorizer.function)
+        apis.append((websocket_api_id, names))
+    for api_id, functions in apis:
+        for logical in sorted(functions):
+            lam.add_permission(
+                FunctionName=resolved.functions[logical].name,
+                StatementId=f"apigateway-{api_id}",
+                Action="lambda:InvokeFunction",
+                Principal="apigateway.amazonaws.com",
+                SourceArn=f"arn:aws:execute-api:{region}:{account_id}:{api_id}/*",
+            )
+
+
+def start_execution_integration(
+    route: ResolvedHttpRoute, refs: ResourceRefs, role_arn: str = LAMBDA_ROLE_ARN
+) -> dict[str, Any]:
     """The CreateIntegration request of a startExecution route, as infra/modules/http_api makes it."""
     return {
         "IntegrationType": "AWS_PROXY",
         "IntegrationSubtype": "StepFunctions-StartExecution",
-        "CredentialsArn": LAMBDA_ROLE_ARN,
+        "CredentialsArn": role_arn,
         "PayloadFormatVersion": "1.0",
         "RequestParameters": {
             **route.request_parameters,
@@ -266,6 +334,7 @@ def create_http_api(
     refs: ResourceRefs,
     *,
     cors_origins: list[str] | None = None,
+    role_arn: str = LAMBDA_ROLE_ARN,
 ) -> str:
     """The HTTP API as Terraform declares it: JWT authorizer, one Lambda proxy integration per
     function (payload 2.0), StepFunctions-StartExecution integrations with each route's
@@ -284,7 +353,7 @@ def create_http_api(
         AuthorizerType="JWT",
         Name="jwt",
         IdentitySource=["$request.header.Authorization"],
-        JwtConfiguration={"Audience": [AUDIENCE], "Issuer": ISSUER},
+        JwtConfiguration={"Audience": [AUDIENCE], "Issuer": refs.jwt_issuer or ISSUER},
     )["AuthorizerId"]
     integrations: dict[str, str] = {}
     for route_key, route in resolved.http_api.routes.items():
@@ -300,7 +369,7 @@ def create_http_api(
                     "PayloadFormatVersion": "2.0",
                 }
             else:
-                request = start_execution_integration(route, refs)
+                request = start_execution_integration(route, refs, role_arn)
             integrations[target] = apigw.create_integration(ApiId=api_id, **request)["IntegrationId"]
         auth: dict[str, Any] = (
             {"AuthorizationType": "JWT", "AuthorizerId": authorizer_id}
@@ -314,17 +383,22 @@ def create_http_api(
     return api_id
 
 
-def create_websocket_api(deployment: Deployment | ResolvedDeployment, aws: Any, refs: ResourceRefs) -> str:
+def create_websocket_api(
+    deployment: Deployment | ResolvedDeployment, aws: Any, refs: ResourceRefs, *, api_id: str = ""
+) -> str:
     """The WebSocket API as infra/modules/websocket_api declares it: route selection, one Lambda
     proxy integration per function, the $connect REQUEST authorizer, the stage. The WebSocket
     emulator serves whatever this registry holds, so an API `terraform apply` created is served
-    the same way."""
+    the same way. `api_id`: an API created already (its id was needed first), else a new one."""
     resolved = _resolved(deployment)
     ws = resolved.web_socket_api
     apigw = aws.client("apigatewayv2")
-    api_id = apigw.create_api(
-        Name=ws.name, ProtocolType="WEBSOCKET", RouteSelectionExpression=ws.route_selection_expression
-    )["ApiId"]
+    api_id = (
+        api_id
+        or apigw.create_api(
+            Name=ws.name, ProtocolType="WEBSOCKET", RouteSelectionExpression=ws.route_selection_expression
+        )["ApiId"]
+    )
     region = aws.region if hasattr(aws, "region") else "us-east-1"
     authorizer_id = None
     if ws.authorizer:

@@ -33,7 +33,7 @@ from arcadeflow.aws.persistence import (
 )
 from arcadeflow.aws.ttl import TtlReaper
 from arcadeflow.commands import ENDPOINTS_FILE
-from arcadeflow.deployer import deploy
+from arcadeflow.deployer import create_secrets, deploy
 from arcadeflow.deployment import Deployment, ResourceRefs
 
 log = logging.getLogger("arcadeflow")
@@ -209,18 +209,7 @@ class EmbeddedStack:
             log.warning("kept execution %s not restored: %s", arn, why)
 
     def _create_signing_keys(self) -> None:
-        """Each secret of the description is an SSM SecureString; locally a fresh random key
-        (Terraform generates one on AWS)."""
-        import secrets
-
-        ssm = self.aws.client("ssm")
-        for secret in sorted(self.deployment.secrets):
-            ssm.put_parameter(
-                Name=self.deployment.parameter_name(secret),
-                Value=secrets.token_hex(32),
-                Type="SecureString",
-                Overwrite=False,
-            )
+        create_secrets(self.deployment, self.aws)
 
     def _emulate_capacity(self) -> None:
         if not self.options.table_wcu:

@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 from xdist.scheduler import LoadScopeScheduling
 
-from tests.support.stack import RunningStack
+from tests.support.stack import target_stack
 
 # Handlers of tests/e2e/test_embedded_runtime.py, added to the local function package beside
 # functions/ (nothing else of tests/ is importable by a Lambda).
@@ -14,9 +14,10 @@ SAMPLE_HANDLERS = ["tests/support/sample_handlers.py", "tests/support/handler_im
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory):
-    """One real `arcadeflow up` for the e2e and flows tiers (TTL swept every second)."""
+    """One real `arcadeflow up` for the e2e and flows tiers (TTL swept every second), or the
+    deployment on ARCADEFLOW_E2E_TARGET (tests/support/targets.py)."""
     code = [arg for path in SAMPLE_HANDLERS for arg in ("--lambda-code", path)]
-    running = RunningStack(tmp_path_factory.mktemp("arcadeflow"), ["--ttl-interval", "1", *code])
+    running = target_stack(tmp_path_factory.mktemp("arcadeflow"), ["--ttl-interval", "1", *code], [])
     yield running
     running.stop()
 
@@ -46,3 +47,39 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> ModuleSchedu
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     rank = {tier: i for i, tier in enumerate(TIER_ORDER)}
     items.sort(key=lambda item: rank.get(_tier(item.nodeid), len(TIER_ORDER)))  # stable: file order kept
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "needs(capability): skipped on a target that lacks it (tests/support/targets.py)"
+    )
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    from tests.support.targets import TARGET, missing_reason
+
+    for marker in item.iter_markers("needs"):
+        for capability in marker.args:
+            reason = missing_reason(capability)
+            if reason:
+                pytest.skip(f"{TARGET}: {reason}")
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """The skips of this run per target and reason: what the engine lacks, never silently."""
+    from collections import Counter
+
+    from tests.support.targets import TARGET
+
+    reasons: Counter[str] = Counter()
+    for report in terminalreporter.stats.get("skipped", []):
+        longrepr = report.longrepr
+        reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+        reasons[reason.removeprefix("Skipped: ")] += 1
+    if TARGET == "embedded" and not reasons:
+        return  # the default run with nothing skipped: nothing to report
+    passed = len(terminalreporter.stats.get("passed", []))
+    failed = len(terminalreporter.stats.get("failed", [])) + len(terminalreporter.stats.get("error", []))
+    terminalreporter.section(f"target {TARGET}: {passed} passed, {failed} failed, {sum(reasons.values())} skipped")
+    for reason, count in reasons.most_common():
+        terminalreporter.write_line(f"{count:4d}  {reason}")

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import socket
 import subprocess
 import sys
 import time
+import tomllib
 import urllib.request
 from pathlib import Path
 from types import TracebackType
@@ -27,13 +29,31 @@ MINISTACK_VERSION = "1.5.33"
 BOTO3_VERSION = "1.43.106"
 VENV_DIR = REPO_ROOT / ".venv-ministack"
 HEALTH_PATH = "/_ministack/health"
+# What arcadeflow's handlers import besides boto3, at the project's own pins: on AWS the
+# Powertools layer brings them; MiniStack runs every handler with its own interpreter. Its HTTP
+# API JWT authorizer also needs `cryptography` (which pyjwt[crypto] brings), else it refuses
+# every token.
+FUNCTION_RUNTIME_PACKAGES = ("aws-lambda-powertools", "pydantic", "pyjwt")
+
+
+def function_runtime_requirements(pyproject: Path = REPO_ROOT / "pyproject.toml") -> list[str]:
+    """The project's pinned requirements of the packages its handlers import."""
+    pins = tomllib.loads(pyproject.read_text())["project"]["dependencies"]
+    wanted = []
+    for pin in pins:
+        name = re.split(r"[\[=<>~ ]", pin, maxsplit=1)[0].lower()
+        if name in FUNCTION_RUNTIME_PACKAGES:
+            wanted.append(pin)
+    return wanted
 
 
 def ensure_installed(venv_dir: Path = VENV_DIR) -> Path:
     """The virtual environment's python, with MiniStack installed (once per pinned version)."""
     python = venv_dir / "bin" / "python"
     stamp = venv_dir / ".installed"
-    want = f"ministack=={MINISTACK_VERSION} boto3=={BOTO3_VERSION}"
+    want = " ".join(
+        [f"ministack=={MINISTACK_VERSION}", f"boto3=={BOTO3_VERSION}", *function_runtime_requirements()]
+    )
     if stamp.exists() and stamp.read_text() == want and python.exists():
         return python
     if not python.exists():
@@ -70,6 +90,8 @@ class MiniStack:
             "BIND_HOST": "127.0.0.1",
             # execute-api URLs and the like name this host.
             "MINISTACK_HOST": "localhost",
+            # A handler MiniStack runs in a one-shot subprocess is started as `python3`: this one.
+            "PATH": f"{python.parent}{os.pathsep}{os.environ.get('PATH', '')}",
             **self._env,
         }
         # Nothing of the project's own environment leaks into MiniStack's interpreter.

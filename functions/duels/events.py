@@ -13,6 +13,8 @@ from aws_lambda_powertools.utilities.parser.models.apigw_websocket import (
     APIGatewayWebSocketDisconnectEventRequestContext,
     APIGatewayWebSocketMessageEventRequestContext,
 )
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -27,14 +29,23 @@ class ConnectionAuthorizer(BaseModel):
 
 class _ConnectContext(APIGatewayWebSocketConnectEventRequestContext):
     authorizer: ConnectionAuthorizer
+    # AWS always sends "IN"; MiniStack 1.5.33 omits it (docs/ministack/websocket-message-direction.md).
+    # No handler reads it, so its absence must not refuse the connection.
+    message_direction: Literal["IN"] = Field(default="IN", alias="messageDirection")
 
 
 class _DisconnectContext(APIGatewayWebSocketDisconnectEventRequestContext):
     authorizer: ConnectionAuthorizer
+    # AWS always sends "IN"; MiniStack 1.5.33 omits it (docs/ministack/websocket-message-direction.md).
+    # No handler reads it, so its absence must not refuse the connection.
+    message_direction: Literal["IN"] = Field(default="IN", alias="messageDirection")
 
 
 class _MessageContext(APIGatewayWebSocketMessageEventRequestContext):
     authorizer: ConnectionAuthorizer
+    # AWS always sends "IN"; MiniStack 1.5.33 omits it (docs/ministack/websocket-message-direction.md).
+    # No handler reads it, so its absence must not refuse the connection.
+    message_direction: Literal["IN", "OUT"] = Field(default="IN", alias="messageDirection")
 
 
 class ConnectEvent(APIGatewayWebSocketConnectEventModel):

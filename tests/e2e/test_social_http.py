@@ -49,6 +49,7 @@ def _table_item_count(stack: RunningStack, logical: str) -> int:
     return stack.client("dynamodb").scan(TableName=name, Select="COUNT")["Count"]
 
 
+@pytest.mark.needs("local_routes")
 def test_health_needs_no_token_and_openapi_lists_every_route(stack):
     assert requests.get(f"{stack.http_url}/health", timeout=5).json() == {"status": "ok"}
     doc = requests.get(f"{stack.http_url}/openapi.json", timeout=5).json()

@@ -39,7 +39,7 @@ class Player:
         self.stack = stack
         # Short enough that <32-hex sessionId>_<userId> stays within a name's 80 characters.
         self.user_id = f"{prefix}-{uuid.uuid4().hex[:8]}"
-        self.token = LocalIssuer(stack.state_dir).mint(self.user_id, prefix.title())
+        self.token = LocalIssuer(stack.state_dir, issuer=stack.issuer_url).mint(self.user_id, prefix.title())
         self.headers = {"Authorization": f"Bearer {self.token}"}
 
     def call(self, method: str, path: str, body: Any = None, raw: bytes | None = None, **params: Any):

@@ -17,17 +17,17 @@ def unique(prefix: str) -> str:
 
 
 def ws_url(stack) -> str:
-    return f"ws://127.0.0.1:{stack.ws_port}/local"
+    return str(stack.websocket_url)
 
 
 @cache
-def _issuer(state_dir: Path) -> LocalIssuer:
+def _issuer(state_dir: Path, issuer_url: str) -> LocalIssuer:
     # The key `arcadeflow token` signs with; minting in-process spares a subprocess per player.
-    return LocalIssuer(state_dir)
+    return LocalIssuer(state_dir, issuer=issuer_url)
 
 
 def token(stack, user_id: str) -> str:
-    return _issuer(stack.state_dir).mint(user_id, user_id.title())
+    return _issuer(stack.state_dir, stack.issuer_url).mint(user_id, user_id.title())
 
 
 async def player(stack, user_id: str) -> DuelClient:
