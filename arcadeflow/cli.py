@@ -325,12 +325,16 @@ def _add_remote_commands(sub: Any) -> None:
         help=f"token issuer URL (default: the local issuer at http://127.0.0.1:{remote.DEFAULT_JWKS_PORT}, "
         "served by `arcadeflow issuer`; --target aws: the Cognito user pool's)",
     )
-    deploy.add_argument("--jwt-jwks-url", default="", help="its JWKS (default: <issuer>/.well-known/jwks.json)")
+    deploy.add_argument(
+        "--jwt-jwks-url", default="", help="its JWKS (default: <issuer>/.well-known/jwks.json)"
+    )
     add_state_dir(deploy)
     _add_function_settings(deploy)
     deploy.set_defaults(func=cmd_deploy, environment_overrides={})
 
-    destroy = sub.add_parser("destroy", help="delete what `arcadeflow deploy` created (names from its outputs)")
+    destroy = sub.add_parser(
+        "destroy", help="delete what `arcadeflow deploy` created (names from its outputs)"
+    )
     add_state_dir(destroy)
     destroy.set_defaults(func=cmd_destroy)
 

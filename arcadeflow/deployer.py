@@ -272,7 +272,9 @@ def create_secrets(deployment: Deployment, aws: Any) -> dict[str, str]:
     names: dict[str, str] = {}
     for secret in sorted(deployment.secrets):
         names[secret] = deployment.parameter_name(secret)
-        ssm.put_parameter(Name=names[secret], Value=secrets.token_hex(32), Type="SecureString", Overwrite=False)
+        ssm.put_parameter(
+            Name=names[secret], Value=secrets.token_hex(32), Type="SecureString", Overwrite=False
+        )
     return names
 
 

@@ -145,7 +145,9 @@ def deploy_to_target(
     http_api_id = apis[resolved.http_api.name]
     websocket_api_id = apis.get(resolved.web_socket_api.name, "") if resolved.web_socket_api.enabled else ""
     http_url = execute_api_urls(target, aws, http_api_id, "$default")[0]
-    websocket_url = execute_api_urls(target, aws, websocket_api_id, REMOTE_STAGE)[1] if websocket_api_id else None
+    websocket_url = (
+        execute_api_urls(target, aws, websocket_api_id, REMOTE_STAGE)[1] if websocket_api_id else None
+    )
     lam = aws.client("lambda")
     mappings = [
         m["UUID"]
@@ -195,7 +197,9 @@ def destroy_target(state_dir: Path) -> dict[str, int]:
     outputs = json.loads(outputs_path.read_text())
     if "target" not in outputs:
         raise CommandError(f"{outputs_path} belongs to a running `arcadeflow up`: stop it instead")
-    aws = RemoteAws(outputs["endpoint"] if outputs["target"] != "aws" else None, outputs["region"], outputs["profile"])
+    aws = RemoteAws(
+        outputs["endpoint"] if outputs["target"] != "aws" else None, outputs["region"], outputs["profile"]
+    )
     res = outputs["resources"]
     deleted: dict[str, int] = {}
 
@@ -210,9 +214,18 @@ def destroy_target(state_dir: Path) -> dict[str, int]:
 
     lam, apigw, sfn = aws.client("lambda"), aws.client("apigatewayv2"), aws.client("stepfunctions")
     sqs, dynamodb, ssm, iam = aws.client("sqs"), aws.client("dynamodb"), aws.client("ssm"), aws.client("iam")
-    each("event source mappings", [lambda u=u: lam.delete_event_source_mapping(UUID=u) for u in res["eventSourceMappings"]])
-    each("APIs", [lambda a=a: apigw.delete_api(ApiId=a) for a in (res["httpApiId"], res["websocketApiId"]) if a])
-    each("state machines", [lambda a=a: sfn.delete_state_machine(stateMachineArn=a) for a in outputs["stateMachines"].values()])
+    each(
+        "event source mappings",
+        [lambda u=u: lam.delete_event_source_mapping(UUID=u) for u in res["eventSourceMappings"]],
+    )
+    each(
+        "APIs",
+        [lambda a=a: apigw.delete_api(ApiId=a) for a in (res["httpApiId"], res["websocketApiId"]) if a],
+    )
+    each(
+        "state machines",
+        [lambda a=a: sfn.delete_state_machine(stateMachineArn=a) for a in outputs["stateMachines"].values()],
+    )
     each("functions", [lambda f=f: lam.delete_function(FunctionName=f) for f in res["functions"]])
     each("queues", [lambda q=q: sqs.delete_queue(QueueUrl=q) for q in res["queueUrls"].values()])
     each("tables", [lambda t=t: dynamodb.delete_table(TableName=t) for t in outputs["tables"].values()])
@@ -245,7 +258,9 @@ class JwksServer:
         self.url = f"http://127.0.0.1:{self.port}"
         self.issuer = LocalIssuer(state_dir, issuer=self.url)
         bodies[JWKS_PATH] = json.dumps(self.issuer.jwks()).encode()
-        bodies[OPENID_CONFIGURATION_PATH] = json.dumps({"issuer": self.url, "jwks_uri": self.url + JWKS_PATH}).encode()
+        bodies[OPENID_CONFIGURATION_PATH] = json.dumps(
+            {"issuer": self.url, "jwks_uri": self.url + JWKS_PATH}
+        ).encode()
         self._thread = threading.Thread(target=self._server.serve_forever, name="jwks", daemon=True)
 
     def start(self) -> JwksServer:

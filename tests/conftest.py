@@ -80,6 +80,8 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         return  # the default run with nothing skipped: nothing to report
     passed = len(terminalreporter.stats.get("passed", []))
     failed = len(terminalreporter.stats.get("failed", [])) + len(terminalreporter.stats.get("error", []))
-    terminalreporter.section(f"target {TARGET}: {passed} passed, {failed} failed, {sum(reasons.values())} skipped")
+    terminalreporter.section(
+        f"target {TARGET}: {passed} passed, {failed} failed, {sum(reasons.values())} skipped"
+    )
     for reason, count in reasons.most_common():
         terminalreporter.write_line(f"{count:4d}  {reason}")

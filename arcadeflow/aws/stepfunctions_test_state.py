@@ -255,7 +255,7 @@ def _parse(state: dict[str, Any]) -> Any:
     """moto's TestState program of the state. moto's own TestState parser treats every state
     declaration as the tested one, so a Map's or a Parallel's inner states fail to parse; here only
     the outermost is, the inner ones parse as in a state machine."""
-    from antlr4 import CommonTokenStream, InputStream  # type: ignore[import-untyped]
+    from antlr4 import CommonTokenStream, InputStream
     from moto.stepfunctions.parser.asl.antlr.runtime.ASLLexer import ASLLexer
     from moto.stepfunctions.parser.asl.antlr.runtime.ASLParser import ASLParser
     from moto.stepfunctions.parser.asl.parse.asl_parser import ASLParserException, SyntaxErrorListener

@@ -3,6 +3,8 @@ authorizer context, which API Gateway hands to every route of a connection."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 from aws_lambda_powertools.utilities.parser.models import (
     APIGatewayWebSocketConnectEventModel,
     APIGatewayWebSocketDisconnectEventModel,
@@ -13,8 +15,6 @@ from aws_lambda_powertools.utilities.parser.models.apigw_websocket import (
     APIGatewayWebSocketDisconnectEventRequestContext,
     APIGatewayWebSocketMessageEventRequestContext,
 )
-from typing import Literal
-
 from pydantic import BaseModel, ConfigDict, Field
 
 

@@ -24,6 +24,8 @@ def duel_stack(tmp_path_factory):
         "--presence-ttl",
         str(PRESENCE_TTL_SECONDS),
     ]
-    running = target_stack(tmp_path_factory.mktemp("arcadeflow-duels"), ["--ttl-interval", "1", *windows], windows)
+    running = target_stack(
+        tmp_path_factory.mktemp("arcadeflow-duels"), ["--ttl-interval", "1", *windows], windows
+    )
     yield running
     running.stop()

@@ -29,8 +29,8 @@ import pytest
 
 from arcadeflow import deployment
 from arcadeflow.aws.faults import FAULTS_PATH
-from tests.support.targets import TARGET, missing_reason
 from tests.support.stack import REPO_ROOT, RunningStack, wait_for
+from tests.support.targets import TARGET, missing_reason
 
 INJECTED = "Arcadeflow.InjectedFault"  # matched by no Retry of the product's ASL
 LAMBDA_MODES = ("error", "timeout", "crash")

@@ -144,7 +144,9 @@ class DeployedStack:
         if TARGET == "aws":
             outputs = os.environ.get("ARCADEFLOW_AWS_OUTPUTS")
             if not outputs or not Path(outputs).exists():
-                pytest.skip("aws: set ARCADEFLOW_AWS_OUTPUTS to the outputs of `arcadeflow deploy --target aws`")
+                pytest.skip(
+                    "aws: set ARCADEFLOW_AWS_OUTPUTS to the outputs of `arcadeflow deploy --target aws`"
+                )
             (state_dir / "endpoints.json").write_text(Path(outputs).read_text())
         else:
             if TARGET == "ministack":

@@ -61,7 +61,9 @@ def test_the_jwks_server_publishes_the_key_that_verifies_tokens_naming_its_url(t
 
 
 def test_arcadeflow_token_signs_for_the_issuer_a_deployment_recorded(tmp_path, capsys):
-    (tmp_path / "endpoints.json").write_text(json.dumps({"target": "ministack", "jwtIssuer": "http://127.0.0.1:9"}))
+    (tmp_path / "endpoints.json").write_text(
+        json.dumps({"target": "ministack", "jwtIssuer": "http://127.0.0.1:9"})
+    )
     assert main(["token", "ann", "--state-dir", str(tmp_path)]) == 0
     token = capsys.readouterr().out.strip()
     assert jwt.decode(token, options={"verify_signature": False})["iss"] == "http://127.0.0.1:9"
