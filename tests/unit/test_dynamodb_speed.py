@@ -75,7 +75,16 @@ operations = st.one_of(
         ),
     ),
     st.tuples(
-        st.just("table_query"), st.tuples(st.sampled_from(PKS), st.sampled_from([1, 2, 100]), st.booleans())
+        st.just("table_query"),
+        st.tuples(
+            st.sampled_from(PKS),
+            st.sampled_from([None, 1, 2, 100]),
+            st.booleans(),
+            st.sampled_from([None, "<", ">=", "between", "begins_with"]),
+            st.sampled_from(SKS),
+            st.none() | st.sampled_from(["0", *SKS, "4"]),  # a start key, present in the table or not
+            st.booleans(),  # a filter expression
+        ),
     ),
 )
 
@@ -214,17 +223,31 @@ def test_queries_answer_as_moto_does_after_any_writes(schema: dict[str, Any], op
                         request["KeyConditionExpression"] += f" AND r {comparison} :r"
                 both(client, request)
             else:
-                pk, limit, forward = args
-                both(
-                    client,
-                    {
-                        "TableName": "t",
-                        "Limit": limit,
-                        "ScanIndexForward": forward,
-                        "KeyConditionExpression": "pk = :p",
-                        "ExpressionAttributeValues": {":p": {"S": pk}},
-                    },
-                )
+                pk, limit, forward, comparison, sk, start, filtered = args
+                request = {
+                    "TableName": "t",
+                    "ScanIndexForward": forward,
+                    "KeyConditionExpression": "pk = :p",
+                    "ExpressionAttributeValues": {":p": {"S": pk}},
+                }
+                if limit is not None:
+                    request["Limit"] = limit
+                values = request["ExpressionAttributeValues"]
+                if comparison and schema["table_range"]:
+                    values[":s"] = {"S": sk}
+                    if comparison == "between":
+                        values[":s2"] = {"S": str(min(int(sk) + 1, 3))}
+                        request["KeyConditionExpression"] += " AND sk BETWEEN :s AND :s2"
+                    elif comparison == "begins_with":
+                        request["KeyConditionExpression"] += " AND begins_with(sk, :s)"
+                    else:
+                        request["KeyConditionExpression"] += f" AND sk {comparison} :s"
+                if start is not None and schema["table_range"]:
+                    request["ExclusiveStartKey"] = {"pk": {"S": pk}, "sk": {"S": start}}
+                if filtered:
+                    request["FilterExpression"] = "n < :n"
+                    values[":n"] = {"N": "2"}
+                both(client, request)
         both(
             client,
             {
@@ -309,3 +332,192 @@ def test_a_start_key_missing_an_attribute_fails_only_where_moto_does(bypass: boo
                 assert client.query(**request)["Count"] == 2
         else:
             assert client.query(**request)["Count"] == 2
+
+
+def test_a_deep_page_of_a_big_partition_compares_only_its_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto sorts all 2,000 items (DynamoType comparisons) and compares 1,000 with the start key
+    for one page of 50; the patched query bisects the sorted partition to 51 items."""
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        client.create_table(
+            TableName="feed",
+            KeySchema=[
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "N"},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        items = [{"PutRequest": {"Item": {"pk": {"S": "ann"}, "sk": {"N": str(n)}}}} for n in range(2000)]
+        for first in range(0, len(items), 25):
+            client.batch_write_item(RequestItems={"feed": items[first : first + 25]})
+        request = {
+            "TableName": "feed",
+            "KeyConditionExpression": "pk = :p",
+            "ExpressionAttributeValues": {":p": {"S": "ann"}},
+            "Limit": 50,
+            "ScanIndexForward": False,
+            "ExclusiveStartKey": {"pk": {"S": "ann"}, "sk": {"N": "1000"}},
+        }
+        counted = [0]
+        original = DynamoType.__lt__
+
+        def less_than(self: Any, other: Any) -> bool:
+            counted[0] += 1
+            return original(self, other)
+
+        monkeypatch.setattr(DynamoType, "__lt__", less_than)
+        page = client.query(**request)
+        assert [item["sk"]["N"] for item in page["Items"]] == [str(n) for n in range(999, 949, -1)]
+        assert page["LastEvaluatedKey"] == {"pk": {"S": "ann"}, "sk": {"N": "950"}}
+        assert counted[0] < 200
+        fast = counted[0]
+        with dynamodb_speed.unpatched_queries():
+            assert client.query(**request) | {"ResponseMetadata": None} == page | {"ResponseMetadata": None}
+        assert counted[0] - fast > 2000  # moto's own sort of the partition
+
+
+def test_a_sorted_partition_is_kept_until_the_table_is_written() -> None:
+    from moto.dynamodb.models import dynamodb_backends
+
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        client.create_table(
+            TableName="t",
+            KeySchema=[
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        for sk in "21":
+            client.put_item(TableName="t", Item={"pk": {"S": "a"}, "sk": {"S": sk}})
+        table = dynamodb_backends["123456789012"]["us-east-1"].tables["t"]
+        query = {
+            "TableName": "t",
+            "KeyConditionExpression": "pk = :p",
+            "ExpressionAttributeValues": {":p": {"S": "a"}},
+        }
+        assert [i["sk"]["S"] for i in client.query(**query)["Items"]] == ["1", "2"]
+        (kept,) = table._arcadeflow_sorted_partitions.values()
+        client.query(**query)
+        assert next(iter(table._arcadeflow_sorted_partitions.values())) is kept
+        client.put_item(TableName="t", Item={"pk": {"S": "a"}, "sk": {"S": "0"}})
+        assert table._arcadeflow_sorted_partitions == {}
+        assert [i["sk"]["S"] for i in client.query(**query)["Items"]] == ["0", "1", "2"]
+
+
+table_queries = st.fixed_dictionaries(
+    {
+        "limit": st.none() | st.integers(min_value=1, max_value=12),
+        "forward": st.booleans(),
+        "comparison": st.sampled_from([None, "<", "<=", ">", ">=", "between", "begins_with"]),
+        "bound": st.integers(min_value=0, max_value=30),
+        "start": st.none() | st.integers(min_value=-1, max_value=31),
+        "filtered": st.booleans(),
+    }
+)
+
+
+def sort_key(numeric: bool, n: int) -> dict[str, str]:
+    return {"N": str(n)} if numeric else {"S": f"{n:02}"}
+
+
+def partition_table(client: Any, numeric: bool, keys: list[int]) -> None:
+    client.create_table(
+        TableName="t",
+        KeySchema=[
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "N" if numeric else "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    for n in keys:
+        for pk in ("a", "b"):
+            item = {"pk": {"S": pk}, "sk": sort_key(numeric, n), "n": {"N": str(n % 3)}}
+            client.put_item(TableName="t", Item=item)
+
+
+def table_query(numeric: bool, query: dict[str, Any]) -> dict[str, Any]:
+    values: dict[str, Any] = {":p": {"S": "a"}}
+    request: dict[str, Any] = {
+        "TableName": "t",
+        "KeyConditionExpression": "pk = :p",
+        "ExpressionAttributeValues": values,
+        "ScanIndexForward": query["forward"],
+    }
+    if query["limit"] is not None:
+        request["Limit"] = query["limit"]
+    comparison, bound = query["comparison"], query["bound"]
+    if comparison == "between":
+        values[":lo"], values[":hi"] = sort_key(numeric, bound), sort_key(numeric, bound + 5)
+        request["KeyConditionExpression"] += " AND sk BETWEEN :lo AND :hi"
+    elif comparison == "begins_with" and not numeric:
+        values[":s"] = {"S": str(bound % 3)}
+        request["KeyConditionExpression"] += " AND begins_with(sk, :s)"
+    elif comparison is not None and comparison != "begins_with":
+        values[":s"] = sort_key(numeric, bound)
+        request["KeyConditionExpression"] += f" AND sk {comparison} :s"
+    if query["start"] is not None:
+        request["ExclusiveStartKey"] = {"pk": {"S": "a"}, "sk": sort_key(numeric, query["start"])}
+    if query["filtered"]:
+        request["FilterExpression"] = "n < :n"
+        values[":n"] = {"N": "2"}
+    return request
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    numeric=st.booleans(),
+    keys=st.lists(st.integers(min_value=0, max_value=30), min_size=1, max_size=25, unique=True),
+    deleted=st.lists(st.integers(min_value=0, max_value=30), max_size=5),
+    queries=st.lists(table_queries, min_size=1, max_size=6),
+)
+def test_table_queries_of_one_partition_answer_as_moto_does(
+    numeric: bool, keys: list[int], deleted: list[int], queries: list[dict[str, Any]]
+) -> None:
+    """The window cut from the sorted partition: random partitions, writes between queries and
+    every kind of query page exactly as moto's whole partition."""
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        partition_table(client, numeric, keys)
+        for query in queries:
+            for n in deleted:  # a write between queries: the sorted partition is rebuilt
+                client.delete_item(TableName="t", Key={"pk": {"S": "a"}, "sk": sort_key(numeric, n)})
+            both(client, table_query(numeric, query))
+
+
+@pytest.mark.parametrize("numeric", [False, True])
+def test_every_kind_of_table_query_pages_as_moto_does(numeric: bool) -> None:
+    """Each limit (none, one, a few), direction, key condition, start key (none, a key in the
+    table, one between its keys) and filter, on one partition of 20 keys 0, 3, 6, ..."""
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        partition_table(client, numeric, list(range(0, 60, 3)))
+        for limit in (None, 1, 4):
+            for forward in (True, False):
+                for comparison in (None, "<", ">=", "between", "begins_with"):
+                    for start in (None, 30, 31):
+                        for filtered in (False, True):
+                            query = {
+                                "limit": limit,
+                                "forward": forward,
+                                "comparison": comparison,
+                                "bound": 20,
+                                "start": start,
+                                "filtered": filtered,
+                            }
+                            both(client, table_query(numeric, query))

@@ -12,6 +12,13 @@ Inside Query only, this patch makes all_items
 - return just the queried partition for a table query (moto filters to it anyway), and
 - skip the whole-table sort (Query sorts the matching items itself afterwards),
 and sorts index results by plain Python key values instead of DynamoType comparisons.
+
+A table query with a sort key goes further: its partition, sorted once by the range key's
+plain value (what moto's DynamoType comparison compares) and kept until the table is written,
+is cut by bisection to the items past ExclusiveStartKey and, when only the key conditions
+filter, to Limit + 1 of them (moto reads one past the limit to decide on LastEvaluatedKey).
+moto then sorts, skips and pages that window as it would the whole partition: a page deep in a
+10,000-item feed no longer sorts 10,000 items and compares 5,000 with the start key.
 Results, order, paging and LastEvaluatedKey are moto's own: only the work before them changes.
 
 An index query gets the same treatment through a per-index partition map (index hash key value
@@ -35,6 +42,7 @@ restored the same way: the transaction's outcome is moto's own.
 
 from __future__ import annotations
 
+import bisect
 import copy
 import threading
 from decimal import Decimal
@@ -161,6 +169,7 @@ def bump(table: Any) -> None:
     with _version_lock:
         table._arcadeflow_version = table_version(table) + 1
         table._arcadeflow_index_partitions = {}
+        table._arcadeflow_sorted_partitions = {}
 
 
 def _written_tables(backend: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[Any]:
@@ -220,6 +229,84 @@ def _index_partition(table: Any, index_name: str, hash_attr: str, value: Any) ->
     return list(entry[1].get(value, ()))
 
 
+def _sorted_partition(table: Any, hash_key: Any) -> tuple[list[Any], list[Any]] | None:
+    """(range key values, items) of one partition in moto's range key order, kept until the
+    table is written; None when the partition is empty or holds keys that do not compare."""
+    version = table_version(table)
+    cached = getattr(table, "_arcadeflow_sorted_partitions", None)
+    entry = cached.get(hash_key) if cached else None
+    if entry is not None and entry[0] == version:
+        return entry[1], entry[2]
+    partition = table.items.get(hash_key)
+    if not partition:
+        return None
+    items = list(partition.values())  # one C-level copy: a concurrent write cannot tear it
+    try:
+        # moto orders a table query by DynamoType comparison, which compares cast_value.
+        pairs = sorted(((item.range_key.cast_value, item) for item in items), key=lambda pair: pair[0])
+    except (AttributeError, TypeError):
+        return None
+    keys, ordered = [pair[0] for pair in pairs], [pair[1] for pair in pairs]
+    with _version_lock:
+        if table_version(table) == version:
+            if getattr(table, "_arcadeflow_sorted_partitions", None) is None:
+                table._arcadeflow_sorted_partitions = {}
+            table._arcadeflow_sorted_partitions[hash_key] = (version, keys, ordered)
+    return keys, ordered
+
+
+def _table_query_window(table: Any, hash_key: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """The items of a table query's partition that moto's paging can reach, in its order: those
+    past ExclusiveStartKey and, when nothing but the key filters, only one more than Limit (moto
+    reads one past the limit to decide on LastEvaluatedKey). None: let moto read the partition."""
+    named = dict(zip(QUERY_PARAMETERS[2:], args, strict=False))
+    range_comparison = named.get("range_comparison", kwargs.get("range_comparison"))
+    limit = named.get("limit", kwargs.get("limit"))
+    start_key = named.get("exclusive_start_key", kwargs.get("exclusive_start_key"))
+    forward = named.get("scan_index_forward", kwargs.get("scan_index_forward", True)) is not False
+    keyword_filters = set(kwargs) - set(QUERY_PARAMETERS)
+    range_conditions = kwargs.get("range_key_conditions")
+    if range_conditions and (len(range_conditions) > 1 or range_conditions[0][0] != table.range_key_attr):
+        return None
+    sorted_partition = _sorted_partition(table, hash_key)
+    if sorted_partition is None:
+        return None
+    keys, items = sorted_partition
+    low, high = 0, len(items)
+    if start_key is not None:
+        start = _start_range_value(table, hash_key, start_key, keys)
+        if start is None:
+            return None  # moto's own skip decides (and fails where it fails)
+        if forward:
+            low = bisect.bisect_right(keys, start)
+        else:
+            high = bisect.bisect_left(keys, start)
+    if isinstance(limit, int) and not range_comparison and not keyword_filters:
+        if forward:
+            high = min(high, low + limit + 1)
+        else:
+            low = max(low, high - limit - 1)
+    return items[low:high]
+
+
+def _start_range_value(table: Any, hash_key: Any, start_key: dict[str, Any], keys: list[Any]) -> Any:
+    """The start key's range value when it names this partition and compares with its keys."""
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    raw_hash, raw_range = start_key.get(table.hash_key_attr), start_key.get(table.range_key_attr)
+    if not isinstance(raw_hash, dict) or not isinstance(raw_range, dict):
+        return None
+    try:
+        if DynamoType(raw_hash) != hash_key:
+            return None
+        value = DynamoType(raw_range).cast_value
+        if keys and type(value) is not type(keys[0]):
+            return None
+    except Exception:  # noqa: BLE001 - a start key moto cannot read: moto answers it
+        return None
+    return value
+
+
 def _index_hash_condition(
     table: Any, index_name: str, conditions: list[tuple[str, Any]] | None
 ) -> tuple[str, str, Any] | None:
@@ -246,7 +333,9 @@ def _install_query(patcher: Patcher) -> None:
         scoped = getattr(_scope, "query", None)
         if scoped is None or scoped[0] is not self:
             return original_all_items(self)
-        _, hash_key, index = scoped
+        _, hash_key, index, window = scoped
+        if window is not None:
+            return list(window)
         if index is not None:
             partition_items = _index_partition(self, *index)
             if partition_items is not None:
@@ -270,11 +359,13 @@ def _install_query(patcher: Patcher) -> None:
         # index_name is Query's 8th parameter (QUERY_PARAMETERS); the backend passes it positionally.
         index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
         partition = hash_key if index_name is None else None
-        index = None
+        index = window = None
         if index_name is not None:
             index = _index_hash_condition(self, index_name, kwargs.get("hash_key_conditions"))
+        elif hash_key is not None and self.range_key_attr:
+            window = _table_query_window(self, hash_key, args, kwargs)
         previous = getattr(_scope, "query", None)
-        _scope.query = (self, partition, index)
+        _scope.query = (self, partition, index, window)
         _scope.start_key = None
         try:
             return original_query(self, hash_key, *args, **kwargs)
