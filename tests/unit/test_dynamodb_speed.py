@@ -10,6 +10,7 @@ moto's own code, and every page must be the same: items, order, counts, LastEval
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import boto3
@@ -502,22 +503,21 @@ def test_table_queries_of_one_partition_answer_as_moto_does(
 
 @pytest.mark.parametrize("numeric", [False, True])
 def test_every_kind_of_table_query_pages_as_moto_does(numeric: bool) -> None:
-    """Each limit (none, one, a few), direction, key condition, start key (none, a key in the
-    table, one between its keys) and filter, on one partition of 20 keys 0, 3, 6, ..."""
+    """Each limit (none, one, a few), direction, key condition, bound and start key (none, a key
+    in the table, one between its keys) and filter, on one partition of 20 keys 0, 3, 6, ..."""
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
         partition_table(client, numeric, list(range(0, 60, 3)))
         for limit in (None, 1, 4):
             for forward in (True, False):
-                for comparison in (None, "<", ">=", "between", "begins_with"):
-                    for start in (None, 30, 31):
-                        for filtered in (False, True):
-                            query = {
-                                "limit": limit,
-                                "forward": forward,
-                                "comparison": comparison,
-                                "bound": 20,
-                                "start": start,
-                                "filtered": filtered,
-                            }
-                            both(client, table_query(numeric, query))
+                for comparison in (None, "<", "<=", ">", ">=", "=", "between", "begins_with"):
+                    for bound, start, filtered in itertools.product((20, 21), (None, 30, 31), (False, True)):
+                        query = {
+                            "limit": limit,
+                            "forward": forward,
+                            "comparison": comparison,
+                            "bound": bound,
+                            "start": start,
+                            "filtered": filtered,
+                        }
+                        both(client, table_query(numeric, query))

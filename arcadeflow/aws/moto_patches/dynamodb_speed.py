@@ -15,10 +15,11 @@ and sorts index results by plain Python key values instead of DynamoType compari
 
 A table query with a sort key goes further: its partition, sorted once by the range key's
 plain value (what moto's DynamoType comparison compares) and kept until the table is written,
-is cut by bisection to the items past ExclusiveStartKey and, when only the key conditions
-filter, to Limit + 1 of them (moto reads one past the limit to decide on LastEvaluatedKey).
-moto then sorts, skips and pages that window as it would the whole partition: a page deep in a
-10,000-item feed no longer sorts 10,000 items and compares 5,000 with the start key.
+is cut by bisection to the items past ExclusiveStartKey and inside the sort key condition
+(<, <=, >, >=, =, BETWEEN) and, when no other filter counts, to Limit + 1 of them (moto
+reads one past the limit to decide on LastEvaluatedKey). moto then sorts, checks and pages that
+window as it would the whole partition: a feed page below a cursor (`timestamp < :before`) no
+longer sorts and compares all 10,000 items of the reader's feed.
 Results, order, paging and LastEvaluatedKey are moto's own: only the work before them changes.
 
 An index query gets the same treatment through a per-index partition map (index hash key value
@@ -256,9 +257,10 @@ def _sorted_partition(table: Any, hash_key: Any) -> tuple[list[Any], list[Any]] 
 
 
 def _table_query_window(table: Any, hash_key: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    """The items of a table query's partition that moto's paging can reach, in its order: those
-    past ExclusiveStartKey and, when nothing but the key filters, only one more than Limit (moto
-    reads one past the limit to decide on LastEvaluatedKey). None: let moto read the partition."""
+    """The items of a table query's partition that moto's paging can reach, in key order: those
+    past ExclusiveStartKey and inside the sort key condition (and the one after it) and, when
+    nothing else filters, only one more than Limit (moto reads one past the limit to decide on
+    LastEvaluatedKey). None: let moto read the whole partition."""
     named = dict(zip(QUERY_PARAMETERS[2:], args, strict=False))
     range_comparison = named.get("range_comparison", kwargs.get("range_comparison"))
     limit = named.get("limit", kwargs.get("limit"))
@@ -281,12 +283,72 @@ def _table_query_window(table: Any, hash_key: Any, args: tuple[Any, ...], kwargs
             low = bisect.bisect_right(keys, start)
         else:
             high = bisect.bisect_left(keys, start)
-    if isinstance(limit, int) and not range_comparison and not keyword_filters:
+    narrowed = _range_condition_bounds(
+        range_comparison, named.get("range_objs", kwargs.get("range_objs")), keys
+    )
+    if narrowed is None:
+        return None
+    low, high = max(low, narrowed[0]), min(high, narrowed[1])
+    # moto checks Limit before the condition: one item past the condition's end (in reading
+    # order) still makes it answer LastEvaluatedKey, so the window keeps it.
+    if forward:
+        high = min(high + 1, len(items))
+    else:
+        low = max(low - 1, 0)
+    # Every item left matches the key conditions (or moto's own condition check decides, unbounded).
+    if isinstance(limit, int) and narrowed[2] and not keyword_filters:
         if forward:
             high = min(high, low + limit + 1)
         else:
             low = max(low, high - limit - 1)
     return items[low:high]
+
+
+def _range_condition_bounds(
+    comparison: Any, range_objs: Any, keys: list[Any]
+) -> tuple[int, int, bool] | None:
+    """(low, high, exact) of the sort key condition on the sorted keys: exact when every key in
+    [low, high) matches it, so the window can stop at Limit + 1; None when its values do not
+    compare with the keys (moto then answers as it does)."""
+    if not comparison:
+        return 0, len(keys), True
+    operator = _COMPARISON_OPERATORS.get(comparison)
+    if operator is None:  # begins_with and the rest: moto's own check over the whole partition
+        return 0, len(keys), False
+    try:
+        values = [obj.cast_value for obj in range_objs]
+    except AttributeError:
+        return None
+    if not values or (keys and any(type(value) is not type(keys[0]) for value in values)):
+        return None
+    low, high = 0, len(keys)
+    if operator in ("<", "<="):
+        high = (bisect.bisect_left if operator == "<" else bisect.bisect_right)(keys, values[0])
+    elif operator in (">", ">="):
+        low = (bisect.bisect_right if operator == ">" else bisect.bisect_left)(keys, values[0])
+    elif operator == "=":
+        low, high = bisect.bisect_left(keys, values[0]), bisect.bisect_right(keys, values[0])
+    else:  # BETWEEN, both ends included
+        if len(values) != 2:
+            return None
+        low, high = bisect.bisect_left(keys, values[0]), bisect.bisect_right(keys, values[1])
+    return low, max(low, high), True
+
+
+# moto's names of the sort key operators (moto.dynamodb.comparisons.COMPARISON_FUNCS).
+_COMPARISON_OPERATORS = {
+    "<": "<",
+    "LT": "<",
+    "<=": "<=",
+    "LE": "<=",
+    ">": ">",
+    "GT": ">",
+    ">=": ">=",
+    "GE": ">=",
+    "=": "=",
+    "EQ": "=",
+    "BETWEEN": "BETWEEN",
+}
 
 
 def _start_range_value(table: Any, hash_key: Any, start_key: dict[str, Any], keys: list[Any]) -> Any:
