@@ -335,6 +335,22 @@ def test_a_start_key_missing_an_attribute_fails_only_where_moto_does(bypass: boo
             assert client.query(**request)["Count"] == 2
 
 
+def create_sorted_table(client: Any, numeric: bool, name: str = "t") -> None:
+    """A table keyed by pk (S) and a sort key sk (N or S)."""
+    client.create_table(
+        TableName=name,
+        KeySchema=[
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "N" if numeric else "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
 def test_a_deep_page_of_a_big_partition_compares_only_its_window(monkeypatch: pytest.MonkeyPatch) -> None:
     """moto sorts all 2,000 items (DynamoType comparisons) and compares 1,000 with the start key
     for one page of 50; the patched query bisects the sorted partition to 51 items."""
@@ -342,18 +358,7 @@ def test_a_deep_page_of_a_big_partition_compares_only_its_window(monkeypatch: py
 
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
-        client.create_table(
-            TableName="feed",
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "N"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_sorted_table(client, numeric=True, name="feed")
         items = [{"PutRequest": {"Item": {"pk": {"S": "ann"}, "sk": {"N": str(n)}}}} for n in range(2000)]
         for first in range(0, len(items), 25):
             client.batch_write_item(RequestItems={"feed": items[first : first + 25]})
@@ -388,18 +393,7 @@ def test_a_sorted_partition_is_kept_until_the_table_is_written() -> None:
 
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
-        client.create_table(
-            TableName="t",
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
+        create_sorted_table(client, numeric=False)
         for sk in "21":
             client.put_item(TableName="t", Item={"pk": {"S": "a"}, "sk": {"S": sk}})
         table = dynamodb_backends["123456789012"]["us-east-1"].tables["t"]
@@ -434,18 +428,7 @@ def sort_key(numeric: bool, n: int) -> dict[str, str]:
 
 
 def partition_table(client: Any, numeric: bool, keys: list[int]) -> None:
-    client.create_table(
-        TableName="t",
-        KeySchema=[
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "N" if numeric else "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_sorted_table(client, numeric)
     for n in keys:
         for pk in ("a", "b"):
             item = {"pk": {"S": pk}, "sk": sort_key(numeric, n), "n": {"N": str(n % 3)}}
