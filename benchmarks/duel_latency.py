@@ -40,24 +40,30 @@ def empty_samples() -> dict[str, list[float]]:
 
 
 async def play_duels(
-    alice: DuelClient, bob: DuelClient, duels: int, warmup: int, samples: dict[str, list[float]]
+    alice: DuelClient,
+    bob: DuelClient,
+    duels: int,
+    warmup: int,
+    samples: dict[str, list[float]],
+    frame_timeout: float = 15.0,
 ) -> None:
-    """`warmup + duels` duels of one pair, one after another; the last `duels` go into samples (ms)."""
+    """`warmup + duels` duels of one pair, one after another; the last `duels` go into samples (ms).
+    A frame not seen within `frame_timeout` seconds stops the run (FrameTimeout)."""
     for index in range(warmup + duels):
         ping_sent = await alice.send(action="ping", id=str(index))
-        pong = await alice.next("pong", id=str(index))
+        pong = await alice.next("pong", frame_timeout, id=str(index))
 
         invite_sent = await alice.send(action="invite", to=bob.name)
-        invitation = await bob.next("invite")
-        await alice.next("invite_sent")
+        invitation = await bob.next("invite", frame_timeout)
+        await alice.next("invite_sent", frame_timeout)
 
         respond_sent = await bob.send(action="respond", inviteId=invitation.frame["inviteId"], accept=True)
-        start_a = await alice.next("start", inviteId=invitation.frame["inviteId"])
-        start_b = await bob.next("start", inviteId=invitation.frame["inviteId"])
+        start_a = await alice.next("start", frame_timeout, inviteId=invitation.frame["inviteId"])
+        start_b = await bob.next("start", frame_timeout, inviteId=invitation.frame["inviteId"])
 
         await alice.send(action="stop", sessionId=start_a.frame["sessionId"])
-        await alice.next("stop", sessionId=start_a.frame["sessionId"])
-        await bob.next("stop", sessionId=start_a.frame["sessionId"])
+        await alice.next("stop", frame_timeout, sessionId=start_a.frame["sessionId"])
+        await bob.next("stop", frame_timeout, sessionId=start_a.frame["sessionId"])
         if index < warmup:
             continue
         samples["ping round trip"].append((pong.at - ping_sent) * 1000)
