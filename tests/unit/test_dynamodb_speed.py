@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from moto import mock_aws
 
 from arcadeflow.aws.moto_patches import REGISTRY, dynamodb_speed
+from tests.support.key_comparisons import count_key_comparisons
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -354,8 +355,6 @@ def create_sorted_table(client: Any, numeric: bool, name: str = "t") -> None:
 def test_a_deep_page_of_a_big_partition_compares_only_its_window(monkeypatch: pytest.MonkeyPatch) -> None:
     """moto sorts all 2,000 items (DynamoType comparisons) and compares 1,000 with the start key
     for one page of 50; the patched query bisects the sorted partition to 51 items."""
-    from moto.dynamodb.models.dynamo_type import DynamoType
-
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
         create_sorted_table(client, numeric=True, name="feed")
@@ -370,14 +369,7 @@ def test_a_deep_page_of_a_big_partition_compares_only_its_window(monkeypatch: py
             "ScanIndexForward": False,
             "ExclusiveStartKey": {"pk": {"S": "ann"}, "sk": {"N": "1000"}},
         }
-        counted = [0]
-        original = DynamoType.__lt__
-
-        def less_than(self: Any, other: Any) -> bool:
-            counted[0] += 1
-            return original(self, other)
-
-        monkeypatch.setattr(DynamoType, "__lt__", less_than)
+        counted = count_key_comparisons(monkeypatch)
         page = client.query(**request)
         assert [item["sk"]["N"] for item in page["Items"]] == [str(n) for n in range(999, 949, -1)]
         assert page["LastEvaluatedKey"] == {"pk": {"S": "ann"}, "sk": {"N": "950"}}

@@ -35,6 +35,7 @@ from arcadeflow.aws import moto_patches
 from arcadeflow.aws.embedded import EmbeddedAws
 from arcadeflow.aws.moto_patches import REGISTRY, registry
 from arcadeflow.aws.moto_patches.dynamodb_ttl_identity import TTL_IDENTITY, ttl_deletion
+from tests.support.key_comparisons import count_key_comparisons
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -396,20 +397,6 @@ def test_dynamodb_ttl_stream_identity_marks_only_ttl_deletions() -> None:
 # Its equivalence with moto's own answers: the Hypothesis test in test_dynamodb_speed.py.
 
 
-def _count_key_comparisons(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    from moto.dynamodb.models.dynamo_type import DynamoType
-
-    counted = [0]
-    original = DynamoType.__lt__
-
-    def less_than(self: Any, other: Any) -> bool:
-        counted[0] += 1
-        return original(self, other)
-
-    monkeypatch.setattr(DynamoType, "__lt__", less_than)
-    return counted
-
-
 def _query_one_partition_of_a_big_table(monkeypatch: pytest.MonkeyPatch) -> tuple[int, int]:
     dynamodb = client("dynamodb")
     dynamodb.create_table(
@@ -423,7 +410,7 @@ def _query_one_partition_of_a_big_table(monkeypatch: pytest.MonkeyPatch) -> tupl
     )
     for n in range(300):
         dynamodb.put_item(TableName="big", Item={"pk": {"S": f"p{n:03}"}, "sk": {"S": "s"}})
-    counted = _count_key_comparisons(monkeypatch)
+    counted = count_key_comparisons(monkeypatch)
     found = dynamodb.query(
         TableName="big",
         KeyConditionExpression="pk = :p",
