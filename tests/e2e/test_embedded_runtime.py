@@ -95,6 +95,7 @@ def test_each_function_sees_only_its_own_environment(stack):
     assert 0 < out_a["remaining_ms"] <= 10_000
 
 
+@pytest.mark.needs("domain_error_routing")
 def test_exception_becomes_function_error_named_by_its_class(stack):
     name = _function(stack, "tests.support.sample_handlers.raise_domain_error")
     error, payload = _invoke(stack, name, {"inviteId": "i-1"})
@@ -165,6 +166,7 @@ def _run_state_machine(stack, definition: dict, payload: dict, timeout: float = 
     )
 
 
+@pytest.mark.needs("domain_error_routing")
 def test_asl_catch_matches_the_domain_error_class_name(stack):
     fn = _function(stack, "tests.support.sample_handlers.raise_domain_error")
     definition = {
@@ -189,6 +191,7 @@ def test_asl_catch_matches_the_domain_error_class_name(stack):
     assert json.loads(output["error"]["Cause"])["errorMessage"] == "invite i-9 expired"
 
 
+@pytest.mark.needs("domain_error_routing")
 def test_asl_retry_on_a_transient_error_then_succeeds(stack, record_table):
     fn = _function(stack, "tests.support.sample_handlers.fail_until_attempt", {"RECORD_TABLE": record_table})
     definition = {
@@ -243,6 +246,7 @@ def _map(stack, function: str, source_arn: str, batch_size: int, **extra) -> Non
     )
 
 
+@pytest.mark.needs("stream_batch_failures")
 def test_stream_delivery_is_asynchronous_batched_and_retries_reported_failures(stack, record_table):
     source, stream_arn = _stream_table(stack)
     fn = _function(
@@ -273,6 +277,7 @@ def test_stream_delivery_is_asynchronous_batched_and_retries_reported_failures(s
     assert int(seen[keys[4]]["deliveries"]["N"]) == 1
 
 
+@pytest.mark.needs("ttl_expiry")
 def test_ttl_deletes_expired_items_and_the_remove_reaches_the_stream(stack, record_table):
     source, stream_arn = _stream_table(stack, ttl=True)
     fn = _function(stack, "tests.support.sample_handlers.record_stream_batch", {"RECORD_TABLE": record_table})

@@ -12,7 +12,8 @@ import pytest
 import requests
 from websockets.asyncio.client import connect
 
-pytestmark = pytest.mark.e2e
+# The play page, the local token route and /openapi.json are the HTTP port's own routes.
+pytestmark = [pytest.mark.e2e, pytest.mark.needs("local_routes")]
 
 
 def _raw_get(stack, path: str) -> tuple[int, bytes]:
