@@ -84,6 +84,7 @@ QUERY_PARAMETERS = (
     "range_key_conditions",
     "filter_kwargs",
 )
+_QUERY_PARAMETER_NAMES = frozenset(QUERY_PARAMETERS)  # any other keyword is a legacy filter
 
 
 def _plain(value: Any) -> Any:
@@ -222,12 +223,18 @@ def _index_partition(table: Any, index_name: str, hash_attr: str, value: Any) ->
                 if key is not None:
                     by_value.setdefault(key, []).append(item)
         entry = (version, by_value)
-        with _version_lock:
-            if table_version(table) == version:
-                if getattr(table, "_arcadeflow_index_partitions", None) is None:
-                    table._arcadeflow_index_partitions = {}
-                table._arcadeflow_index_partitions[index_name] = entry
+        _keep_if_unwritten(table, "_arcadeflow_index_partitions", index_name, entry)
     return list(entry[1].get(value, ()))
+
+
+def _keep_if_unwritten(table: Any, cache: str, key: Any, entry: tuple[Any, ...]) -> None:
+    """Stores `entry` (built at the table version it starts with) in the table's `cache` dict,
+    unless a write bumped the version meanwhile: a map of a half-written table is never kept."""
+    with _version_lock:
+        if table_version(table) == entry[0]:
+            if getattr(table, cache, None) is None:
+                setattr(table, cache, {})
+            getattr(table, cache)[key] = entry
 
 
 def _sorted_partition(table: Any, hash_key: Any) -> tuple[list[Any], list[Any]] | None:
@@ -248,11 +255,7 @@ def _sorted_partition(table: Any, hash_key: Any) -> tuple[list[Any], list[Any]] 
     except (AttributeError, TypeError):
         return None
     keys, ordered = [pair[0] for pair in pairs], [pair[1] for pair in pairs]
-    with _version_lock:
-        if table_version(table) == version:
-            if getattr(table, "_arcadeflow_sorted_partitions", None) is None:
-                table._arcadeflow_sorted_partitions = {}
-            table._arcadeflow_sorted_partitions[hash_key] = (version, keys, ordered)
+    _keep_if_unwritten(table, "_arcadeflow_sorted_partitions", hash_key, (version, keys, ordered))
     return keys, ordered
 
 
@@ -266,7 +269,7 @@ def _table_query_window(table: Any, hash_key: Any, args: tuple[Any, ...], kwargs
     limit = named.get("limit", kwargs.get("limit"))
     start_key = named.get("exclusive_start_key", kwargs.get("exclusive_start_key"))
     forward = named.get("scan_index_forward", kwargs.get("scan_index_forward", True)) is not False
-    keyword_filters = set(kwargs) - set(QUERY_PARAMETERS)
+    keyword_filters = kwargs.keys() - _QUERY_PARAMETER_NAMES
     range_conditions = kwargs.get("range_key_conditions")
     if range_conditions and (len(range_conditions) > 1 or range_conditions[0][0] != table.range_key_attr):
         return None
@@ -397,7 +400,7 @@ def _install_query(patcher: Patcher) -> None:
             return original_all_items(self)
         _, hash_key, index, window = scoped
         if window is not None:
-            return list(window)
+            return window  # a slice of its own: moto may sort it in place
         if index is not None:
             partition_items = _index_partition(self, *index)
             if partition_items is not None:
