@@ -265,6 +265,70 @@ def test_tree_cache_keeps_only_the_most_recently_used() -> None:
     assert len(cache) == 2
 
 
+def _rule_nodes(tree: Any) -> list[Any]:
+    from antlr4 import ParserRuleContext
+
+    nodes, pending = [], [tree]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ParserRuleContext):
+            nodes.append(node)
+            pending.extend(node.children or ())
+    return nodes
+
+
+def _joined(node: Any) -> str:
+    """antlr4's own RuleContext.getText, walked without any patch: every token's text in order."""
+    from antlr4 import ParserRuleContext
+
+    if not isinstance(node, ParserRuleContext):
+        return str(node.getText())
+    return "".join(_joined(child) for child in node.children or ())
+
+
+def test_stepfunctions_definition_parse_cache_answers_every_node_text_of_a_cached_tree_as_antlr() -> None:
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
+    from arcadeflow.aws.moto_patches.stepfunctions_parse_caches import FROZEN_TEXTS
+
+    text = json.dumps(_machine())
+    with with_patch(DEFINITION_CACHE):
+        _, tree = AmazonStateLanguageParser.parse(text)
+        nodes = _rule_nodes(tree)
+        for _ in range(2):  # the first ask joins and keeps the text, the second reads it
+            assert [node.getText() for node in nodes] == [_joined(node) for node in nodes]
+        # The whole machine's text: the definition's tokens without whitespace, then ANTLR's EOF.
+        assert tree.getText() == json.dumps(json.loads(text), separators=(",", ":")) + "<EOF>"
+        registered = len(FROZEN_TEXTS)
+        assert registered >= len(nodes)
+        # A tree that is not cached (a parse's own, TestState's) is joined at every call.
+        other = json.dumps(_machine())
+        from arcadeflow.aws.moto_patches.stepfunctions_parse_caches import _definition_tree
+
+        loose = _definition_tree(other)
+        assert loose.getText() == _joined(loose)
+        assert len(FROZEN_TEXTS) == registered
+
+
+def test_frozen_texts_forget_the_nodes_of_an_evicted_tree() -> None:
+    from arcadeflow.aws.moto_patches.stepfunctions_parse_caches import (
+        FrozenTexts,
+        TreeCache,
+        _definition_tree,
+    )
+
+    texts = FrozenTexts()
+    cache = TreeCache(1, _definition_tree, texts)
+    first = cache.tree(json.dumps(_machine()))
+    in_first = len(_rule_nodes(first))
+    assert len(texts) == in_first
+    second = cache.tree(json.dumps(_machine()))  # evicts the first
+    assert len(texts) == len(_rule_nodes(second))
+    # The evicted tree still answers (a thread may be visiting it), by joining its tokens.
+    assert texts.get_text(first, _joined) == _joined(first)
+    assert len(texts) == len(_rule_nodes(second))
+
+
 # --- stepfunctions_jsonpath_parse_cache ------------------------------------------------------------
 
 
