@@ -1031,6 +1031,178 @@ def test_server_routing_cache_routes_as_moto_does_listing_once(monkeypatch: pyte
     assert listings[0] == 1
 
 
+# --- server_direct_dispatch, server_quiet_request_log ---------------------------------------------
+
+_DYNAMODB_HOST = "dynamodb.us-east-1.amazonaws.com"
+# What changes between two runs of one request: ids, dates, the server's name.
+_VOLATILE_HEADERS = {"x-amzn-requestid", "x-amz-crc32", "date", "server", "x-amz-id-2"}
+
+
+def _raw_requests() -> list[tuple[str, str, dict[str, str], bytes]]:
+    """(host, target, extra headers, body): hits, a missing table, a key that is not the table's,
+    a browser's request (Origin: CORS headers), Step Functions and SQS."""
+    table = "direct"
+    item = {"pk": {"S": "a"}, "n": {"N": "1"}}
+    return [
+        (
+            _DYNAMODB_HOST,
+            "DynamoDB_20120810.PutItem",
+            {},
+            json.dumps({"TableName": table, "Item": item}).encode(),
+        ),
+        (
+            _DYNAMODB_HOST,
+            "DynamoDB_20120810.GetItem",
+            {},
+            json.dumps({"TableName": table, "Key": {"pk": {"S": "a"}}}).encode(),
+        ),
+        (
+            _DYNAMODB_HOST,
+            "DynamoDB_20120810.GetItem",
+            {},
+            json.dumps({"TableName": "absent", "Key": {"pk": {"S": "a"}}}).encode(),
+        ),
+        (
+            _DYNAMODB_HOST,
+            "DynamoDB_20120810.Query",
+            {},
+            json.dumps(
+                {
+                    "TableName": table,
+                    "KeyConditionExpression": "pk = :p",
+                    "ExpressionAttributeValues": {":p": {"S": "a"}},
+                }
+            ).encode(),
+        ),
+        (
+            _DYNAMODB_HOST,
+            "DynamoDB_20120810.GetItem",
+            {},
+            json.dumps({"TableName": table, "Key": {"other": {"S": "a"}}}).encode(),
+        ),
+        (
+            _DYNAMODB_HOST,
+            "DynamoDB_20120810.GetItem",
+            {"Origin": "http://127.0.0.1:5173"},
+            json.dumps({"TableName": table, "Key": {"pk": {"S": "a"}}}).encode(),
+        ),
+        ("states.us-east-1.amazonaws.com", "AWSStepFunctions.ListStateMachines", {}, b"{}"),
+        (
+            "sqs.us-east-1.amazonaws.com",
+            "AmazonSQS.CreateQueue",
+            {},
+            json.dumps({"QueueName": "direct"}).encode(),
+        ),
+        ("sqs.us-east-1.amazonaws.com", "AmazonSQS.ListQueues", {}, b"{}"),
+    ]
+
+
+def _answers_of_the_dispatcher() -> tuple[list[tuple[int, dict[str, str], bytes]], int]:
+    """Each raw request's answer through moto's server app, and how many Flask requests it took."""
+    import flask
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+    from werkzeug.test import Client
+
+    flask_requests = [0]
+
+    def counted(sender: Any, **extra: Any) -> None:
+        flask_requests[0] += 1
+
+    flask.request_started.connect(counted)
+    try:
+        with mock_aws():
+            client("dynamodb").create_table(
+                TableName="direct",
+                KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                BillingMode="PAY_PER_REQUEST",
+            )
+            app = Client(DomainDispatcherApplication(create_backend_app))
+            answers = []
+            for host, target, extra, body in _raw_requests():
+                response = app.post(
+                    "/",
+                    base_url=f"http://{host}/",
+                    data=body,
+                    headers={
+                        "X-Amz-Target": target,
+                        "Content-Type": "application/x-amz-json-1.0",
+                        # How moto routes a signed request: the service in the credential scope.
+                        "Authorization": "AWS4-HMAC-SHA256 Credential=testing/20261202/us-east-1/"
+                        f"{host.split('.')[0]}/aws4_request, SignedHeaders=host, Signature=0",
+                        **extra,
+                    },
+                )
+                headers = {
+                    k.lower(): v for k, v in response.headers.items() if k.lower() not in _VOLATILE_HEADERS
+                }
+                answers.append((response.status_code, headers, response.get_data()))
+    finally:
+        flask.request_started.disconnect(counted)
+    return answers, flask_requests[0]
+
+
+def test_canary_server_direct_dispatch() -> None:
+    """moto's server runs a whole Flask request for every call to a backend."""
+    with without("server_direct_dispatch"):
+        _, flask_requests = _answers_of_the_dispatcher()
+    assert flask_requests == len(_raw_requests()), fixed_upstream("server_direct_dispatch")
+
+
+def test_server_direct_dispatch_answers_as_flask_did_keeping_flask_for_browsers() -> None:
+    with without("server_direct_dispatch"):
+        reference, _ = _answers_of_the_dispatcher()
+    with with_patch("server_direct_dispatch"):
+        answers, flask_requests = _answers_of_the_dispatcher()
+    assert answers == reference
+    statuses = [status for status, _, _ in answers]
+    assert statuses[:4] == [200, 200, 400, 200] and statuses[4] == 400  # refused: no such table, a wrong key
+    assert json.loads(answers[1][2])["Item"]["n"] == {"N": "1"}
+    # Only the browser's request (Origin) went through Flask, and it kept its CORS header.
+    assert flask_requests == 1
+    assert answers[5][1]["access-control-allow-origin"] == "http://127.0.0.1:5173"
+
+
+def test_canary_server_quiet_request_log(monkeypatch: pytest.MonkeyPatch) -> None:
+    """werkzeug formats every request's log line, even when its logger drops it."""
+    import logging
+
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
+
+    formatted = [0]
+    monkeypatch.setattr(
+        MotoRequestHandler,
+        "log_date_time_string",
+        lambda self: formatted.__setitem__(0, formatted[0] + 1) or "",
+    )
+    monkeypatch.setattr(logging.getLogger("werkzeug"), "level", logging.WARNING)
+    handler = MotoRequestHandler.__new__(MotoRequestHandler)
+    handler.requestline, handler.client_address = "GET / HTTP/1.1", ("127.0.0.1", 1)
+    with without("server_quiet_request_log"):
+        handler.log_request(200, 2)
+    assert formatted[0] == 1, fixed_upstream("server_quiet_request_log")
+
+
+def test_server_quiet_request_log_writes_the_line_when_the_logger_wants_it(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
+
+    handler = MotoRequestHandler.__new__(MotoRequestHandler)
+    handler.requestline, handler.client_address = "GET /quiet HTTP/1.1", ("127.0.0.1", 1)
+    werkzeug_log = logging.getLogger("werkzeug")
+    with with_patch("server_quiet_request_log"):
+        monkeypatch.setattr(werkzeug_log, "level", logging.WARNING)
+        with caplog.at_level(logging.WARNING, logger="werkzeug"):
+            handler.log_request(200, 2)
+        assert "GET /quiet" not in caplog.text
+        with caplog.at_level(logging.INFO, logger="werkzeug"):
+            handler.log_request(200, 2)
+        assert "GET /quiet" in caplog.text
+
+
 # --- stepfunctions_client_reuse ---------------------------------------------------------------
 
 

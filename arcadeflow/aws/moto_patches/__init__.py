@@ -83,6 +83,8 @@ REGISTRY = Registry(
         stepfunctions_redrive.KEEPS_SUCCEEDED_WORK,
         stepfunctions_thread_list.PATCH,
         server_speed.ROUTING_CACHE,
+        server_speed.DIRECT_DISPATCH,
+        server_speed.QUIET_REQUEST_LOG,
         server_speed.CLIENT_REUSE,
         # Before stepfunctions_map_integer_percentage, which wraps the parse this one replaces.
         stepfunctions_parse_caches.DEFINITION_PARSE_CACHE,
