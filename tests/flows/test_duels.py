@@ -533,7 +533,7 @@ def _failure(stack, execution_arn: str) -> tuple[str, str]:
     return failed["error"], failed["cause"]
 
 
-@pytest.mark.needs("domain_error_routing")  # Catch on InviteNotFound
+@pytest.mark.needs("callback_task_failure")  # NotifyInvitee fails: InviteNotFound
 def test_an_invite_the_flow_cannot_find_tells_both_no_response_and_fails(duel_stack):
     invite_id = str(uuid.uuid4())  # never recorded: NotifyInvitee fails with InviteNotFound
 

@@ -40,7 +40,10 @@ MISSING: dict[str, dict[str, str]] = {
         "errorType RuntimeError, not Runtime.ImportModuleError (docs/ministack/lambda-error-type.md)",
         "task_timeout_path": "MiniStack 1.5.33: a Task's TimeoutSecondsPath is ignored, so a "
         ".waitForTaskToken window read from the input never closes "
-        "(docs/ministack/task-timeout-seconds-path.md)",
+        "(docs/ministack/wait-for-task-token.md)",
+        "callback_task_failure": "MiniStack 1.5.33: a Lambda that fails behind "
+        "lambda:invoke.waitForTaskToken does not fail its task, which waits for a callback "
+        "(docs/ministack/wait-for-task-token.md)",
         "websocket_frame_checks": "MiniStack 1.5.33: WebSocket frames are not checked as API Gateway "
         "does: no 1009 close over 32 KB, binary frames routed instead of a 1003 close, non-UTF-8 "
         "text dropped without a 1007 close (docs/ministack/websocket-frame-checks.md)",
