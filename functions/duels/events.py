@@ -54,6 +54,11 @@ class ConnectEvent(APIGatewayWebSocketConnectEventModel):
 
 class DisconnectEvent(APIGatewayWebSocketDisconnectEventModel):
     request_context: _DisconnectContext = Field(alias="requestContext")
+    # AWS sends the headers of the connection; MiniStack 1.5.33 sends none on $disconnect
+    # (docs/ministack/websocket-disconnect-headers.md). No handler reads them, so their absence must
+    # not leave the connection's record behind.
+    headers: dict[str, str] = Field(default_factory=dict, alias="headers")
+    multi_value_headers: dict[str, list[str]] = Field(default_factory=dict, alias="multiValueHeaders")
 
 
 class MessageEvent(APIGatewayWebSocketMessageEventModel):

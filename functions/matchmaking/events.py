@@ -3,6 +3,8 @@ $connect authorizer's context, which API Gateway hands to every route of a conne
 
 from __future__ import annotations
 
+from typing import Literal
+
 from aws_lambda_powertools.utilities.parser.models import APIGatewayWebSocketMessageEventModel
 from aws_lambda_powertools.utilities.parser.models.apigw_websocket import (
     APIGatewayWebSocketMessageEventRequestContext,
@@ -21,6 +23,9 @@ class ConnectionAuthorizer(BaseModel):
 
 class _MessageContext(APIGatewayWebSocketMessageEventRequestContext):
     authorizer: ConnectionAuthorizer
+    # AWS always sends "IN"; MiniStack 1.5.33 omits it (docs/ministack/websocket-message-direction.md).
+    # No handler reads it, so its absence must not refuse the frame.
+    message_direction: Literal["IN", "OUT"] = Field(default="IN", alias="messageDirection")
 
 
 class MessageEvent(APIGatewayWebSocketMessageEventModel):

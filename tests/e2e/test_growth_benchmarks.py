@@ -8,6 +8,8 @@ from __future__ import annotations
 import math
 import uuid
 
+import pytest
+
 from benchmarks.cost_growth import duel_table, fanout_table, measure_duel_growth, measure_fanout_growth
 from benchmarks.feed_pages import measure_pages, pages_table
 
@@ -18,6 +20,8 @@ def _table_rows(table: str) -> list[list[str]]:
     return [[cell.strip() for cell in line.strip("|").split("|")] for line in lines[2:]]
 
 
+# The fan-out benchmark counts DynamoDB calls through the fault switch's counters.
+@pytest.mark.needs("fault_switch")
 def test_every_follower_gets_the_status_at_every_size_and_the_table_has_a_row_per_size(stack):
     sizes = [3, 130]  # one batch writer, two (100 followers a batch)
     result = measure_fanout_growth(stack, sizes, prefix=f"g{uuid.uuid4().hex[:8]}", timeout=180)
@@ -40,6 +44,9 @@ def test_every_follower_gets_the_status_at_every_size_and_the_table_has_a_row_pe
     assert [cells[-1] for cells in table_rows] == ["3 of 3 (SUCCEEDED)", "130 of 130 (SUCCEEDED)"]
 
 
+# The duel and page benchmarks address `arcadeflow up` itself: its WebSocket port and stage,
+# and tokens of its own issuer (benchmarks/cost_growth.py, benchmarks/feed_pages.py).
+@pytest.mark.needs("embedded_runtime")
 def test_every_pair_of_every_concurrency_gets_each_frame_it_waits_for(stack):
     rows = measure_duel_growth(stack, [1, 3], rounds=2, warmup=0, prefix=f"g{uuid.uuid4().hex[:8]}")
 
@@ -53,6 +60,7 @@ def test_every_pair_of_every_concurrency_gets_each_frame_it_waits_for(stack):
     assert [cells[:2] for cells in _table_rows(duel_table(rows))] == [["1", "2"], ["3", "6"]]
 
 
+@pytest.mark.needs("embedded_runtime")
 def test_every_page_of_the_feed_and_the_story_holds_what_the_table_holds(stack):
     result = measure_pages(
         stack, items=120, requests_each=2, limit=50, deep_item=60, prefix=f"g{uuid.uuid4().hex[:8]}"

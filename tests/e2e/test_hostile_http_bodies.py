@@ -107,6 +107,7 @@ def test_a_deeply_nested_body_is_a_400_that_says_so_and_writes_nothing(stack, ro
     assert _everything_stored(stack) - before == set(), f"{route_key} wrote something"
 
 
+@pytest.mark.needs("local_routes")  # the console's and fault switch's endpoints of `arcadeflow up`
 def test_the_runtimes_own_json_endpoints_refuse_a_deep_body_with_a_400(stack):
     before = _everything_stored(stack)
     headers = {"Content-Type": "application/json"}

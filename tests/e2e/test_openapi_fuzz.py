@@ -25,7 +25,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-pytestmark = pytest.mark.e2e
+# The schema is the one `arcadeflow up` serves at /openapi.json, one of the HTTP port's own routes.
+pytestmark = [pytest.mark.e2e, pytest.mark.needs("local_routes")]
 
 # Per operation and per auth: enough to reach every documented field and the usual invalid
 # forms, small enough that the module stays well under two minutes on a shared 2-core machine.

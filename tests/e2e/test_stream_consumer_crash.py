@@ -9,7 +9,8 @@ from arcadeflow.faults import clear_faults, list_faults, set_fault
 from tests.e2e.test_social_http import Player
 from tests.support.stack import wait_for
 
-pytestmark = pytest.mark.e2e
+# Every test here sets a fault through the embedded runtime's fault switch.
+pytestmark = [pytest.mark.e2e, pytest.mark.needs("fault_switch")]
 
 
 @pytest.fixture(autouse=True)

@@ -178,6 +178,7 @@ def ws_url(stack: RunningStack) -> str:
 # --- the whole story --------------------------------------------------------------------------
 
 
+@pytest.mark.needs("start_execution_integration")  # through the end route
 def test_a_session_from_start_to_rewards_over_http_and_websocket(stack):
     alice, watcher = Player(stack, "alice"), Player(stack, "watcher")
 
@@ -259,6 +260,7 @@ def test_a_session_from_start_to_rewards_over_http_and_websocket(stack):
     assert [e["timestamp"] for e in read] == sorted(e["timestamp"] for e in read)
 
 
+@pytest.mark.needs("start_execution_integration")  # through the end route
 def test_each_reward_is_granted_once_ever_and_cumulative_ones_when_their_count_is_reached(stack):
     """Five sessions of three objectives each: the per-session rewards come with the first only,
     ten objectives in all with the fourth (3+3+3+3), five sessions ended with the fifth; a
@@ -321,6 +323,7 @@ def test_sessions_are_listed_newest_first_in_pages_and_only_to_their_player(stac
 # --- the end route: API Gateway starts the execution itself -----------------------------------
 
 
+@pytest.mark.needs("start_execution_integration")  # through the end route
 def test_the_end_route_is_a_step_functions_integration_with_no_lambda_in_between(stack):
     apigw = stack.client("apigatewayv2")
     api = next(a for a in apigw.get_apis()["Items"] if a["ProtocolType"] == "HTTP")
@@ -346,6 +349,7 @@ def test_the_end_route_is_a_step_functions_integration_with_no_lambda_in_between
         assert "IntegrationSubtype" not in other or not other["IntegrationSubtype"], key
 
 
+@pytest.mark.needs("start_execution_integration")  # through the end route
 def test_a_repeated_end_answers_the_same_execution_while_it_runs_and_already_exists_after(stack):
     dana = Player(stack, "dana")
     session_id = dana.start()
@@ -372,6 +376,7 @@ def test_a_repeated_end_answers_the_same_execution_while_it_runs_and_already_exi
 
 
 @pytest.mark.authorization("POST /vr/sessions/{sessionId}/end")
+@pytest.mark.needs("start_execution_integration")  # through the end route
 def test_an_end_of_someone_elses_session_fails_fast_and_changes_nothing_of_theirs(stack):
     owner, intruder = Player(stack, "owner"), Player(stack, "intruder")
     session_id = owner.start()
@@ -407,6 +412,7 @@ def test_an_end_of_someone_elses_session_fails_fast_and_changes_nothing_of_their
     assert "first_objective_complete" in owner.rewards()
 
 
+@pytest.mark.needs("start_execution_integration")  # through the end route
 def test_an_end_of_an_already_ended_session_by_another_execution_is_refused_by_the_flow(stack):
     """The same player's second end under another name cannot come through the route (the name
     is fixed); started by hand with another name, the flow's first state refuses it."""
@@ -432,6 +438,7 @@ def test_an_end_of_an_already_ended_session_by_another_execution_is_refused_by_t
     assert erin.session(session_id).json()["status"] == "ended"
 
 
+@pytest.mark.needs("start_execution_integration")  # through the end route
 def test_an_unknown_session_is_not_found_everywhere_and_a_bad_id_is_not_an_execution_name(stack):
     frank = Player(stack, "frank")
     unknown = uuid.uuid4().hex
@@ -533,6 +540,7 @@ def test_a_batch_with_one_bad_event_among_good_ones_writes_none_of_them(stack):
     assert table_items(stack, "interaction_events", "sessionId", session_id) == []
 
 
+@pytest.mark.needs("start_execution_integration")  # through the end route
 def test_events_after_the_end_are_refused_and_an_ended_session_keeps_its_count(stack):
     iris = Player(stack, "iris")
     session_id = iris.start()

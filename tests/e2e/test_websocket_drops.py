@@ -15,7 +15,8 @@ from tests.e2e.test_websocket_api import _connection_ids, _management, _ws
 from tests.support.stack import wait_for
 from tools.duel_client import DuelClient
 
-pytestmark = pytest.mark.e2e
+# Every test here sets a fault through the embedded runtime's fault switch.
+pytestmark = [pytest.mark.e2e, pytest.mark.needs("fault_switch")]
 
 
 @pytest.fixture(autouse=True)

@@ -433,17 +433,28 @@ def test_deeply_nested_frames_get_an_error_frame_and_change_nothing(fuzz, depth,
     assert_served_as_documented(fuzz, deep_frame(depth, action, opener))
 
 
-@settings(SETTINGS, max_examples=8)
+def _frame_of_size(action: str, size: int) -> str:
+    frame = json.dumps({"action": action, "id": ""})
+    return frame.replace('""', '"' + "x" * (size - len(frame)) + '"')
+
+
+@settings(SETTINGS, max_examples=4)
+@given(size=st.integers(HANDLER_FRAME_LIMIT - 64, HANDLER_FRAME_LIMIT + 64), action=st.sampled_from(ACTIONS))
+def test_frames_around_the_handlers_4_kb_get_frame_too_large_over_it(fuzz, size, action):
+    assert_served_as_documented(fuzz, _frame_of_size(action, size))
+
+
+@pytest.mark.needs("websocket_frame_checks")
+@settings(SETTINGS, max_examples=4)
 @given(
-    size=st.integers(HANDLER_FRAME_LIMIT - 64, HANDLER_FRAME_LIMIT + 64)
-    | st.integers(API_GATEWAY_FRAME_LIMIT - 64, API_GATEWAY_FRAME_LIMIT + 64),
+    size=st.integers(API_GATEWAY_FRAME_LIMIT - 64, API_GATEWAY_FRAME_LIMIT + 64),
     action=st.sampled_from(ACTIONS),
 )
-def test_oversize_frames_get_frame_too_large_or_a_1009_close(fuzz, size, action):
-    frame = json.dumps({"action": action, "id": ""})
-    assert_served_as_documented(fuzz, frame.replace('""', '"' + "x" * (size - len(frame)) + '"'))
+def test_frames_around_api_gateways_32_kb_get_a_1009_close_over_it(fuzz, size, action):
+    assert_served_as_documented(fuzz, _frame_of_size(action, size))
 
 
+@pytest.mark.needs("websocket_frame_checks")
 @settings(SETTINGS, max_examples=6)
 @given(frame=st.binary(max_size=64) | st.sampled_from([b'{"action":"ping"}', b"\xff\xfe"]))
 def test_binary_frames_close_the_connection_with_1003(fuzz, frame):
@@ -477,6 +488,7 @@ def test_a_lone_surrogate_makes_an_otherwise_valid_frame_invalid(fuzz, action):
     assert_served_as_documented(fuzz, frame)
 
 
+@pytest.mark.needs("websocket_frame_checks")
 def test_a_binary_frame_closes_with_1003_and_the_connection_is_disconnected(fuzz, stack):
     # API Gateway takes text frames only; the emulator passed binary ones to the route.
     player = FuzzPlayer(stack)
@@ -498,6 +510,7 @@ def connections_of(stack, user_id: str) -> list[dict[str, Any]]:
     return found["Items"]
 
 
+@pytest.mark.needs("websocket_frame_checks")
 def test_a_text_frame_that_is_not_utf8_closes_with_1007(fuzz, stack):
     player = FuzzPlayer(stack)
     websocket = player.connection()

@@ -39,11 +39,15 @@ def _epoch(iso: str) -> float:
 def test_accept_starts_one_session_with_a_shared_start_time(duel_stack):
     async def scenario():
         alice, bob = await players(duel_stack, "alice", "bob")
+        asked = time.time()
         sent, invitation = await invited(alice, bob)
+        delivered = time.time()
         assert invitation["from"] == alice.name
         assert invitation["expiresAt"] == sent["expiresAt"]
-        window = _epoch(invitation["expiresAt"]) - time.time()
-        assert INVITE_TIMEOUT_SECONDS - 1.5 < window <= INVITE_TIMEOUT_SECONDS
+        # The window is the configured one, counted from when the invite was recorded: between
+        # the send and the delivery (however long the engine took), to the millisecond it is written.
+        recorded = _epoch(invitation["expiresAt"]) - INVITE_TIMEOUT_SECONDS
+        assert asked - 0.001 <= recorded <= delivered + 0.001
         await bob.send(action="respond", inviteId=invitation["inviteId"], accept=True)
         start_a = await alice.frame("start")
         start_b = await bob.frame("start")
@@ -79,6 +83,7 @@ def test_reject_tells_only_the_inviter(duel_stack):
     assert item(duel_stack, "invites", {"inviteId": invitation["inviteId"]})["status"] == "rejected"
 
 
+@pytest.mark.needs("task_timeout_path")
 def test_no_answer_within_the_window_tells_both_no_response(duel_stack):
     async def scenario():
         alice, bob = await players(duel_stack, "alice", "bob")
@@ -118,6 +123,7 @@ def test_either_player_can_stop_and_both_hear_it_once(duel_stack, stopper):
     assert (session["status"], session["endReason"], session["stoppedBy"]) == ("stopped", "stop", by)
 
 
+@pytest.mark.needs("task_timeout_path")
 def test_session_ends_on_time_with_timeout_for_both(duel_stack):
     async def scenario():
         alice, bob = await players(duel_stack, "alice", "bob")
@@ -151,6 +157,7 @@ def race_rng(request):
     return random.Random(seed)
 
 
+@pytest.mark.needs("task_timeout_path")
 def test_accept_racing_the_window_yields_start_or_no_response_never_both(duel_stack, race_rng):
     """Many invites at once, each answered within a few hundred ms either side of its expiry."""
 
@@ -190,6 +197,7 @@ def test_accept_racing_the_window_yields_start_or_no_response_never_both(duel_st
     assert set(outcomes) <= {"start", "no_response"}
 
 
+@pytest.mark.needs("task_timeout_path")
 def test_stop_racing_the_end_yields_exactly_one_end_message(duel_stack, race_rng):
     """Many sessions at once, each stopped within a few hundred ms either side of its end."""
 
@@ -262,6 +270,7 @@ def test_invitee_disconnecting_mid_invite_can_answer_from_a_new_connection(duel_
     asyncio.run(scenario())
 
 
+@pytest.mark.needs("task_timeout_path")
 def test_invitee_gone_for_good_mid_invite_ends_in_no_response_for_the_inviter(duel_stack):
     async def scenario():
         alice, bob = await players(duel_stack, "alice", "bob")
@@ -524,6 +533,7 @@ def _failure(stack, execution_arn: str) -> tuple[str, str]:
     return failed["error"], failed["cause"]
 
 
+@pytest.mark.needs("callback_task_failure")  # NotifyInvitee fails: InviteNotFound
 def test_an_invite_the_flow_cannot_find_tells_both_no_response_and_fails(duel_stack):
     invite_id = str(uuid.uuid4())  # never recorded: NotifyInvitee fails with InviteNotFound
 
@@ -553,6 +563,7 @@ def test_an_invite_the_flow_cannot_find_tells_both_no_response_and_fails(duel_st
     assert error == "InviteUndeliverable" and "InviteNotFound" in cause
 
 
+@pytest.mark.needs("domain_error_routing")  # the cause names the ValidationError
 def test_a_session_that_cannot_open_tells_both_players_and_fails(duel_stack):
     session_id = str(uuid.uuid4())
 

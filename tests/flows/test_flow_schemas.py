@@ -33,6 +33,7 @@ def _check(machine: str, execution: dict[str, Any]) -> dict[str, Any]:
     return output
 
 
+@pytest.mark.needs("task_timeout_path")  # the session ends on its own: timeout
 def test_duel_executions_match_their_input_and_output_schemas(duel_stack):
     async def scenario():
         alice, bob, carol, dave = await players(duel_stack, "alice", "bob", "carol", "dave")

@@ -27,6 +27,7 @@ def _call(stack, user_id: str, method: str, path: str, body=None) -> requests.Re
     return response
 
 
+@pytest.mark.needs("ttl_expiry")  # the presence record's expiry reaches followers through TTL
 def test_followers_hear_connect_presence_changes_expiry_and_disconnect(duel_stack):
     star, fan, stranger = unique("star"), unique("fan"), unique("stranger")
     _call(duel_stack, star, "GET", f"/users/{star}")  # registers the star

@@ -36,7 +36,8 @@ from tests.flows.test_vr_sessions import (
 from tests.support.fanout import feed_copies, finished, populate, start_fanout, status_for
 from tests.support.stack import RunningStack, wait_for
 
-pytestmark = pytest.mark.e2e
+# Every test here sets a fault through the embedded runtime's fault switch.
+pytestmark = [pytest.mark.e2e, pytest.mark.needs("fault_switch")]
 
 INJECTED = "Arcadeflow.InjectedFault"  # matched by no Retry and no Catch of the product's ASL
 

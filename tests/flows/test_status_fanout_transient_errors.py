@@ -12,7 +12,8 @@ import pytest
 from arcadeflow.faults import clear_faults, list_faults, set_fault
 from tests.support.fanout import feed_copies, finished, history, populate, start_fanout, status_for
 
-pytestmark = pytest.mark.e2e
+# Every test here sets a fault through the embedded runtime's fault switch.
+pytestmark = [pytest.mark.e2e, pytest.mark.needs("fault_switch")]
 
 FOLLOWERS = 3_000  # 30 batches of 100
 BATCHES = FOLLOWERS // 100

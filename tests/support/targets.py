@@ -34,7 +34,22 @@ MISSING: dict[str, dict[str, str]] = {
         "start_execution_integration": "MiniStack 1.5.33: no StepFunctions-StartExecution "
         "integration in API Gateway v2 (docs/ministack/start-execution-integration.md)",
         "domain_error_routing": "MiniStack 1.5.33: every Lambda exception is Runtime.HandlerError, "
-        "so ASL Retry/Catch on domain errors misroute (docs/ministack/lambda-error-type.md)",
+        "so ASL Retry/Catch on domain errors misroute and failures name no domain error "
+        "(docs/ministack/lambda-error-type.md)",
+        "import_error_type": "MiniStack 1.5.33: a handler whose module fails to import answers "
+        "errorType RuntimeError, not Runtime.ImportModuleError (docs/ministack/lambda-error-type.md)",
+        "task_timeout_path": "MiniStack 1.5.33: a Task's TimeoutSecondsPath is ignored, so a "
+        ".waitForTaskToken window read from the input never closes "
+        "(docs/ministack/wait-for-task-token.md)",
+        "callback_task_failure": "MiniStack 1.5.33: a Lambda that fails behind "
+        "lambda:invoke.waitForTaskToken does not fail its task, which waits for a callback "
+        "(docs/ministack/wait-for-task-token.md)",
+        "websocket_frame_checks": "MiniStack 1.5.33: WebSocket frames are not checked as API Gateway "
+        "does: no 1009 close over 32 KB, binary frames routed instead of a 1003 close, non-UTF-8 "
+        "text dropped without a 1007 close (docs/ministack/websocket-frame-checks.md)",
+        "connection_management_api": "MiniStack 1.5.33: @connections GetConnection answers "
+        "ConnectedAt/Identity/LastActiveAt instead of connectedAt/identity/lastActiveAt, so SDKs "
+        "read none of them (docs/ministack/connections-api.md)",
         "ttl_expiry": "MiniStack 1.5.33: TTL sweeps every 60 s and puts no REMOVE record on the "
         "stream (docs/ministack/ttl-stream-records.md)",
         "stream_batch_failures": "MiniStack 1.5.33: stream mappings ignore ReportBatchItemFailures "
