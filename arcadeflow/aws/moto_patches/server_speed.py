@@ -99,8 +99,6 @@ def apply_direct_dispatch(patcher: Patcher) -> None:
     from moto.moto_server.werkzeug_app import BackendRequest, DomainDispatcherApplication
     from werkzeug.exceptions import HTTPException
 
-    original = DomainDispatcherApplication.__call__
-
     def view_of(app: Any, environ: dict[str, Any]) -> Any:
         if getattr(app, "service", None) not in DIRECT_SERVICES or "HTTP_ORIGIN" in environ:
             return None
@@ -116,8 +114,8 @@ def apply_direct_dispatch(patcher: Patcher) -> None:
     def dispatch(self: Any, environ: dict[str, Any], start_response: Any) -> Any:
         app = self.get_application(environ)
         view = view_of(app, environ)
-        if view is None:
-            return original(self, environ, start_response)
+        if view is None:  # moto's own __call__, with the application it would look up again
+            return app(environ, start_response)
         # What moto's view (convert_to_flask_response.__call__) does, without Flask around it.
         request = normalize_request(BackendRequest(environ))
         recorder._record_request(request)

@@ -36,7 +36,7 @@ from __future__ import annotations
 import functools
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from arcadeflow.aws.moto_patches.registry import MotoPatch, Patcher
@@ -52,6 +52,18 @@ INTRINSIC_TREES_KEPT = 1024
 JSONPATHS_KEPT = 4096
 
 
+def _rule_nodes(tree: Any) -> Iterator[Any]:
+    """Every rule node (ParserRuleContext) of a tree; its terminals carry their own text."""
+    from antlr4 import ParserRuleContext
+
+    pending = [tree]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ParserRuleContext):
+            yield node
+            pending.extend(node.children or ())
+
+
 class FrozenTexts:
     """The joined text of each rule node of the cached trees, computed at the first ask.
 
@@ -59,43 +71,37 @@ class FrozenTexts:
     a weak reference taken). A tree's nodes are registered when the cache keeps it and forgotten
     before the cache lets it go, so an id here always names a live node of a cached tree; a
     thread still visiting an evicted tree is answered by antlr4's own getText, the same text.
+    Registering, forgetting and storing a joined text hold one lock, so a text joined while its
+    tree was evicted is not stored under an id a later node may reuse; reading takes no lock.
     """
 
-    _UNJOINED: Any = None
+    _ABSENT: Any = object()
 
     def __init__(self) -> None:
         self._texts: dict[int, str | None] = {}
+        self._lock = threading.Lock()
 
     def register(self, tree: Any) -> None:
-        from antlr4 import ParserRuleContext
-
-        pending = [tree]
-        while pending:
-            node = pending.pop()
-            if isinstance(node, ParserRuleContext):
-                self._texts.setdefault(id(node), self._UNJOINED)
-                pending.extend(node.children or ())
+        with self._lock:
+            for node in _rule_nodes(tree):
+                self._texts.setdefault(id(node), None)
 
     def forget(self, tree: Any) -> None:
-        from antlr4 import ParserRuleContext
-
-        pending = [tree]
-        while pending:
-            node = pending.pop()
-            if isinstance(node, ParserRuleContext):
+        with self._lock:
+            for node in _rule_nodes(tree):
                 self._texts.pop(id(node), None)
-                pending.extend(node.children or ())
 
     def get_text(self, node: Any, join: Callable[[Any], str]) -> str:
         key = id(node)
-        if key not in self._texts:
+        text = self._texts.get(key, self._ABSENT)
+        if text is self._ABSENT:
             return join(node)
-        text = self._texts[key]
         if text is None:
             # Two threads may join one node at once: the same text, stored twice.
             text = join(node)
-            if key in self._texts:
-                self._texts[key] = text
+            with self._lock:
+                if key in self._texts:
+                    self._texts[key] = text
         return text
 
     def __len__(self) -> int:
